@@ -1,0 +1,66 @@
+import { cdk8s, javascript } from 'projen';
+import { UpdateSnapshot } from 'projen/lib/javascript';
+
+const project = new cdk8s.ConstructLibraryCdk8s({
+  name: 'cdk8s-graceful-web-service',
+  description:
+    'A cdk8s construct that emits a Deployment, Service and Ingress for Alibaba Cloud ALB or Tencent Cloud CLB, '
+    + 'with the preStop wait and grace period derived from declared shutdown budgets so rolling updates drop no requests.',
+  author: 'cdk8s-graceful-web-service maintainers',
+  authorAddress: 'maintainers@example.com',
+  repositoryUrl: 'https://github.com/cdk8s-graceful-web-service/cdk8s-graceful-web-service.git',
+  keywords: ['cdk8s', 'kubernetes', 'graceful-shutdown', 'alibaba-cloud', 'alb', 'tencent-cloud', 'clb', 'ingress', 'prestop'],
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  jsiiVersion: '~6.0.0',
+
+  cdk8sVersion: '2.70.0',
+  constructsVersion: '10.4.2',
+  peerDeps: ['cdk8s-plus-27@^2.9.5'],
+  // The CLI (`gws`) ships inside the package; jsii needs non-jsii runtime deps bundled.
+  bundledDeps: ['commander@^14', 'yaml@^2.8'],
+  devDeps: ['fast-check@^4', 'kubernetes-models@^4', 'ts-node@^10', 'vega@^6', 'vega-lite@^6'],
+
+  // Other jsii languages. Their packaging needs each language's registry, so it runs in
+  // the release workflow, not in the local build (see the `package` task below).
+  publishToPypi: { distName: 'cdk8s-graceful-web-service', module: 'cdk8s_graceful_web_service' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdk8s_graceful_web_service',
+    mavenGroupId: 'io.github.cdk8s-graceful-web-service',
+    mavenArtifactId: 'cdk8s-graceful-web-service',
+  },
+  publishToNuget: { dotNetNamespace: 'Cdk8sGracefulWebService', packageId: 'Cdk8sGracefulWebService' },
+  publishToGo: { moduleName: 'github.com/cdk8s-graceful-web-service/cdk8s-graceful-web-service-go' },
+
+  tsconfigDevFile: 'tsconfig.dev.json',
+  jestOptions: {
+    // Snapshot tests must be able to fail: `test` never rewrites them. Use `test:update` on purpose.
+    updateSnapshot: UpdateSnapshot.NEVER,
+    passWithNoTests: false,
+    jestConfig: {
+      testTimeout: 120_000,
+    },
+  },
+  gitignore: ['/dist/', '/.tmp/'],
+});
+
+// Run the whole local build with JS packaging only; `package-all` still builds every
+// jsii language where their toolchains and registries are available (release CI).
+const packageTask = project.tasks.tryFind('package')!;
+packageTask.reset();
+packageTask.spawn(project.tasks.tryFind('package:js')!);
+
+project.addTask('examples', {
+  description: 'Synthesize the examples into dist/examples/*.k8s.yaml and print each shutdown timeline',
+  exec: 'ts-node --project tsconfig.dev.json examples/synth.ts',
+});
+
+// Type-check exactly the TypeScript we own (projen's default `**/*.ts` also sweeps lib/ and dist/).
+project.tryFindObjectFile('tsconfig.dev.json')!.addOverride('include', [
+  'src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', '.projenrc.ts',
+]);
+
+project.addFields({ bin: { gws: 'lib/cli/gws.js' } });
+
+project.synth();
