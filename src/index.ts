@@ -1,5 +1,5 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+export * from './budget';
+export * from './load-balancer';
+export * from './alibaba-alb';
+export * from './tencent-clb';
+export * from './graceful-web-service';

@@ -1,0 +1,45 @@
+// The "tea" service from Alibaba Cloud's ACK guide to smooth rolling updates behind an ALB
+// Ingress: 3 replicas of an nginx demo image on port 80, host demo.ingress.top, path /.
+//
+// Run on its own:  npx ts-node --project tsconfig.dev.json examples/alibaba-alb-tea.ts
+import { App, Chart, ChartProps, Duration, Size } from 'cdk8s';
+import { Cpu } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { GracefulWebService, LoadBalancer } from '../src';
+
+export class AlibabaAlbTeaChart extends Chart {
+  public readonly tea: GracefulWebService;
+
+  constructor(scope: Construct, id: string, props: ChartProps = {}) {
+    super(scope, id, props);
+
+    this.tea = new GracefulWebService(this, 'tea', {
+      image: 'registry.cn-hangzhou.aliyuncs.com/acs-sample/nginxdemos:latest',
+      port: 80,
+      replicas: 3,
+      host: 'demo.ingress.top',
+      path: '/',
+      loadBalancer: LoadBalancer.alibabaAlb(),
+      // nginx finishes in-flight requests well within the Kubernetes default of 30 s.
+      shutdown: { drainTimeout: Duration.seconds(30) },
+
+      // The image runs nginx's master process as root to bind port 80, so the non-root
+      // requirement that cdk8s-plus sets by default is lifted for this pod. The root
+      // filesystem stays read-only; nginx gets writable cache and pid directories.
+      podSecurityContext: { ensureNonRoot: false },
+      containerSecurityContext: { ensureNonRoot: false, readOnlyRootFilesystem: true },
+      writablePaths: ['/var/cache/nginx', '/var/run'],
+      resources: {
+        cpu: { request: Cpu.millis(100), limit: Cpu.millis(500) },
+        memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
+      },
+    });
+  }
+}
+
+if (require.main === module) {
+  const app = new App({ outdir: 'dist/examples' });
+  const chart = new AlibabaAlbTeaChart(app, 'alibaba-alb-tea');
+  app.synth();
+  console.log(chart.tea.budget.describe());
+}

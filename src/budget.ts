@@ -1,0 +1,276 @@
+import { Duration } from 'cdk8s';
+
+/**
+ * The shutdown budgets a service declares. Every number the construct emits for the
+ * termination side (the preStop wait, `terminationGracePeriodSeconds`) is derived from these.
+ *
+ * Durations are rounded up to whole seconds, because Kubernetes counts in whole seconds and
+ * rounding down would shorten a budget.
+ */
+export interface ShutdownBudgetProps {
+  /**
+   * Worst-case time from the moment a pod is deleted until the load balancer sends it no new
+   * requests (the endpoint turns not-ready, the ingress controller reconciles, the LB
+   * deregisters the backend). Called D in the model.
+   *
+   * @default - the load balancer's documented value: Alibaba Cloud ALB 10 seconds, Tencent Cloud CLB 5 seconds
+   */
+  readonly deregistrationDelay?: Duration;
+
+  /**
+   * The longest the application needs, once it starts shutting down, to finish the requests
+   * it is serving and exit. Called S in the model.
+   *
+   * @default Duration.seconds(30) - what Kubernetes gives a pod by default
+   */
+  readonly drainTimeout?: Duration;
+
+  /**
+   * Slack added to the grace period against jitter in the deregistration delay and the drain.
+   * Called M in the model.
+   *
+   * @default Duration.seconds(5)
+   */
+  readonly safetyMargin?: Duration;
+
+  /**
+   * Whether the application keeps serving in-flight requests after SIGTERM and exits once
+   * they are done. Many servers do not (nginx treats SIGTERM as a fast shutdown); for those,
+   * set this to `false` and the drain moves into the preStop wait, before SIGTERM is sent.
+   *
+   * @default true
+   */
+  readonly drainsOnSigterm?: boolean;
+}
+
+/**
+ * Everything `ShutdownBudget.derive()` needs: the declared budgets plus what the load balancer
+ * and the pod spec contribute.
+ */
+export interface ShutdownBudgetOptions extends ShutdownBudgetProps {
+  /**
+   * The deregistration delay to assume when `deregistrationDelay` is not declared, normally
+   * the load balancer's documented value.
+   *
+   * @default - none: `deregistrationDelay` must then be declared
+   */
+  readonly defaultDeregistrationDelay?: Duration;
+
+  /**
+   * An explicit `terminationGracePeriodSeconds`, replacing the derived one. It is validated,
+   * never adjusted: it must be at least `deregistrationDelay + drainTimeout` (plus the preStop
+   * command's duration, if any), or SIGKILL could land on requests in flight.
+   *
+   * @default - derived: preStop command + deregistrationDelay + drainTimeout + safetyMargin
+   */
+  readonly terminationGracePeriod?: Duration;
+
+  /**
+   * The longest a custom preStop command (for example a cache flush or an explicit
+   * deregistration call) may run. It runs first, before the preStop wait; the wait does not
+   * count on it finishing early, so the whole duration is added to the grace period.
+   *
+   * @default Duration.seconds(0) - no custom preStop command
+   */
+  readonly preStopCommandDuration?: Duration;
+}
+
+/** Default drain timeout (S): what Kubernetes grants a pod when nothing else is said. */
+const DEFAULT_DRAIN_TIMEOUT_SECONDS = 30;
+/** Default safety margin (M). */
+const DEFAULT_SAFETY_MARGIN_SECONDS = 5;
+
+/**
+ * The shutdown budget: pure arithmetic from declared durations to the preStop wait and the
+ * termination grace period. It holds no cdk8s constructs and can be used on its own, for
+ * example to check numbers in a CI script.
+ *
+ * With D = deregistration delay, S = drain timeout, M = safety margin, C = preStop command duration:
+ *
+ * | output | app drains on SIGTERM | app stops abruptly on SIGTERM |
+ * |---|---|---|
+ * | preStop wait W | D | D + S |
+ * | preStop total P | C + D | C + D + S |
+ * | grace period G | C + D + S + M | C + D + S + M |
+ */
+export class ShutdownBudget {
+  /**
+   * Derives the budget, validating every input.
+   *
+   * @throws if a duration is not finite or negative, if no deregistration delay is known, or if
+   * an explicit grace period is shorter than the time the pod legitimately needs.
+   */
+  public static derive(options: ShutdownBudgetOptions): ShutdownBudget {
+    return new ShutdownBudget(options);
+  }
+
+  /** Deregistration delay D, in whole seconds. */
+  public readonly deregistrationDelaySeconds: number;
+  /** Drain timeout S, in whole seconds. */
+  public readonly drainTimeoutSeconds: number;
+  /** Safety margin M, in whole seconds. */
+  public readonly safetyMarginSeconds: number;
+  /** Whether the application drains in-flight requests after SIGTERM. */
+  public readonly drainsOnSigterm: boolean;
+  /** The custom preStop command's declared duration C, in whole seconds (0 when there is none). */
+  public readonly preStopCommandSeconds: number;
+  /** The preStop wait W (the `sleep`), in whole seconds; 0 means no wait is needed. */
+  public readonly preStopSleepSeconds: number;
+  /** `terminationGracePeriodSeconds` G. */
+  public readonly terminationGracePeriodSeconds: number;
+  /** True when G was given explicitly rather than derived. */
+  public readonly terminationGracePeriodIsExplicit: boolean;
+
+  private constructor(options: ShutdownBudgetOptions) {
+    const declaredDelay = options.deregistrationDelay ?? options.defaultDeregistrationDelay;
+    if (declaredDelay === undefined) {
+      throw new Error('shutdown.deregistrationDelay is required when the load balancer has no default deregistration delay');
+    }
+    const delayName = options.deregistrationDelay !== undefined ? 'shutdown.deregistrationDelay' : 'the load balancer\'s default deregistration delay';
+    this.deregistrationDelaySeconds = wholeSeconds(delayName, declaredDelay);
+    this.drainTimeoutSeconds = wholeSeconds('shutdown.drainTimeout', options.drainTimeout, DEFAULT_DRAIN_TIMEOUT_SECONDS);
+    this.safetyMarginSeconds = wholeSeconds('shutdown.safetyMargin', options.safetyMargin, DEFAULT_SAFETY_MARGIN_SECONDS);
+    this.preStopCommandSeconds = wholeSeconds('preStopCommandDuration', options.preStopCommandDuration, 0);
+    this.drainsOnSigterm = options.drainsOnSigterm ?? true;
+
+    const d = this.deregistrationDelaySeconds;
+    const s = this.drainTimeoutSeconds;
+    // A draining app may get SIGTERM as soon as the LB has stopped sending; an abrupt one
+    // must have finished its in-flight requests before SIGTERM, so the drain is waited out too.
+    this.preStopSleepSeconds = this.drainsOnSigterm ? d : d + s;
+
+    const minimum = this.minimumTerminationGracePeriodSeconds;
+    if (options.terminationGracePeriod !== undefined) {
+      const explicit = wholeSeconds('terminationGracePeriod', options.terminationGracePeriod);
+      if (explicit < minimum) {
+        throw new Error(
+          `terminationGracePeriod (${explicit}s) must be at least ${this.minimumFormula()} = ${minimum}s; `
+          + 'a shorter grace period lets SIGKILL cut requests that are still in flight',
+        );
+      }
+      this.terminationGracePeriodSeconds = explicit;
+      this.terminationGracePeriodIsExplicit = true;
+    } else {
+      this.terminationGracePeriodSeconds = minimum + this.safetyMarginSeconds;
+      this.terminationGracePeriodIsExplicit = false;
+    }
+  }
+
+  /** Deregistration delay D. */
+  public get deregistrationDelay(): Duration {
+    return Duration.seconds(this.deregistrationDelaySeconds);
+  }
+
+  /** Drain timeout S. */
+  public get drainTimeout(): Duration {
+    return Duration.seconds(this.drainTimeoutSeconds);
+  }
+
+  /** Safety margin M. */
+  public get safetyMargin(): Duration {
+    return Duration.seconds(this.safetyMarginSeconds);
+  }
+
+  /** The preStop wait: D for a draining app, D + S for an abrupt one. */
+  public get preStopSleep(): Duration {
+    return Duration.seconds(this.preStopSleepSeconds);
+  }
+
+  /** The whole preStop hook's worst-case duration: the custom command plus the wait. */
+  public get preStopTotalSeconds(): number {
+    return this.preStopCommandSeconds + this.preStopSleepSeconds;
+  }
+
+  /** `terminationGracePeriodSeconds`, derived or explicit. */
+  public get terminationGracePeriod(): Duration {
+    return Duration.seconds(this.terminationGracePeriodSeconds);
+  }
+
+  /**
+   * The shortest grace period that cannot cut an in-flight request:
+   * preStop command + deregistration delay + drain timeout.
+   */
+  public get minimumTerminationGracePeriodSeconds(): number {
+    return this.preStopCommandSeconds + this.deregistrationDelaySeconds + this.drainTimeoutSeconds;
+  }
+
+  /**
+   * The latest moment, in seconds after deletion, by which the application has exited if it
+   * honours its drain timeout.
+   */
+  public get latestExitSeconds(): number {
+    return this.preStopTotalSeconds + (this.drainsOnSigterm ? this.drainTimeoutSeconds : 0);
+  }
+
+  /**
+   * The shutdown timeline as a few lines of text, for humans: what happens at which second
+   * after the pod is deleted.
+   */
+  public describe(): string {
+    const c = this.preStopCommandSeconds;
+    const d = this.deregistrationDelaySeconds;
+    const s = this.drainTimeoutSeconds;
+    const p = this.preStopTotalSeconds;
+    const g = this.terminationGracePeriodSeconds;
+    const appKind = this.drainsOnSigterm ? 'drains on SIGTERM' : 'stops abruptly on SIGTERM';
+    const events: Array<[number, string]> = [];
+
+    const preStop = p === 0 ? 'no preStop hook' : c > 0
+      ? `preStop starts: custom command (up to ${c}s), then sleep ${this.preStopSleepSeconds}`
+      : `preStop starts: sleep ${this.preStopSleepSeconds}`;
+    events.push([0, `pod deleted; LB deregistration starts; ${preStop}`]);
+    events.push([d, 'LB sends no new requests (deregistrationDelay)']);
+    if (this.drainsOnSigterm) {
+      events.push([p, `SIGTERM: app stops accepting and drains in-flight requests (drainTimeout ${s}s)`]);
+      events.push([this.latestExitSeconds, 'app has exited at the latest']);
+    } else {
+      events.push([p - s, `in-flight requests drain while preStop still waits (drainTimeout ${s}s)`]);
+      events.push([p, 'SIGTERM: nothing left in flight, app exits']);
+    }
+    const graceSource = this.terminationGracePeriodIsExplicit
+      ? 'explicit terminationGracePeriod'
+      : `terminationGracePeriodSeconds, safetyMargin ${this.safetyMarginSeconds}s`;
+    events.push([g, `SIGKILL if still running (${graceSource})`]);
+
+    // Events at the same second keep the causal order they were pushed in.
+    const ordered = events
+      .map((event, index) => ({ at: event[0], text: event[1], index }))
+      .sort((a, b) => a.at - b.at || a.index - b.index);
+    const width = Math.max(...ordered.map((e) => `t=${e.at}s`.length));
+    const lines = ordered.map((e) => `  ${`t=${e.at}s`.padEnd(width)}  ${e.text}`);
+    return [`Shutdown timeline (D=${d}s, S=${s}s, app ${appKind}):`, ...lines].join('\n');
+  }
+
+  private minimumFormula(): string {
+    const parts = [
+      ...(this.preStopCommandSeconds > 0 ? [`preStopCommandDuration (${this.preStopCommandSeconds}s)`] : []),
+      `deregistrationDelay (${this.deregistrationDelaySeconds}s)`,
+      `drainTimeout (${this.drainTimeoutSeconds}s)`,
+    ];
+    return parts.join(' + ');
+  }
+}
+
+/**
+ * A duration as whole seconds, rounded up. Refuses durations that are not finite or negative,
+ * naming the prop so the error points at the user's input.
+ *
+ * @internal
+ */
+export function wholeSeconds(prop: string, duration: Duration | undefined, defaultSeconds?: number): number {
+  if (duration === undefined) {
+    if (defaultSeconds === undefined) {
+      throw new Error(`${prop} is required`);
+    }
+    return defaultSeconds;
+  }
+  const millis = duration.toMilliseconds({ integral: false });
+  if (!Number.isFinite(millis)) {
+    throw new Error(`${prop} must be a finite duration, got ${millis} ms`);
+  }
+  if (millis < 0) {
+    throw new Error(`${prop} must not be negative, got ${millis} ms`);
+  }
+  // Round up: a budget must never shrink. Guard against float noise such as 1.0000000002 s.
+  return Math.ceil(Math.round(millis * 1000) / 1_000_000);
+}

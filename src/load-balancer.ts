@@ -1,0 +1,95 @@
+import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { AlibabaAlb, AlibabaAlbProps } from './alibaba-alb';
+import { ShutdownBudget } from './budget';
+import { TencentClb, TencentClbProps } from './tencent-clb';
+
+/**
+ * What `GracefulWebService` tells a load balancer when it binds it.
+ */
+export interface LoadBalancerBindOptions {
+  /** The derived shutdown budget of the service. */
+  readonly budget: ShutdownBudget;
+
+  /** The port the Service exposes (and the container listens on). */
+  readonly port: number;
+
+  /** The HTTP path the readiness probe checks; the LB health check should check the same. */
+  readonly healthCheckPath: string;
+}
+
+/**
+ * What a load balancer needs the construct to emit: the Service type, the Ingress class and
+ * annotations, and anything it adds to the pods.
+ */
+export interface LoadBalancerConfig {
+  /** The Service type the load balancer needs to reach the pods. */
+  readonly serviceType: kplus.ServiceType;
+
+  /**
+   * The Ingress's `spec.ingressClassName`.
+   *
+   * @default - not set (the class is selected by an annotation, or the cluster default applies)
+   */
+  readonly ingressClassName?: string;
+
+  /**
+   * Annotations the Ingress must carry.
+   *
+   * @default - none
+   */
+  readonly ingressAnnotations?: { [key: string]: string };
+
+  /**
+   * Annotations the Service must carry.
+   *
+   * @default - none
+   */
+  readonly serviceAnnotations?: { [key: string]: string };
+}
+
+/**
+ * A cloud load balancer in front of a `GracefulWebService`.
+ *
+ * Each implementation owns everything specific to its provider: class selection, annotations,
+ * the Service type, its default deregistration delay and its own validation. Use the
+ * factories on `LoadBalancer`, or implement this interface for another provider.
+ */
+export interface ILoadBalancer {
+  /** A human-readable name, used in error messages and timelines (e.g. "Alibaba Cloud ALB"). */
+  readonly displayName: string;
+
+  /**
+   * The provider's worst-case time from pod deletion until the LB stops sending new requests,
+   * used when the service does not declare `shutdown.deregistrationDelay`.
+   */
+  readonly defaultDeregistrationDelay: Duration;
+
+  /**
+   * Validates the provider settings against the service and returns what to emit.
+   *
+   * @throws when the combination would drop requests or is rejected by the provider.
+   */
+  bind(options: LoadBalancerBindOptions): LoadBalancerConfig;
+}
+
+/**
+ * Factories for the supported load balancers.
+ */
+export class LoadBalancer {
+  /**
+   * Alibaba Cloud ACK with an ALB Ingress (`ingressClassName: alb`).
+   */
+  public static alibabaAlb(props: AlibabaAlbProps = {}): ILoadBalancer {
+    return new AlibabaAlb(props);
+  }
+
+  /**
+   * Tencent Cloud TKE with a CLB Ingress (`kubernetes.io/ingress.class: qcloud`).
+   */
+  public static tencentClb(props: TencentClbProps = {}): ILoadBalancer {
+    return new TencentClb(props);
+  }
+
+  private constructor() {}
+}

@@ -1,0 +1,160 @@
+import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import type { ILoadBalancer, LoadBalancerBindOptions, LoadBalancerConfig } from './load-balancer';
+import { validateIngressClassName } from './validation';
+
+/**
+ * How a Tencent CLB Ingress names its class. Kubernetes rejects an Ingress that sets both, so
+ * exactly one is emitted.
+ */
+export enum TencentIngressClassMode {
+  /** The `kubernetes.io/ingress.class` annotation: what the TKE controller documents. */
+  ANNOTATION = 'ANNOTATION',
+  /** `spec.ingressClassName`, for clusters that define a matching IngressClass. */
+  SPEC = 'SPEC',
+}
+
+/**
+ * Settings for a Tencent Cloud TKE CLB Ingress.
+ *
+ * @see https://www.tencentcloud.com/document/product/457/42069
+ */
+export interface TencentClbProps {
+  /**
+   * The ingress class the TKE controller serves.
+   *
+   * @default "qcloud"
+   */
+  readonly ingressClass?: string;
+
+  /**
+   * Where the class is written: the annotation or `spec.ingressClassName` (never both).
+   *
+   * @default TencentIngressClassMode.ANNOTATION
+   */
+  readonly ingressClassMode?: TencentIngressClassMode;
+
+  /**
+   * CLB direct access: the CLB sends traffic straight to pod IPs
+   * (`ingress.cloud.tencent.com/direct-access`). Needs VPC-CNI networking or the cluster's
+   * `GlobalRouteDirectAccess` switch. Without it the Service is `NodePort`.
+   *
+   * @default true
+   */
+  readonly directAccess?: boolean;
+
+  /**
+   * Set a pod's CLB weight to 0 as soon as it is Terminating
+   * (`ingress.cloud.tencent.com/enable-grace-shutdown`). Only works with direct access.
+   *
+   * @default - true with direct access, false without
+   */
+  readonly graceShutdown?: boolean;
+
+  /**
+   * Set the CLB weight to 0 for endpoints that turn not-ready while running
+   * (`ingress.cloud.tencent.com/enable-grace-shutdown-tkex`). Only works with direct access.
+   *
+   * @default - true with direct access, false without
+   */
+  readonly graceShutdownOnUnhealthy?: boolean;
+
+  /**
+   * Reuse an existing CLB instead of creating one (`kubernetes.io/ingress.existLbId`).
+   *
+   * @default - TKE creates a CLB for the Ingress
+   */
+  readonly existingLoadBalancerId?: string;
+
+  /**
+   * Create an internal (VPC-only) CLB in this subnet (`kubernetes.io/ingress.subnetId`).
+   *
+   * @default - a public CLB
+   */
+  readonly subnetId?: string;
+}
+
+const ANNOTATION_PREFIX = 'ingress.cloud.tencent.com';
+
+/**
+ * Tencent Cloud TKE CLB Ingress. Create it with `LoadBalancer.tencentClb()`.
+ *
+ * TKE injects its own readiness gate (`cloud.tencent.com/load-balancer-backendgroup-ready`) in
+ * direct-access mode, so this provider never writes one.
+ */
+export class TencentClb implements ILoadBalancer {
+  /** Tencent's own graceful-shutdown example waits 5 seconds before SIGTERM. */
+  public static readonly DEFAULT_DEREGISTRATION_DELAY = Duration.seconds(5);
+
+  public readonly displayName = 'Tencent Cloud CLB';
+  public readonly defaultDeregistrationDelay = TencentClb.DEFAULT_DEREGISTRATION_DELAY;
+  /** The ingress class. */
+  public readonly ingressClass: string;
+  /** Where the ingress class is written. */
+  public readonly ingressClassMode: TencentIngressClassMode;
+  /** Whether the CLB targets pods directly. */
+  public readonly directAccess: boolean;
+  /** Whether a Terminating pod's weight drops to 0 at once. */
+  public readonly graceShutdown: boolean;
+  /** Whether a not-ready pod's weight drops to 0. */
+  public readonly graceShutdownOnUnhealthy: boolean;
+  private readonly existingLoadBalancerId?: string;
+  private readonly subnetId?: string;
+
+  public constructor(props: TencentClbProps = {}) {
+    this.ingressClass = props.ingressClass ?? 'qcloud';
+    validateIngressClassName('loadBalancer.ingressClass', this.ingressClass);
+    this.ingressClassMode = props.ingressClassMode ?? TencentIngressClassMode.ANNOTATION;
+    this.directAccess = props.directAccess ?? true;
+    this.graceShutdown = props.graceShutdown ?? this.directAccess;
+    this.graceShutdownOnUnhealthy = props.graceShutdownOnUnhealthy ?? this.directAccess;
+    if (!this.directAccess) {
+      const needsDirect = [
+        ...(this.graceShutdown ? ['graceShutdown'] : []),
+        ...(this.graceShutdownOnUnhealthy ? ['graceShutdownOnUnhealthy'] : []),
+      ];
+      if (needsDirect.length > 0) {
+        throw new Error(
+          `loadBalancer.${needsDirect.join(' and loadBalancer.')} need loadBalancer.directAccess: `
+          + 'TKE only sets CLB weights to 0 for pods it targets directly. Enable directAccess or turn them off',
+        );
+      }
+    }
+    this.existingLoadBalancerId = nonEmptyOptional('loadBalancer.existingLoadBalancerId', props.existingLoadBalancerId);
+    this.subnetId = nonEmptyOptional('loadBalancer.subnetId', props.subnetId);
+  }
+
+  public bind(_options: LoadBalancerBindOptions): LoadBalancerConfig {
+    const annotations: { [key: string]: string } = {};
+    if (this.ingressClassMode === TencentIngressClassMode.ANNOTATION) {
+      annotations['kubernetes.io/ingress.class'] = this.ingressClass;
+    }
+    if (this.directAccess) {
+      annotations[`${ANNOTATION_PREFIX}/direct-access`] = 'true';
+    }
+    if (this.graceShutdown) {
+      annotations[`${ANNOTATION_PREFIX}/enable-grace-shutdown`] = 'true';
+    }
+    if (this.graceShutdownOnUnhealthy) {
+      annotations[`${ANNOTATION_PREFIX}/enable-grace-shutdown-tkex`] = 'true';
+    }
+    if (this.existingLoadBalancerId) {
+      annotations['kubernetes.io/ingress.existLbId'] = this.existingLoadBalancerId;
+    }
+    if (this.subnetId) {
+      annotations['kubernetes.io/ingress.subnetId'] = this.subnetId;
+    }
+    return {
+      serviceType: this.directAccess ? kplus.ServiceType.CLUSTER_IP : kplus.ServiceType.NODE_PORT,
+      ingressClassName: this.ingressClassMode === TencentIngressClassMode.SPEC ? this.ingressClass : undefined,
+      ingressAnnotations: annotations,
+    };
+  }
+}
+
+function nonEmptyOptional(prop: string, value: string | undefined): string | undefined {
+  if (value !== undefined && value.trim() === '') {
+    throw new Error(`${prop} must not be empty when given`);
+  }
+  return value;
+}
