@@ -34,6 +34,13 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   publishToGo: { moduleName: 'github.com/cdk8s-graceful-web-service/cdk8s-graceful-web-service-go' },
 
   tsconfigDevFile: 'tsconfig.dev.json',
+  // Lint every TypeScript file we own against the one dev tsconfig that includes them all.
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples', 'bench'],
+    tsconfigPath: './tsconfig.dev.json',
+    projectService: false,
+  },
   jestOptions: {
     // Snapshot tests must be able to fail: `test` never rewrites them. Use `test:update` on purpose.
     updateSnapshot: UpdateSnapshot.NEVER,

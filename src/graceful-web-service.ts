@@ -252,7 +252,7 @@ export class GracefulWebService extends Construct {
       resources: props.resources,
       securityContext: props.containerSecurityContext,
       readiness: kplus.Probe.fromHttpGet(healthCheckPath, { port: this.port }),
-      lifecycle: { preStop: preStopHandler(this.budget) },
+      lifecycle: preStopLifecycle(this.budget),
     });
     for (const [i, writable] of (props.writablePaths ?? []).entries()) {
       this.container.mount(writable, kplus.Volume.fromEmptyDir(this, `Writable${i}`, `writable-${i}`));
@@ -278,12 +278,15 @@ export class GracefulWebService extends Construct {
   }
 }
 
-/** The preStop hook for a budget: a shell sleep, or nothing when no wait is needed. */
-function preStopHandler(budget: ShutdownBudget): kplus.Handler | undefined {
+/**
+ * The container lifecycle for a budget: a shell sleep before SIGTERM, or no lifecycle at all
+ * when no wait is needed (an empty `lifecycle: {}` would still be emitted otherwise).
+ */
+function preStopLifecycle(budget: ShutdownBudget): kplus.ContainerLifecycle | undefined {
   if (budget.preStopSleepSeconds === 0) {
     return undefined;
   }
-  return kplus.Handler.fromCommand(['/bin/sh', '-c', `sleep ${budget.preStopSleepSeconds}`]);
+  return { preStop: kplus.Handler.fromCommand(['/bin/sh', '-c', `sleep ${budget.preStopSleepSeconds}`]) };
 }
 
 /** The budget's inputs and outputs, recorded on the Deployment so the YAML explains itself. */

@@ -1,0 +1,122 @@
+// Shared test helpers: synthesize a service and check every object the way a cluster would.
+import { Chart, Testing } from 'cdk8s';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { Service } from 'kubernetes-models/v1/Service';
+import { GracefulWebService, GracefulWebServiceProps, LoadBalancer } from '../src';
+
+/** A synthesized Kubernetes object. */
+export type KubeObject = { apiVersion: string; kind: string; metadata: any; spec?: any; [key: string]: any };
+
+/** The schema models of every kind the library may emit. */
+const MODELS: { [gvk: string]: new (data: any) => { validate(): void } } = {
+  'apps/v1/Deployment': Deployment,
+  'v1/Service': Service,
+  'networking.k8s.io/v1/Ingress': Ingress,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+};
+
+/** Minimal props for a valid service; tests override what they exercise. */
+export function baseProps(overrides: Partial<GracefulWebServiceProps> = {}): GracefulWebServiceProps {
+  return { image: 'example/web:1.0', loadBalancer: LoadBalancer.alibabaAlb(), ...overrides };
+}
+
+/** Builds one service in a fresh chart and returns it with the synthesized objects. */
+export function synth(props: GracefulWebServiceProps): { service: GracefulWebService; objects: KubeObject[] } {
+  const chart = new Chart(Testing.app(), 'test');
+  const service = new GracefulWebService(chart, 'web', props);
+  return { service, objects: Testing.synth(chart) as KubeObject[] };
+}
+
+/** The single object of a kind; fails the test when there is not exactly one. */
+export function only(objects: KubeObject[], kind: string): KubeObject {
+  const found = objects.filter((o) => o.kind === kind);
+  if (found.length !== 1) {
+    throw new Error(`expected exactly one ${kind}, found ${found.length}`);
+  }
+  return found[0];
+}
+
+/** The first container of the Deployment's pod template. */
+export function container(objects: KubeObject[]): any {
+  return only(objects, 'Deployment').spec.template.spec.containers[0];
+}
+
+/**
+ * Checks synthesized objects as a cluster would: each against the Kubernetes schema, each
+ * lifecycle handler with exactly one action, Service selectors matching the pods, and Ingress
+ * backends naming an existing Service port. Throws on the first problem.
+ */
+export function validateObjects(objects: KubeObject[]): void {
+  for (const object of objects) {
+    const gvk = `${object.apiVersion}/${object.kind}`;
+    const Model = MODELS[gvk];
+    if (!Model) {
+      throw new Error(`no schema model for ${gvk}: add one before emitting this kind`);
+    }
+    new Model(object).validate();
+  }
+
+  const deployments = objects.filter((o) => o.kind === 'Deployment');
+  for (const deployment of deployments) {
+    const pod = deployment.spec.template;
+    for (const matchKey of Object.keys(deployment.spec.selector.matchLabels ?? {})) {
+      if (pod.metadata.labels?.[matchKey] !== deployment.spec.selector.matchLabels[matchKey]) {
+        throw new Error(`Deployment ${deployment.metadata.name}: selector ${matchKey} does not match its pod template`);
+      }
+    }
+    for (const c of pod.spec.containers) {
+      for (const hook of ['preStop', 'postStart']) {
+        const handler = c.lifecycle?.[hook];
+        if (handler === undefined) continue;
+        const actions = Object.keys(handler).filter((k) => ['exec', 'httpGet', 'tcpSocket', 'sleep'].includes(k));
+        if (actions.length !== 1 || Object.keys(handler).length !== 1) {
+          throw new Error(`container ${c.name}: lifecycle.${hook} must have exactly one action, has ${JSON.stringify(handler)}`);
+        }
+        if (handler.tcpSocket) {
+          throw new Error(`container ${c.name}: lifecycle.${hook}.tcpSocket is deprecated and rejected`);
+        }
+      }
+    }
+  }
+
+  const services = objects.filter((o) => o.kind === 'Service');
+  for (const service of services) {
+    const selector: { [key: string]: string } = service.spec.selector ?? {};
+    const selected = deployments.filter((d) =>
+      Object.entries(selector).every(([k, v]) => d.spec.template.metadata.labels?.[k] === v));
+    if (Object.keys(selector).length === 0 || selected.length === 0) {
+      throw new Error(`Service ${service.metadata.name}: selector ${JSON.stringify(selector)} matches no pods`);
+    }
+    for (const port of service.spec.ports) {
+      const target = port.targetPort ?? port.port;
+      const exposes = selected.some((d) => d.spec.template.spec.containers.some(
+        (c: any) => (c.ports ?? []).some((p: any) => p.containerPort === target || p.name === target)));
+      if (!exposes) {
+        throw new Error(`Service ${service.metadata.name}: targetPort ${target} is not a container port of the selected pods`);
+      }
+    }
+  }
+
+  for (const ingress of objects.filter((o) => o.kind === 'Ingress')) {
+    const annotated = ingress.metadata.annotations?.['kubernetes.io/ingress.class'];
+    if (annotated !== undefined && ingress.spec.ingressClassName !== undefined) {
+      throw new Error(`Ingress ${ingress.metadata.name}: sets both kubernetes.io/ingress.class and spec.ingressClassName`);
+    }
+    const backends = [
+      ...(ingress.spec.defaultBackend ? [ingress.spec.defaultBackend] : []),
+      ...(ingress.spec.rules ?? []).flatMap((r: any) => r.http.paths.map((p: any) => p.backend)),
+    ];
+    for (const backend of backends) {
+      const svc = services.find((s) => s.metadata.name === backend.service.name);
+      if (!svc) {
+        throw new Error(`Ingress ${ingress.metadata.name}: backend Service ${backend.service.name} does not exist`);
+      }
+      const port = backend.service.port;
+      if (!svc.spec.ports.some((p: any) => p.port === port.number || (port.name !== undefined && p.name === port.name))) {
+        throw new Error(`Ingress ${ingress.metadata.name}: Service ${svc.metadata.name} has no port ${JSON.stringify(port)}`);
+      }
+    }
+  }
+}
