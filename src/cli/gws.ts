@@ -1,0 +1,206 @@
+#!/usr/bin/env node
+import * as fs from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { configureDemoAppCommand, LatencyRange, parseLatency, SigtermMode } from './demo-app';
+import { parseManifest } from './manifest';
+import { formatProgress, formatSummary, runProbe } from './probe';
+import { formatTimeline, runRehearsal } from './rehearse';
+
+/** Where the CLI writes; tests substitute their own. */
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+const defaultIo: CliIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
+  return n;
+}
+
+function nonNegative(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0');
+  return n;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected an integer >= 1');
+  return n;
+}
+
+/**
+ * Abort on SIGINT/SIGTERM so that the running probe/rehearsal stops and cleans up; a second signal
+ * exits at once (child processes are still killed by the process-exit hook).
+ */
+function abortOnSignals(): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  const handler = (sig: NodeJS.Signals) => {
+    if (ac.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
+    ac.abort();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      process.removeListener('SIGINT', handler);
+      process.removeListener('SIGTERM', handler);
+    },
+  };
+}
+
+interface ProbeCliOptions {
+  rate: number;
+  concurrency?: number;
+  host?: string;
+  timeout: number;
+  duration?: number;
+  out?: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+interface RehearseCliOptions {
+  deregistrationLag?: number;
+  jitter: number;
+  timeScale: number;
+  appLatency: LatencyRange;
+  appMode: SigtermMode;
+  rate: number;
+  concurrency?: number;
+  timeout: number;
+  rollouts: number;
+  warmup: number;
+  settle: number;
+  seed?: number;
+  haproxy?: string;
+  out?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** The `gws` program. Actions set `process.exitCode` (1 = some request failed) rather than exiting. */
+export function buildProgram(io: CliIo = defaultIo): Command {
+  const program = new Command('gws')
+    .description('Rehearse and verify graceful rolling updates of web services behind a cloud load balancer')
+    .showHelpAfterError()
+    .exitOverride() // throw instead of exiting, inherited by the subcommands below
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+
+  program.command('probe')
+    .description('Send requests at a fixed rate over keep-alive connections and record every outcome; exits 1 if any request failed')
+    .argument('<url>', 'http:// URL to request')
+    .option('-r, --rate <n>', 'requests per second', positive, 10)
+    .option('-c, --concurrency <n>', 'max requests in flight (= keep-alive connections); default: rate x timeout', positiveInt)
+    .option('-H, --host <host>', 'Host header to send')
+    .option('-t, --timeout <seconds>', 'per-request timeout', positive, 10)
+    .option('-d, --duration <seconds>', 'stop after this long (default: until Ctrl-C)', positive)
+    .option('-o, --out <file>', 'write every request to a .jsonl or .csv file')
+    .option('-q, --quiet', 'no per-second progress lines')
+    .option('--json', 'print the summary as JSON')
+    .action(async (url: string, opts: ProbeCliOptions) => {
+      const { signal, dispose } = abortOnSignals();
+      try {
+        const { summary } = await runProbe({
+          url,
+          rate: opts.rate,
+          concurrency: opts.concurrency,
+          host: opts.host,
+          timeoutMs: opts.timeout * 1000,
+          durationMs: opts.duration !== undefined ? opts.duration * 1000 : undefined,
+          out: opts.out,
+          signal,
+          onProgress: opts.quiet ? undefined : (p) => io.err(formatProgress(p) + '\n'),
+        });
+        io.out(opts.json ? JSON.stringify(summary, null, 2) + '\n' : formatSummary(summary) + '\n');
+        process.exitCode = summary.failed > 0 ? 1 : 0;
+      } finally {
+        dispose();
+      }
+    });
+
+  program.command('rehearse')
+    .description('Run rolling restarts of the first Deployment of a manifest on this machine: demo-app processes as pods, '
+      + 'HAProxy as the load balancer, kubelet and controllers modelled; exits 1 if any request failed')
+    .argument('<manifest>', 'synthesized multi-document manifest (.k8s.yaml)')
+    .option('-D, --deregistration-lag <seconds>', 'seconds until the LB stops routing to a deleted pod (default: from the manifest)', nonNegative)
+    .option('-j, --jitter <seconds>', "each pod's lag is uniform in [lag - jitter, lag]", nonNegative, 0)
+    .option('-s, --time-scale <factor>', 'multiply every model duration (0.1: a 45 s grace period takes 4.5 s)', positive, 1)
+    .option('--app-latency <ms>', 'demo app response time in model ms, fixed or range', parseLatency, { minMs: 0, maxMs: 2000 })
+    .addOption(new Option('--app-mode <mode>', 'what the app does on SIGTERM').choices(['drain', 'abrupt']).default('drain'))
+    .option('-r, --rate <n>', 'probe requests per (real) second', positive, 50)
+    .option('-c, --concurrency <n>', 'probe max requests in flight', positiveInt)
+    .option('-t, --timeout <seconds>', 'probe timeout in model seconds', positive, 10)
+    .option('--rollouts <n>', 'rolling restarts to run back to back', positiveInt, 1)
+    .option('--warmup <seconds>', 'model seconds of load before the first rollout', nonNegative, 2)
+    .option('--settle <seconds>', 'model seconds of load after the last old pod exited', nonNegative, 2)
+    .option('--seed <n>', 'seed for the jittered lags', nonNegative)
+    .option('--haproxy <path>', 'haproxy binary (default: PATH, then /usr/sbin)')
+    .option('-o, --out <file>', 'write every probe request to a .jsonl or .csv file')
+    .option('--json', 'print the full result as JSON on stdout')
+    .option('-q, --quiet', 'no live timeline/progress on stderr')
+    .action(async (manifestFile: string, opts: RehearseCliOptions) => {
+      const manifest = parseManifest(fs.readFileSync(manifestFile, 'utf8'));
+      const { signal, dispose } = abortOnSignals();
+      try {
+        const result = await runRehearsal({
+          manifest,
+          deregistrationLagSeconds: opts.deregistrationLag,
+          jitterSeconds: opts.jitter,
+          timeScale: opts.timeScale,
+          appLatency: opts.appLatency,
+          appMode: opts.appMode,
+          rate: opts.rate,
+          concurrency: opts.concurrency,
+          probeTimeoutSeconds: opts.timeout,
+          rollouts: opts.rollouts,
+          warmupSeconds: opts.warmup,
+          settleSeconds: opts.settle,
+          seed: opts.seed,
+          haproxyPath: opts.haproxy,
+          out: opts.out,
+          signal,
+          log: opts.quiet || opts.json ? undefined : (line) => io.err(line + '\n'),
+        });
+        const { records: _records, ...printable } = result;
+        if (opts.json) {
+          io.out(JSON.stringify(printable, null, 2) + '\n');
+        } else {
+          io.out(`${formatSummary(result.summary)}\n\n${formatTimeline(result)}\n`);
+        }
+        process.exitCode = result.summary.failed > 0 ? 1 : 0;
+      } finally {
+        dispose();
+      }
+    });
+
+  configureDemoAppCommand(program.command('demo-app'));
+  return program;
+}
+
+/** Entry point: exit 2 on usage or runtime errors, 130 when interrupted. */
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<void> {
+  try {
+    await buildProgram(io).parseAsync(argv);
+  } catch (e) {
+    const err = e as Error & { code?: string; exitCode?: number };
+    if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
+      // commander already printed the message; help/version exit 0.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    io.err(`gws: ${err.message}\n`);
+    process.exitCode = err.message === 'interrupted' ? 130 : 2;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv);
+}

@@ -1,0 +1,168 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { ExitInfo, ProcessTracker } from './procs';
+
+export class HaproxyNotFoundError extends Error {
+  constructor(where: string) {
+    super(`haproxy not found${where}: install it (apt-get install haproxy)`);
+    this.name = 'HaproxyNotFoundError';
+  }
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Locate the haproxy binary: an explicit path must exist; otherwise search PATH and then the usual
+ * sbin directories (Debian installs it as /usr/sbin/haproxy, which is not on a normal user's PATH).
+ */
+export function findHaproxy(explicit?: string, envPath: string = process.env.PATH ?? ''): string {
+  if (explicit !== undefined) {
+    if (isExecutable(explicit)) return explicit;
+    throw new HaproxyNotFoundError(` at ${explicit}`);
+  }
+  const dirs = [...envPath.split(path.delimiter).filter((d) => d !== ''), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+  for (const d of dirs) {
+    const candidate = path.join(d, 'haproxy');
+    if (isExecutable(candidate)) return candidate;
+  }
+  throw new HaproxyNotFoundError('');
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The HAProxy configuration used as the "cloud load balancer". Deliberately unforgiving, so the rig
+ * shows what clients of a real LB would see:
+ * - `retries 0`, `retry-on none` and no `option redispatch`: a refused or reset backend connection
+ *   is returned to the client as 503/502, never retried on another pod;
+ * - no health checks: a backend leaves the pool only when the rig deregisters it (the cloud LB's
+ *   deregistration after the endpoint turned not-ready), not because HAProxy noticed it died;
+ * - long client/server/keep-alive timeouts: the probe's own timeout is the one that fires, and idle
+ *   keep-alive connections are closed by the client first (no idle-close races of the rig's own making).
+ */
+export function haproxyConfig(opts: { port: number; socket: string; backend: string }): string {
+  return [
+    'global',
+    `  stats socket ${opts.socket} mode 600 level admin`,
+    '  stats timeout 10m',
+    '',
+    'defaults',
+    '  mode http',
+    '  timeout connect 2s',
+    '  timeout client 300s',
+    '  timeout server 300s',
+    '  timeout http-request 30s',
+    '  timeout http-keep-alive 300s',
+    '  retries 0',
+    '  option http-keep-alive',
+    '',
+    'frontend gws',
+    `  bind 127.0.0.1:${opts.port}`,
+    `  default_backend ${opts.backend}`,
+    '',
+    `backend ${opts.backend}`,
+    '  balance roundrobin',
+    '  retry-on none',
+    '',
+  ].join('\n');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A running HAProxy with a backend whose servers are managed through the runtime API. */
+export class Haproxy {
+  /** Start HAProxy in the foreground (`-db`) under `tracker`; retries with another port if the first one was taken. */
+  public static async start(opts: { binary: string; dir: string; tracker: ProcessTracker; backend?: string }): Promise<Haproxy> {
+    const backend = opts.backend ?? 'pods';
+    let lastError = '';
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const port = await freePort();
+      const socket = path.join(opts.dir, `haproxy-${attempt}.sock`);
+      const cfg = path.join(opts.dir, `haproxy-${attempt}.cfg`);
+      const logFile = path.join(opts.dir, `haproxy-${attempt}.log`);
+      fs.writeFileSync(cfg, haproxyConfig({ port, socket, backend }));
+      const log = fs.openSync(logFile, 'w');
+      const { child, exited } = opts.tracker.spawn(opts.binary, ['-db', '-f', cfg], { stdio: ['ignore', log, log] });
+      fs.closeSync(log);
+      let exitInfo: ExitInfo | undefined;
+      void exited.then((e) => { exitInfo = e; });
+      const hap = new Haproxy(child.pid ?? -1, port, socket, backend, exited);
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && exitInfo === undefined) {
+        try {
+          await hap.command('show info');
+          await new Promise<void>((resolve, reject) => {
+            const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(); });
+            c.once('error', reject);
+          });
+          return hap;
+        } catch {
+          await sleep(20);
+        }
+      }
+      if (exitInfo === undefined) opts.tracker.killGroup(hap.pid, 'SIGKILL');
+      await exited;
+      lastError = fs.readFileSync(logFile, 'utf8').trim();
+    }
+    throw new Error(`haproxy did not start: ${lastError}`);
+  }
+
+  private constructor(
+    public readonly pid: number,
+    public readonly port: number,
+    private readonly socket: string,
+    public readonly backend: string,
+    public readonly exited: Promise<ExitInfo>,
+  ) {}
+
+  /** Run one runtime API command and return its output. */
+  public command(cmd: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const c = net.connect(this.socket);
+      let out = '';
+      c.setEncoding('utf8');
+      c.on('data', (d: string) => { out += d; });
+      c.once('error', reject);
+      c.once('end', () => resolve(out.trim()));
+      c.write(cmd + '\n');
+    });
+  }
+
+  /** Add a server and put it in rotation (`add server` + `enable server`). */
+  public async register(name: string, address: string, port: number): Promise<void> {
+    const added = await this.command(`add server ${this.backend}/${name} ${address}:${port}`);
+    if (!/New server registered/i.test(added)) throw new Error(`haproxy add server ${name}: ${added}`);
+    const enabled = await this.command(`enable server ${this.backend}/${name}`);
+    if (enabled !== '') throw new Error(`haproxy enable server ${name}: ${enabled}`);
+  }
+
+  /**
+   * Take a server out of rotation (`disable server` = state maint): no new requests go to it,
+   * requests already sent to it continue. The server stays declared, so a late
+   * request can never be routed to a reused address.
+   */
+  public async deregister(name: string): Promise<void> {
+    const out = await this.command(`disable server ${this.backend}/${name}`);
+    if (out !== '') throw new Error(`haproxy disable server ${name}: ${out}`);
+  }
+}

@@ -1,0 +1,218 @@
+import { parseAllDocuments } from 'yaml';
+
+/** Annotation the GracefulWebService construct puts on its Deployment. */
+export const DEREGISTRATION_DELAY_ANNOTATION = 'graceful-web-service.cdk8s.io/deregistration-delay-seconds';
+
+/** Default deregistration delays per ingress class (seconds). */
+export const INGRESS_CLASS_DEREGISTRATION_DELAY: Record<string, number> = {
+  alb: 10, // Alibaba Cloud ALB Ingress: default connection-drain / deregistration delay
+  qcloud: 5, // Tencent Cloud CLB Ingress
+};
+
+/** How the preStop hook of the first container looks. */
+export type PreStopHook =
+  | { readonly kind: 'exec'; readonly command: string[] }
+  | { readonly kind: 'sleep'; readonly seconds: number };
+
+export interface ReadinessProbeSpec {
+  readonly path: string;
+  readonly port?: number | string;
+  readonly initialDelaySeconds: number;
+  readonly periodSeconds: number;
+  readonly successThreshold: number;
+  readonly failureThreshold: number;
+}
+
+export interface RolloutStrategy {
+  readonly type: 'RollingUpdate' | 'Recreate';
+  /** As written in the manifest (int or percent string); default 25%. */
+  readonly maxSurge: number | string;
+  /** As written in the manifest (int or percent string); default 25%. */
+  readonly maxUnavailable: number | string;
+}
+
+/** Where the deregistration delay came from. */
+export type DeregistrationSource = 'annotation' | 'ingress-class' | 'none';
+
+/** Everything `gws rehearse` needs from a synthesized manifest. */
+export interface DeploymentSpec {
+  readonly name: string;
+  readonly replicas: number;
+  readonly strategy: RolloutStrategy;
+  readonly minReadySeconds: number;
+  readonly terminationGracePeriodSeconds: number;
+  readonly containerName: string;
+  readonly preStop?: PreStopHook;
+  readonly readinessProbe?: ReadinessProbeSpec;
+  /** Deregistration delay in seconds, if the manifest says (annotation or ingress class). */
+  readonly deregistrationDelaySeconds?: number;
+  readonly deregistrationSource: DeregistrationSource;
+}
+
+export class ManifestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ManifestError';
+  }
+}
+
+type Obj = Record<string, any>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function num(v: unknown, what: string, dflt: number): number {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+  throw new ManifestError(`${what} must be a non-negative number, got ${JSON.stringify(v)}`);
+}
+
+function intOrPercent(v: unknown, what: string): number | string {
+  if (v === undefined || v === null) return '25%';
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+  if (typeof v === 'string' && /^\d+%$/.test(v)) return v;
+  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
+  throw new ManifestError(`${what} must be an integer or a percentage, got ${JSON.stringify(v)}`);
+}
+
+/**
+ * Resolve an int-or-percent against a replica count, the way the Deployment controller does
+ * (`intstr.GetScaledValueFromIntOrPercent`): surge rounds up, unavailable rounds down.
+ */
+export function scaleIntOrPercent(value: number | string, total: number, roundUp: boolean): number {
+  if (typeof value === 'number') return value;
+  const pct = Number(value.slice(0, -1));
+  const exact = (pct * total) / 100;
+  // Avoid 0.1+0.2 style surprises before rounding.
+  const fixed = Math.round(exact * 1e9) / 1e9;
+  return roundUp ? Math.ceil(fixed) : Math.floor(fixed);
+}
+
+/**
+ * maxSurge / maxUnavailable as absolute pod counts (Kubernetes `ResolveFenceposts`):
+ * if both resolve to 0, maxUnavailable becomes 1 so the rollout can make progress.
+ */
+export function resolveFenceposts(strategy: RolloutStrategy, replicas: number): { maxSurge: number; maxUnavailable: number } {
+  const maxSurge = scaleIntOrPercent(strategy.maxSurge, replicas, true);
+  let maxUnavailable = scaleIntOrPercent(strategy.maxUnavailable, replicas, false);
+  if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
+  return { maxSurge, maxUnavailable };
+}
+
+function parsePreStop(container: Obj): PreStopHook | undefined {
+  const preStop = container.lifecycle?.preStop;
+  if (!isObj(preStop)) return undefined;
+  if (isObj(preStop.exec)) {
+    const command = preStop.exec.command;
+    if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string')) {
+      throw new ManifestError('lifecycle.preStop.exec.command must be a non-empty array of strings');
+    }
+    return { kind: 'exec', command: [...command] };
+  }
+  if (isObj(preStop.sleep)) {
+    return { kind: 'sleep', seconds: num(preStop.sleep.seconds, 'lifecycle.preStop.sleep.seconds', 0) };
+  }
+  if (isObj(preStop.httpGet)) {
+    throw new ManifestError('lifecycle.preStop.httpGet is not supported by gws rehearse (use exec or sleep)');
+  }
+  return undefined;
+}
+
+function parseReadiness(container: Obj): ReadinessProbeSpec | undefined {
+  const probe = container.readinessProbe;
+  if (!isObj(probe)) return undefined;
+  if (!isObj(probe.httpGet)) {
+    throw new ManifestError('only httpGet readiness probes are supported by gws rehearse');
+  }
+  return {
+    path: typeof probe.httpGet.path === 'string' ? probe.httpGet.path : '/',
+    port: probe.httpGet.port,
+    initialDelaySeconds: num(probe.initialDelaySeconds, 'readinessProbe.initialDelaySeconds', 0),
+    periodSeconds: num(probe.periodSeconds, 'readinessProbe.periodSeconds', 10),
+    successThreshold: num(probe.successThreshold, 'readinessProbe.successThreshold', 1),
+    failureThreshold: num(probe.failureThreshold, 'readinessProbe.failureThreshold', 3),
+  };
+}
+
+/** Deregistration delay implied by an Ingress object, if its class is one we know. */
+export function ingressDeregistrationDelay(ingress: Obj): number | undefined {
+  const className = ingress.spec?.ingressClassName;
+  const legacy = ingress.metadata?.annotations?.['kubernetes.io/ingress.class'];
+  for (const c of [className, legacy]) {
+    if (typeof c === 'string' && c in INGRESS_CLASS_DEREGISTRATION_DELAY) return INGRESS_CLASS_DEREGISTRATION_DELAY[c];
+  }
+  return undefined;
+}
+
+/** Parse a (multi-document) manifest and extract the first apps/v1 Deployment. */
+export function parseManifest(text: string): DeploymentSpec {
+  const docs = parseAllDocuments(text);
+  const objects: Obj[] = [];
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+    if (doc.errors.length > 0) throw new ManifestError(`invalid YAML: ${doc.errors[0].message}`);
+    const value = doc.toJS();
+    if (isObj(value)) objects.push(value);
+  }
+  const deployment = objects.find((o) => o.apiVersion === 'apps/v1' && o.kind === 'Deployment');
+  if (!deployment) throw new ManifestError('manifest has no apps/v1 Deployment');
+
+  const name = String(deployment.metadata?.name ?? 'deployment');
+  const spec: Obj = isObj(deployment.spec) ? deployment.spec : {};
+  const podSpec: Obj = isObj(spec.template?.spec) ? spec.template.spec : {};
+  const containers = podSpec.containers;
+  if (!Array.isArray(containers) || containers.length === 0 || !isObj(containers[0])) {
+    throw new ManifestError(`Deployment ${name} has no containers`);
+  }
+  const container: Obj = containers[0];
+
+  const strategyType = spec.strategy?.type ?? 'RollingUpdate';
+  if (strategyType !== 'RollingUpdate' && strategyType !== 'Recreate') {
+    throw new ManifestError(`unknown Deployment strategy type ${JSON.stringify(strategyType)}`);
+  }
+  const ru: Obj = isObj(spec.strategy?.rollingUpdate) ? spec.strategy.rollingUpdate : {};
+  const strategy: RolloutStrategy = {
+    type: strategyType,
+    maxSurge: intOrPercent(ru.maxSurge, 'spec.strategy.rollingUpdate.maxSurge'),
+    maxUnavailable: intOrPercent(ru.maxUnavailable, 'spec.strategy.rollingUpdate.maxUnavailable'),
+  };
+  const replicas = num(spec.replicas, 'spec.replicas', 1);
+  const rawZero = (v: number | string) => v === 0 || v === '0%';
+  if (strategy.type === 'RollingUpdate' && rawZero(strategy.maxSurge) && rawZero(strategy.maxUnavailable)) {
+    // Same rule as the API server's Deployment validation.
+    throw new ManifestError('spec.strategy.rollingUpdate: maxSurge and maxUnavailable cannot both be 0');
+  }
+
+  let deregistrationDelaySeconds: number | undefined;
+  let deregistrationSource: DeregistrationSource = 'none';
+  const annotation = deployment.metadata?.annotations?.[DEREGISTRATION_DELAY_ANNOTATION];
+  if (annotation !== undefined) {
+    const d = Number(annotation);
+    if (!Number.isFinite(d) || d < 0) throw new ManifestError(`annotation ${DEREGISTRATION_DELAY_ANNOTATION} must be a number of seconds, got ${JSON.stringify(annotation)}`);
+    deregistrationDelaySeconds = d;
+    deregistrationSource = 'annotation';
+  } else {
+    for (const o of objects) {
+      if (o.kind !== 'Ingress') continue;
+      const d = ingressDeregistrationDelay(o);
+      if (d !== undefined) {
+        deregistrationDelaySeconds = d;
+        deregistrationSource = 'ingress-class';
+        break;
+      }
+    }
+  }
+
+  return {
+    name,
+    replicas,
+    strategy,
+    minReadySeconds: num(spec.minReadySeconds, 'spec.minReadySeconds', 0),
+    terminationGracePeriodSeconds: num(podSpec.terminationGracePeriodSeconds, 'terminationGracePeriodSeconds', 30),
+    containerName: String(container.name ?? 'app'),
+    preStop: parsePreStop(container),
+    readinessProbe: parseReadiness(container),
+    deregistrationDelaySeconds,
+    deregistrationSource,
+  };
+}

@@ -1,0 +1,324 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+/** Why a request failed. `null` in a record means it succeeded (2xx/3xx). */
+export type ErrorKind = 'refused' | 'reset' | 'timeout' | 'http_5xx' | 'other';
+
+export const ERROR_KINDS: readonly ErrorKind[] = ['refused', 'reset', 'timeout', 'http_5xx', 'other'];
+
+/** One request, as the client saw it. */
+export interface ProbeRecord {
+  /** Send order, 0-based. */
+  readonly seq: number;
+  /** When the request was sent, in ms since the probe's time origin. */
+  readonly t: number;
+  /** HTTP status, or null when no response arrived. */
+  readonly status: number | null;
+  /** Time from send until the response body ended (or the error), ms. */
+  readonly latencyMs: number;
+  readonly error: ErrorKind | null;
+}
+
+export interface FailureRun {
+  /** Number of consecutive failed requests (in send order). */
+  readonly count: number;
+  /** From the first failed request's send to the last failed request's end, ms. */
+  readonly durationMs: number;
+  /** Send time of the first failed request of the run, ms since the time origin. */
+  readonly startMs: number;
+}
+
+export interface ProbeSummary {
+  readonly total: number;
+  readonly ok: number;
+  readonly failed: number;
+  /** ok / total in percent (100 when nothing was sent). */
+  readonly availabilityPercent: number;
+  /** Count per HTTP status ("200", "502", ...) plus "none" for requests without a response. */
+  readonly byStatus: Record<string, number>;
+  readonly byError: Record<ErrorKind, number>;
+  readonly longestFailureRun: FailureRun;
+  /** Wall time the probe was sending, ms. */
+  readonly durationMs: number;
+  readonly maxLatencyMs: number;
+}
+
+export interface ProbeProgress {
+  /** Seconds since the probe started. */
+  readonly second: number;
+  readonly sent: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly totalSent: number;
+  readonly totalOk: number;
+  readonly totalFailed: number;
+}
+
+export interface ProbeOptions {
+  readonly url: string;
+  /** Requests per second (open loop: sent on schedule whether or not earlier ones finished). */
+  readonly rate: number;
+  /**
+   * Maximum requests in flight = keep-alive connections. Requests beyond it wait for a connection
+   * (their latency includes the wait). Default: enough that only requests which would time out anyway wait.
+   */
+  readonly concurrency?: number;
+  /** Host header to send (e.g. the Ingress host when probing an LB address). */
+  readonly host?: string;
+  /** Per-request timeout in ms, counted from send. Default 10 000. */
+  readonly timeoutMs?: number;
+  /** Stop sending after this many ms. Default: until `signal` aborts. */
+  readonly durationMs?: number;
+  /** Stop sending when aborted (SIGINT in the CLI, end of rollout in `gws rehearse`). */
+  readonly signal?: AbortSignal;
+  /** Write every record to this file: `.csv` gives CSV, anything else JSON lines. */
+  readonly out?: string;
+  /** Called once per second with the counts of the last second. */
+  readonly onProgress?: (p: ProbeProgress) => void;
+  /** `performance.now()` value that record times are relative to. Default: the start of the probe. */
+  readonly timeOrigin?: number;
+  /** Close idle keep-alive connections after this many ms. Default 4000 (below common 5 s server idle timeouts). */
+  readonly idleTimeoutMs?: number;
+}
+
+export interface ProbeResult {
+  readonly summary: ProbeSummary;
+  /** All records, in send order. */
+  readonly records: ProbeRecord[];
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Default concurrency: connections for every request that could still be in flight before it times out. */
+export function defaultConcurrency(rate: number, timeoutMs: number): number {
+  return Math.min(1024, Math.max(1, Math.ceil((rate * timeoutMs) / 1000)));
+}
+
+/** Map a Node socket/HTTP error to an error kind. */
+export function classifyError(err: unknown): ErrorKind {
+  const e = err as NodeJS.ErrnoException | undefined;
+  const code = e?.code;
+  if (code === 'GWS_TIMEOUT' || code === 'ETIMEDOUT') return 'timeout';
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED' || /socket hang up|aborted/i.test(e?.message ?? '')) return 'reset';
+  return 'other';
+}
+
+/** Map an HTTP status to an error kind (null = success). */
+export function classifyStatus(status: number): ErrorKind | null {
+  if (status >= 200 && status < 400) return null;
+  if (status >= 500) return 'http_5xx';
+  return 'other';
+}
+
+/** Aggregate records into a summary. Records may be in any order; runs are computed in send order. */
+export function summarize(records: readonly ProbeRecord[], durationMs?: number): ProbeSummary {
+  const sorted = [...records].sort((a, b) => a.seq - b.seq);
+  const byStatus: Record<string, number> = {};
+  const byError = Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])) as Record<ErrorKind, number>;
+  let ok = 0;
+  let maxLatencyMs = 0;
+  let longest: FailureRun = { count: 0, durationMs: 0, startMs: 0 };
+  let runCount = 0;
+  let runStart = 0;
+  let runEnd = 0;
+  for (const r of sorted) {
+    const key = r.status === null ? 'none' : String(r.status);
+    byStatus[key] = (byStatus[key] ?? 0) + 1;
+    maxLatencyMs = Math.max(maxLatencyMs, r.latencyMs);
+    if (r.error === null) {
+      ok++;
+      runCount = 0;
+      continue;
+    }
+    byError[r.error]++;
+    if (runCount === 0) {
+      runStart = r.t;
+      runEnd = r.t + r.latencyMs;
+    }
+    runCount++;
+    runEnd = Math.max(runEnd, r.t + r.latencyMs);
+    if (runCount > longest.count) longest = { count: runCount, durationMs: runEnd - runStart, startMs: runStart };
+  }
+  const total = sorted.length;
+  const span = sorted.length > 0 ? sorted[sorted.length - 1].t - sorted[0].t : 0;
+  return {
+    total,
+    ok,
+    failed: total - ok,
+    availabilityPercent: total === 0 ? 100 : (ok / total) * 100,
+    byStatus,
+    byError,
+    longestFailureRun: longest,
+    durationMs: durationMs ?? span,
+    maxLatencyMs,
+  };
+}
+
+function fmtPct(p: number): string {
+  if (p === 100) return '100%';
+  // Never round a failure away: 99.9996% must not print as 100.000%.
+  return `${(Math.floor(p * 1000) / 1000).toFixed(3)}%`;
+}
+
+/** Human-readable multi-line summary. */
+export function formatSummary(s: ProbeSummary): string {
+  const statuses = Object.entries(s.byStatus).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(' ');
+  const errors = ERROR_KINDS.filter((k) => s.byError[k] > 0).map((k) => `${k}=${s.byError[k]}`).join(' ');
+  const run = s.longestFailureRun;
+  return [
+    `requests:     ${s.total} in ${(s.durationMs / 1000).toFixed(1)} s`,
+    `failed:       ${s.failed}`,
+    `availability: ${fmtPct(s.availabilityPercent)}`,
+    `by status:    ${statuses || '-'}`,
+    `by error:     ${errors || '-'}`,
+    `longest failure run: ${run.count} request(s) over ${(run.durationMs / 1000).toFixed(3)} s`,
+    `max latency:  ${(s.maxLatencyMs / 1000).toFixed(3)} s`,
+  ].join('\n');
+}
+
+export function formatProgress(p: ProbeProgress): string {
+  return `[${String(p.second).padStart(4)}s] sent ${p.sent} ok ${p.ok} failed ${p.failed} | total sent ${p.totalSent} ok ${p.totalOk} failed ${p.totalFailed}`;
+}
+
+interface RecordSink {
+  write(r: ProbeRecord): void;
+  close(): Promise<void>;
+}
+
+function openSink(file: string): RecordSink {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const stream = fs.createWriteStream(file);
+  const csv = file.toLowerCase().endsWith('.csv');
+  if (csv) stream.write('seq,t_ms,status,latency_ms,error\n');
+  return {
+    write(r) {
+      if (csv) stream.write(`${r.seq},${r.t.toFixed(1)},${r.status ?? ''},${r.latencyMs.toFixed(1)},${r.error ?? ''}\n`);
+      else stream.write(JSON.stringify({ ...r, t: Math.round(r.t * 10) / 10, latencyMs: Math.round(r.latencyMs * 10) / 10 }) + '\n');
+    },
+    close: () => new Promise<void>((resolve, reject) => {
+      stream.once('error', reject);
+      stream.end(() => resolve());
+    }),
+  };
+}
+
+/**
+ * Send GET requests to `url` at a fixed rate over keep-alive connections and record every outcome.
+ * Resolves when sending has stopped (duration or signal) and every request sent has finished.
+ */
+export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
+  const url = new URL(options.url);
+  if (url.protocol !== 'http:') throw new Error(`only http:// URLs are supported, got ${options.url}`);
+  if (!(options.rate > 0)) throw new Error('rate must be > 0');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const concurrency = options.concurrency ?? defaultConcurrency(options.rate, timeoutMs);
+  if (!(concurrency >= 1)) throw new Error('concurrency must be >= 1');
+  const agent = new http.Agent({
+    keepAlive: true,
+    maxSockets: concurrency,
+    maxFreeSockets: concurrency,
+    timeout: options.idleTimeoutMs ?? 4000,
+  });
+  const sink = options.out ? openSink(options.out) : undefined;
+  const records: ProbeRecord[] = [];
+  const start = performance.now();
+  const origin = options.timeOrigin ?? start;
+  const interval = 1000 / options.rate;
+  let seq = 0;
+  let inFlight = 0;
+  let stopped = false;
+  let onIdle: (() => void) | undefined;
+
+  // Per-second progress counters.
+  let secSent = 0, secOk = 0, secFailed = 0, totOk = 0, totFailed = 0, second = 0;
+
+  const finish = (rec: ProbeRecord) => {
+    records.push(rec);
+    sink?.write(rec);
+    if (rec.error === null) {
+      secOk++; totOk++;
+    } else {
+      secFailed++; totFailed++;
+    }
+    inFlight--;
+    if (inFlight === 0 && stopped) onIdle?.();
+  };
+
+  const fire = () => {
+    const mySeq = seq++;
+    const sentAt = performance.now();
+    inFlight++;
+    secSent++;
+    let done = false;
+    const settle = (status: number | null, error: ErrorKind | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      finish({ seq: mySeq, t: sentAt - origin, status, latencyMs: performance.now() - sentAt, error });
+    };
+    const headers: http.OutgoingHttpHeaders = { 'user-agent': 'gws-probe' };
+    if (options.host) headers.host = options.host;
+    const req = http.request({
+      agent,
+      hostname: url.hostname,
+      port: url.port || 80,
+      path: url.pathname + url.search,
+      method: 'GET',
+      headers,
+    }, (res) => {
+      const status = res.statusCode ?? 0;
+      res.on('error', (err) => settle(status, classifyError(err)));
+      res.on('aborted', () => settle(status, 'reset'));
+      res.on('end', () => settle(status, classifyStatus(status)));
+      res.resume();
+    });
+    const timer = setTimeout(() => {
+      const err: NodeJS.ErrnoException = new Error(`timeout after ${timeoutMs} ms`);
+      err.code = 'GWS_TIMEOUT';
+      settle(null, 'timeout');
+      req.destroy(err);
+    }, timeoutMs);
+    req.on('error', (err) => settle(null, classifyError(err)));
+    req.end();
+  };
+
+  await new Promise<void>((resolve) => {
+    let tickTimer: NodeJS.Timeout | undefined;
+    let endTimer: NodeJS.Timeout | undefined;
+    const progressTimer = setInterval(() => {
+      second++;
+      options.onProgress?.({ second, sent: secSent, ok: secOk, failed: secFailed, totalSent: seq, totalOk: totOk, totalFailed: totFailed });
+      secSent = secOk = secFailed = 0;
+    }, 1000);
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      clearTimeout(tickTimer);
+      clearTimeout(endTimer);
+      clearInterval(progressTimer);
+      options.signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    if (options.signal?.aborted) return stop();
+    options.signal?.addEventListener('abort', stop);
+    if (options.durationMs !== undefined) endTimer = setTimeout(stop, options.durationMs);
+    // Open-loop schedule: request i goes out at start + i/rate; after a stall, catch up at once
+    // (never silently skip requests the schedule owed).
+    const tick = () => {
+      const now = performance.now();
+      const deadline = options.durationMs !== undefined ? start + options.durationMs : Infinity;
+      while (!stopped && start + seq * interval <= now && start + seq * interval < deadline) fire();
+      if (!stopped) tickTimer = setTimeout(tick, Math.max(0, start + seq * interval - performance.now()));
+    };
+    tick();
+  });
+  const sendingMs = performance.now() - start;
+  if (inFlight > 0) await new Promise<void>((resolve) => { onIdle = resolve; });
+  agent.destroy();
+  await sink?.close();
+  records.sort((a, b) => a.seq - b.seq);
+  return { summary: summarize(records, sendingMs), records };
+}
