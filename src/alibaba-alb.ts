@@ -1,6 +1,9 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import type { ILoadBalancer, LoadBalancerBindOptions, LoadBalancerConfig } from './load-balancer';
+import { Construct } from 'constructs';
+import { wholeSeconds } from './budget';
+import { checkRange, HealthCheckSettings } from './health-check';
+import type { ILoadBalancer, LoadBalancerBindOptions, LoadBalancerConfig, LoadBalancerLaunch } from './load-balancer';
 import { validateIngressClassName } from './validation';
 
 /**
@@ -23,7 +26,57 @@ export interface AlibabaAlbProps {
    * @default false
    */
   readonly directAccess?: boolean;
+
+  /**
+   * Write the ALB readiness gate (`target-health.alb.k8s.alibabacloud`) on the pods, so a new
+   * pod only turns Ready, and an old one is only removed, once the ALB has registered the new
+   * pod and seen it healthy. Needs `directAccess`: with NodePort targets the gate would never open.
+   *
+   * @default - true with directAccess, false without
+   */
+  readonly readinessGate?: boolean;
+
+  /**
+   * Emit the ALB health-check annotations, generated from the service's readiness probe (path,
+   * interval, timeout, thresholds), so the ALB and Kubernetes judge a pod the same way.
+   *
+   * @default true
+   */
+  readonly healthCheck?: boolean;
+
+  /**
+   * Keep connections to a deregistered backend open until `connectionDrainTimeout`
+   * (`connection-drain-enabled`). Not available on the ALB Basic edition.
+   *
+   * @default - true when connectionDrainTimeout is set, otherwise false
+   */
+  readonly connectionDrain?: boolean;
+
+  /**
+   * How long the ALB keeps connections to a deregistered backend (0–900 s). It must be at least
+   * the service's drainTimeout, or the ALB cuts requests the app is still serving.
+   *
+   * @default - the service's shutdown.drainTimeout
+   */
+  readonly connectionDrainTimeout?: Duration;
+
+  /**
+   * Ramp traffic to a newly registered backend up gradually (`slow-start-enabled`).
+   * Not available on the ALB Basic edition.
+   *
+   * @default - true when slowStartDuration is set, otherwise false
+   */
+  readonly slowStart?: boolean;
+
+  /**
+   * How long slow start ramps up a new backend (30–900 s).
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly slowStartDuration?: Duration;
 }
+
+const PREFIX = 'alb.ingress.kubernetes.io';
 
 /**
  * Alibaba Cloud ACK ALB Ingress. Create it with `LoadBalancer.alibabaAlb()`.
@@ -35,24 +88,114 @@ export class AlibabaAlb implements ILoadBalancer {
    */
   public static readonly DEFAULT_DEREGISTRATION_DELAY = Duration.seconds(10);
 
+  /** The readiness-gate condition the ALB controller sets once a pod is registered and healthy. */
+  public static readonly READINESS_GATE = 'target-health.alb.k8s.alibabacloud';
+
   public readonly displayName = 'Alibaba Cloud ALB';
   public readonly defaultDeregistrationDelay = AlibabaAlb.DEFAULT_DEREGISTRATION_DELAY;
   /** The IngressClass name. */
   public readonly ingressClassName: string;
   /** Whether pods are the ALB's backends. */
   public readonly directAccess: boolean;
+  /** Whether the pods carry the ALB readiness gate. */
+  public readonly readinessGate: boolean;
+  private readonly props: AlibabaAlbProps;
+  private readonly connectionDrain: boolean;
+  private readonly slowStart: boolean;
+  private readonly slowStartSeconds: number;
 
   public constructor(props: AlibabaAlbProps = {}) {
+    this.props = props;
     this.ingressClassName = props.ingressClassName ?? 'alb';
     validateIngressClassName('loadBalancer.ingressClassName', this.ingressClassName);
     this.directAccess = props.directAccess ?? false;
+    this.readinessGate = props.readinessGate ?? this.directAccess;
+    if (this.readinessGate && !this.directAccess) {
+      throw new Error(
+        'loadBalancer.readinessGate needs loadBalancer.directAccess: with NodePort targets the ALB never '
+        + 'registers pods, so the gate would never open and every rollout would stall',
+      );
+    }
+    this.connectionDrain = explicitSwitch('connectionDrain', props.connectionDrain, 'connectionDrainTimeout', props.connectionDrainTimeout);
+    this.slowStart = explicitSwitch('slowStart', props.slowStart, 'slowStartDuration', props.slowStartDuration);
+    this.slowStartSeconds = wholeSeconds('loadBalancer.slowStartDuration', props.slowStartDuration, 30);
+    checkRange('loadBalancer.slowStartDuration', this.slowStartSeconds, 30, 900, this.displayName, 's');
   }
 
-  public bind(_options: LoadBalancerBindOptions): LoadBalancerConfig {
+  public launch(healthCheck: HealthCheckSettings): LoadBalancerLaunch {
+    return {
+      gated: this.readinessGate,
+      registrationDelay: Duration.seconds(
+        healthCheck.intervalSeconds * healthCheck.healthyThreshold + this.defaultDeregistrationDelay.toSeconds(),
+      ),
+      readinessGates: this.readinessGate ? [AlibabaAlb.READINESS_GATE] : [],
+    };
+  }
+
+  public bind(_scope: Construct, options: LoadBalancerBindOptions): LoadBalancerConfig {
     return {
       serviceType: this.directAccess ? kplus.ServiceType.CLUSTER_IP : kplus.ServiceType.NODE_PORT,
       ingressClassName: this.ingressClassName,
-      ingressAnnotations: {},
+      ingressAnnotations: {
+        ...this.healthCheckAnnotations(options.healthCheck),
+        ...this.connectionDrainAnnotations(options),
+        ...(this.slowStart ? {
+          [`${PREFIX}/slow-start-enabled`]: 'true',
+          [`${PREFIX}/slow-start-duration`]: String(this.slowStartSeconds),
+        } : {}),
+      },
     };
   }
+
+  private healthCheckAnnotations(check: HealthCheckSettings): { [key: string]: string } {
+    if (this.props.healthCheck === false) {
+      return {};
+    }
+    checkRange('healthCheck.interval', check.intervalSeconds, 1, 50, this.displayName, 's');
+    checkRange('healthCheck.timeout', check.timeoutSeconds, 1, 300, this.displayName, 's');
+    checkRange('healthCheck.healthyThreshold', check.healthyThreshold, 2, 10, this.displayName);
+    checkRange('healthCheck.unhealthyThreshold', check.unhealthyThreshold, 2, 10, this.displayName);
+    return {
+      [`${PREFIX}/healthcheck-enabled`]: 'true',
+      [`${PREFIX}/healthcheck-path`]: check.path,
+      [`${PREFIX}/healthcheck-protocol`]: 'HTTP',
+      // The kubelet probes with GET and accepts 2xx and 3xx; the ALB should judge the same way.
+      [`${PREFIX}/healthcheck-method`]: 'GET',
+      [`${PREFIX}/healthcheck-httpcode`]: 'http_2xx,http_3xx',
+      [`${PREFIX}/healthcheck-interval-seconds`]: String(check.intervalSeconds),
+      [`${PREFIX}/healthcheck-timeout-seconds`]: String(check.timeoutSeconds),
+      [`${PREFIX}/healthy-threshold-count`]: String(check.healthyThreshold),
+      [`${PREFIX}/unhealthy-threshold-count`]: String(check.unhealthyThreshold),
+    };
+  }
+
+  private connectionDrainAnnotations(options: LoadBalancerBindOptions): { [key: string]: string } {
+    if (!this.connectionDrain) {
+      return {};
+    }
+    const drain = options.budget.drainTimeoutSeconds;
+    const timeout = wholeSeconds('loadBalancer.connectionDrainTimeout', this.props.connectionDrainTimeout, drain);
+    checkRange('loadBalancer.connectionDrainTimeout', timeout, 0, 900, this.displayName, 's');
+    if (timeout < drain) {
+      throw new Error(
+        `loadBalancer.connectionDrainTimeout (${timeout}s) must be at least shutdown.drainTimeout (${drain}s): `
+        + 'the ALB would close connections on requests the app is still serving',
+      );
+    }
+    return {
+      [`${PREFIX}/connection-drain-enabled`]: 'true',
+      [`${PREFIX}/connection-drain-timeout`]: String(timeout),
+    };
+  }
+}
+
+/**
+ * An on/off switch whose value setting implies "on". Turning it off explicitly while setting
+ * the value is contradictory, so it is an error rather than a guess.
+ */
+function explicitSwitch(name: string, enabled: boolean | undefined, valueName: string, value: Duration | undefined): boolean {
+  if (enabled === false && value !== undefined) {
+    throw new Error(`loadBalancer.${valueName} is set but loadBalancer.${name} is false: remove one of them`);
+  }
+  return enabled ?? value !== undefined;
 }

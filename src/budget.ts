@@ -73,12 +73,48 @@ export interface ShutdownBudgetOptions extends ShutdownBudgetProps {
    * @default Duration.seconds(0) - no custom preStop command
    */
   readonly preStopCommandDuration?: Duration;
+
+  /**
+   * Launch side: how long a new container takes to pass its readiness probe
+   * (healthy threshold × probe interval).
+   *
+   * @default Duration.seconds(0)
+   */
+  readonly readinessDelay?: Duration;
+
+  /**
+   * Launch side: how long the load balancer needs to register a new pod and see it pass its
+   * health checks (health-check interval × healthy threshold + the controller's reconcile delay).
+   *
+   * @default Duration.seconds(0)
+   */
+  readonly registrationDelay?: Duration;
+
+  /**
+   * Launch side: whether a readiness gate holds a new pod un-Ready until the load balancer
+   * reports it healthy. Without a gate, `minReadySeconds` covers the registration delay instead.
+   *
+   * @default false
+   */
+  readonly launchGated?: boolean;
+
+  /**
+   * An explicit `progressDeadlineSeconds`. It is validated, never adjusted: it must cover
+   * everything one rollout step may legitimately wait for.
+   *
+   * @default - derived: the larger of 600 seconds (the Kubernetes default) and the step's worst case
+   */
+  readonly progressDeadline?: Duration;
 }
 
 /** Default drain timeout (S): what Kubernetes grants a pod when nothing else is said. */
 const DEFAULT_DRAIN_TIMEOUT_SECONDS = 30;
 /** Default safety margin (M). */
 const DEFAULT_SAFETY_MARGIN_SECONDS = 5;
+/** The kubelet's one-off extension when preStop is still running at the end of the grace period. */
+const KUBELET_PRESTOP_EXTENSION_SECONDS = 2;
+/** The Kubernetes default `progressDeadlineSeconds`. */
+const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
 
 /**
  * The shutdown budget: pure arithmetic from declared durations to the preStop wait and the
@@ -120,6 +156,19 @@ export class ShutdownBudget {
   public readonly terminationGracePeriodSeconds: number;
   /** True when G was given explicitly rather than derived. */
   public readonly terminationGracePeriodIsExplicit: boolean;
+  /** Launch side: seconds from container start until the readiness probe passes. */
+  public readonly readinessDelaySeconds: number;
+  /** Launch side: seconds the load balancer needs to register a new pod and see it healthy. */
+  public readonly registrationDelaySeconds: number;
+  /** Launch side: whether a readiness gate holds new pods until the load balancer reports them healthy. */
+  public readonly launchGated: boolean;
+  /**
+   * `minReadySeconds`: 0 when a readiness gate already waits for the load balancer, otherwise
+   * the registration delay, so an old pod is removed only after the LB can reach the new one.
+   */
+  public readonly minReadySeconds: number;
+  /** `progressDeadlineSeconds`, derived or explicit. */
+  public readonly progressDeadlineSeconds: number;
 
   private constructor(options: ShutdownBudgetOptions) {
     const declaredDelay = options.deregistrationDelay ?? options.defaultDeregistrationDelay;
@@ -154,6 +203,34 @@ export class ShutdownBudget {
       this.terminationGracePeriodSeconds = minimum + this.safetyMarginSeconds;
       this.terminationGracePeriodIsExplicit = false;
     }
+
+    this.readinessDelaySeconds = wholeSeconds('readinessDelay', options.readinessDelay, 0);
+    this.registrationDelaySeconds = wholeSeconds('registrationDelay', options.registrationDelay, 0);
+    this.launchGated = options.launchGated ?? false;
+    this.minReadySeconds = this.launchGated ? 0 : this.registrationDelaySeconds;
+    const minimumDeadline = this.minimumProgressDeadlineSeconds;
+    if (options.progressDeadline !== undefined) {
+      const explicit = wholeSeconds('progressDeadline', options.progressDeadline);
+      if (explicit < minimumDeadline) {
+        throw new Error(
+          `progressDeadline (${explicit}s) must be at least ${this.progressDeadlineFormula()} = ${minimumDeadline}s; `
+          + 'a shorter deadline marks a healthy rollout as failed',
+        );
+      }
+      this.progressDeadlineSeconds = explicit;
+    } else {
+      this.progressDeadlineSeconds = Math.max(DEFAULT_PROGRESS_DEADLINE_SECONDS, minimumDeadline);
+    }
+  }
+
+  /**
+   * The longest one rollout step may legitimately take: a new pod turning Ready, the load
+   * balancer registering it (through the readiness gate or `minReadySeconds`), and an old pod
+   * terminating, including the kubelet's one-off 2 s preStop extension.
+   */
+  public get minimumProgressDeadlineSeconds(): number {
+    return this.readinessDelaySeconds + this.registrationDelaySeconds
+      + this.terminationGracePeriodSeconds + KUBELET_PRESTOP_EXTENSION_SECONDS;
   }
 
   /** Deregistration delay D. */
@@ -236,9 +313,29 @@ export class ShutdownBudget {
     const ordered = events
       .map((event, index) => ({ at: event[0], text: event[1], index }))
       .sort((a, b) => a.at - b.at || a.index - b.index);
-    const width = Math.max(...ordered.map((e) => `t=${e.at}s`.length));
-    const lines = ordered.map((e) => `  ${`t=${e.at}s`.padEnd(width)}  ${e.text}`);
-    return [`Shutdown timeline (D=${d}s, S=${s}s, app ${appKind}):`, ...lines].join('\n');
+    const launch: Array<[number, string]> = [];
+    const r = this.readinessDelaySeconds;
+    const l = this.registrationDelaySeconds;
+    launch.push([0, 'new pod started']);
+    launch.push([r, 'containers pass the readiness probe; the LB starts registering the pod']);
+    if (this.launchGated) {
+      launch.push([r + l, `LB reports it healthy (registration ${l}s); readiness gate opens: pod Ready and available`]);
+    } else {
+      launch.push([r + l, `minReadySeconds ${this.minReadySeconds} elapsed (registration ${l}s): pod available`]);
+    }
+    launch.push([r + l, 'the rollout may now delete an old pod (maxUnavailable 0)']);
+
+    return [
+      `Shutdown timeline (D=${d}s, S=${s}s, app ${appKind}):`,
+      ...formatEvents(ordered),
+      `Launch timeline (${this.launchGated ? 'readiness gate' : 'no readiness gate'}, progressDeadlineSeconds ${this.progressDeadlineSeconds}):`,
+      ...formatEvents(launch.map((e, index) => ({ at: e[0], text: e[1], index }))),
+    ].join('\n');
+  }
+
+  private progressDeadlineFormula(): string {
+    return `readinessDelay (${this.readinessDelaySeconds}s) + registrationDelay (${this.registrationDelaySeconds}s) `
+      + `+ terminationGracePeriod (${this.terminationGracePeriodSeconds}s) + the kubelet's ${KUBELET_PRESTOP_EXTENSION_SECONDS}s preStop extension`;
   }
 
   private minimumFormula(): string {
@@ -249,6 +346,12 @@ export class ShutdownBudget {
     ];
     return parts.join(' + ');
   }
+}
+
+/** Lines of `t=Ns  text`, with the times aligned. */
+function formatEvents(events: Array<{ at: number; text: string }>): string[] {
+  const width = Math.max(...events.map((e) => `t=${e.at}s`.length));
+  return events.map((e) => `  ${`t=${e.at}s`.padEnd(width)}  ${e.text}`);
 }
 
 /**

@@ -1,8 +1,10 @@
-import { Duration } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ShutdownBudget, ShutdownBudgetProps } from './budget';
+import { HealthCheckOptions, resolveHealthCheck } from './health-check';
 import type { ILoadBalancer, LoadBalancerConfig } from './load-balancer';
+import { addNativePreStopSleep, execPreStopLifecycle, PreStopAction } from './prestop';
 import {
   validateHost,
   validateHttpPath,
@@ -64,6 +66,13 @@ export interface GracefulWebServiceProps {
   readonly healthCheckPath?: string;
 
   /**
+   * Timing of the readiness probe, which the load balancer's health check mirrors.
+   *
+   * @default - every 5 s, 2 s timeout, healthy after 2 successes, unhealthy after 3 failures
+   */
+  readonly healthCheck?: HealthCheckOptions;
+
+  /**
    * The shutdown budgets the preStop wait and grace period are derived from.
    *
    * @default - the load balancer's deregistration delay, a 30 s drain, a 5 s margin, and an app that drains on SIGTERM
@@ -77,6 +86,45 @@ export interface GracefulWebServiceProps {
    * @default - derived: deregistrationDelay + drainTimeout + safetyMargin
    */
   readonly terminationGracePeriod?: Duration;
+
+  /**
+   * How the preStop wait is emitted.
+   *
+   * @default PreStopAction.EXEC_SLEEP - `/bin/sh -c "sleep N"`; the image needs a shell
+   */
+  readonly preStopAction?: PreStopAction;
+
+  /**
+   * A command to run in the preStop hook before the wait, for example to flush a cache or
+   * deregister from a service registry. Its declared `preStopCommandDuration` is added to the
+   * grace period; it runs through `/bin/sh`, so it needs `PreStopAction.EXEC_SLEEP`.
+   *
+   * @default - no command, only the wait
+   */
+  readonly preStopCommand?: string[];
+
+  /**
+   * The longest `preStopCommand` may run. Required with `preStopCommand`. The command is not
+   * killed when it overruns, so declare its worst case.
+   *
+   * @default - no command
+   */
+  readonly preStopCommandDuration?: Duration;
+
+  /**
+   * An explicit `progressDeadlineSeconds`, validated against the longest a rollout step may take.
+   *
+   * @default - derived: at least 600 s, more when a step can legitimately take longer
+   */
+  readonly progressDeadline?: Duration;
+
+  /**
+   * Emit a PodDisruptionBudget (`maxUnavailable: 1`) for the pods, so node drains evict them one
+   * at a time through the same graceful path.
+   *
+   * @default - true when replicas is 2 or more
+   */
+  readonly podDisruptionBudget?: boolean;
 
   /**
    * Environment variables of the container.
@@ -189,6 +237,10 @@ export class GracefulWebService extends Construct {
   public readonly service: kplus.Service;
   /** The Ingress the load balancer serves. */
   public readonly ingress: kplus.Ingress;
+  /**
+   * The PodDisruptionBudget (policy/v1), when one is emitted.
+   */
+  public readonly podDisruptionBudget?: ApiObject;
   /** The derived shutdown budget. */
   public readonly budget: ShutdownBudget;
   /** The load balancer. */
@@ -208,8 +260,7 @@ export class GracefulWebService extends Construct {
     if (props.host !== undefined) validateHost('host', props.host);
     const path = props.path ?? '/';
     validateHttpPath('path', path);
-    const healthCheckPath = props.healthCheckPath ?? '/';
-    validateHttpPath('healthCheckPath', healthCheckPath);
+    const healthCheck = resolveHealthCheck(props.healthCheckPath ?? '/', this.port, props.healthCheck);
     const maxSurge = props.maxSurge ?? kplus.PercentOrAbsolute.percent(25);
     if (maxSurge.isZero()) {
       throw new Error('maxSurge must be more than 0: maxUnavailable is 0, so a rolling update needs room for at least one extra pod');
@@ -217,76 +268,150 @@ export class GracefulWebService extends Construct {
     for (const [i, writable] of (props.writablePaths ?? []).entries()) {
       validateHttpPath(`writablePaths[${i}]`, writable);
     }
+    const preStopAction = props.preStopAction ?? PreStopAction.EXEC_SLEEP;
+    validatePreStopCommand(props, preStopAction);
 
     this.loadBalancer = props.loadBalancer;
+    const launch = props.loadBalancer.launch(healthCheck);
     this.budget = ShutdownBudget.derive({
       ...props.shutdown,
       defaultDeregistrationDelay: props.loadBalancer.defaultDeregistrationDelay,
       terminationGracePeriod: props.terminationGracePeriod,
+      preStopCommandDuration: props.preStopCommandDuration,
+      readinessDelay: Duration.seconds(healthCheck.intervalSeconds * healthCheck.healthyThreshold),
+      registrationDelay: launch.registrationDelay,
+      launchGated: launch.gated,
+      progressDeadline: props.progressDeadline,
     });
-    const lb = props.loadBalancer.bind({ budget: this.budget, port: this.port, healthCheckPath });
-    const ingressAnnotations = mergeAnnotations('ingressAnnotations', lb.ingressAnnotations, props.ingressAnnotations);
-    const serviceAnnotations = mergeAnnotations('serviceAnnotations', lb.serviceAnnotations, props.serviceAnnotations);
-    checkIngressClass(lb, ingressAnnotations);
-
-    const labels = props.labels ?? {};
-    this.deployment = new kplus.Deployment(this, 'Deployment', {
-      metadata: { labels, annotations: budgetAnnotations(this.budget) },
-      podMetadata: { labels, annotations: props.podAnnotations },
-      replicas,
-      strategy: kplus.DeploymentStrategy.rollingUpdate({
-        maxSurge,
-        maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
-      }),
-      terminationGracePeriod: this.budget.terminationGracePeriod,
-      securityContext: props.podSecurityContext,
-    });
-
-    this.container = this.deployment.addContainer({
-      name: 'web',
-      image: props.image,
-      portNumber: this.port,
-      command: props.command,
-      args: props.args,
-      envVariables: props.envVariables,
-      resources: props.resources,
-      securityContext: props.containerSecurityContext,
-      readiness: kplus.Probe.fromHttpGet(healthCheckPath, { port: this.port }),
-      lifecycle: preStopLifecycle(this.budget),
-    });
-    for (const [i, writable] of (props.writablePaths ?? []).entries()) {
-      this.container.mount(writable, kplus.Volume.fromEmptyDir(this, `Writable${i}`, `writable-${i}`));
+    if (preStopAction === PreStopAction.SLEEP_ACTION
+      && this.budget.preStopSleepSeconds > this.budget.terminationGracePeriodSeconds) {
+      throw new Error(
+        `the preStop sleep action (${this.budget.preStopSleepSeconds}s) must not exceed terminationGracePeriod `
+        + `(${this.budget.terminationGracePeriodSeconds}s): Kubernetes rejects it`,
+      );
     }
 
-    this.service = new kplus.Service(this, 'Service', {
-      metadata: { labels, annotations: serviceAnnotations },
-      type: lb.serviceType,
-      selector: this.deployment,
-      ports: [{ name: 'http', port: this.port, targetPort: this.port }],
-    });
+    try {
+      // A provider may add objects under this construct; if anything below fails, remove them
+      // again so the chart holds nothing of a service that was refused.
+      const lb = props.loadBalancer.bind(this, {
+        budget: this.budget, port: this.port, healthCheck, host: props.host, path,
+      });
+      const ingressAnnotations = mergeAnnotations('ingressAnnotations', lb.ingressAnnotations, props.ingressAnnotations);
+      const serviceAnnotations = mergeAnnotations('serviceAnnotations', lb.serviceAnnotations, props.serviceAnnotations);
+      checkIngressClass(lb, ingressAnnotations);
 
-    this.ingress = new kplus.Ingress(this, 'Ingress', {
-      metadata: { labels, annotations: ingressAnnotations },
-      className: lb.ingressClassName,
-    });
-    const backend = kplus.IngressBackend.fromService(this.service, { port: this.port });
-    if (props.host !== undefined) {
-      this.ingress.addHostRule(props.host, path, backend, kplus.HttpIngressPathType.PREFIX);
-    } else {
-      this.ingress.addRule(path, backend, kplus.HttpIngressPathType.PREFIX);
+      const labels = props.labels ?? {};
+      this.deployment = new kplus.Deployment(this, 'Deployment', {
+        metadata: { labels, annotations: budgetAnnotations(this.budget) },
+        podMetadata: { labels, annotations: props.podAnnotations },
+        replicas,
+        strategy: kplus.DeploymentStrategy.rollingUpdate({
+          maxSurge,
+          maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+        }),
+        minReady: Duration.seconds(this.budget.minReadySeconds),
+        progressDeadline: Duration.seconds(this.budget.progressDeadlineSeconds),
+        terminationGracePeriod: this.budget.terminationGracePeriod,
+        securityContext: props.podSecurityContext,
+      });
+
+      this.container = this.deployment.addContainer({
+        name: CONTAINER_NAME,
+        image: props.image,
+        portNumber: this.port,
+        command: props.command,
+        args: props.args,
+        envVariables: props.envVariables,
+        resources: props.resources,
+        securityContext: props.containerSecurityContext,
+        readiness: kplus.Probe.fromHttpGet(healthCheck.path, {
+          port: this.port,
+          periodSeconds: Duration.seconds(healthCheck.intervalSeconds),
+          timeoutSeconds: Duration.seconds(healthCheck.timeoutSeconds),
+          successThreshold: healthCheck.healthyThreshold,
+          failureThreshold: healthCheck.unhealthyThreshold,
+        }),
+        lifecycle: preStopAction === PreStopAction.EXEC_SLEEP
+          ? execPreStopLifecycle(this.budget, props.preStopCommand)
+          : undefined,
+      });
+      if (preStopAction === PreStopAction.SLEEP_ACTION && this.budget.preStopSleepSeconds > 0) {
+        addNativePreStopSleep(this.deployment, CONTAINER_NAME, this.budget.preStopSleepSeconds);
+      }
+      for (const [i, writable] of (props.writablePaths ?? []).entries()) {
+        this.container.mount(writable, kplus.Volume.fromEmptyDir(this, `Writable${i}`, `writable-${i}`));
+      }
+      const gates = launch.readinessGates ?? [];
+      if (gates.length > 0) {
+        // Kubernetes 1.27 knows readinessGates, so this patch survives cdk8s-plus's serialization.
+        ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add(
+          '/spec/template/spec/readinessGates', gates.map((conditionType) => ({ conditionType }))));
+      }
+
+      this.service = new kplus.Service(this, 'Service', {
+        metadata: { labels, annotations: serviceAnnotations },
+        type: lb.serviceType,
+        selector: this.deployment,
+        ports: [{ name: 'http', port: this.port, targetPort: this.port }],
+      });
+
+      this.ingress = new kplus.Ingress(this, 'Ingress', {
+        metadata: { labels, annotations: ingressAnnotations },
+        className: lb.ingressClassName,
+      });
+      const backend = kplus.IngressBackend.fromService(this.service, { port: this.port });
+      if (props.host !== undefined) {
+        this.ingress.addHostRule(props.host, path, backend, kplus.HttpIngressPathType.PREFIX);
+      } else {
+        this.ingress.addRule(path, backend, kplus.HttpIngressPathType.PREFIX);
+      }
+
+      if (props.podDisruptionBudget ?? replicas >= 2) {
+        const deployment = this.deployment;
+        this.podDisruptionBudget = new ApiObject(this, 'PodDisruptionBudget', {
+          apiVersion: 'policy/v1',
+          kind: 'PodDisruptionBudget',
+          metadata: { labels },
+          spec: {
+            maxUnavailable: 1,
+            // Lazy: selectors added later through the escape hatch are picked up too.
+            selector: { matchLabels: Lazy.any({ produce: () => deployment.matchLabels }) },
+          },
+        });
+      }
+    } catch (error) {
+      for (const child of [...this.node.children]) {
+        this.node.tryRemoveChild(child.node.id);
+      }
+      throw error;
     }
   }
 }
 
-/**
- * The container lifecycle for a budget: a shell sleep before SIGTERM, or no lifecycle at all
- * when no wait is needed (an empty `lifecycle: {}` would still be emitted otherwise).
- */
-function preStopLifecycle(budget: ShutdownBudget): kplus.ContainerLifecycle | undefined {
-  if (budget.preStopSleepSeconds === 0) {
-    return undefined;
+/** The name of the service's container in the pod template. */
+const CONTAINER_NAME = 'web';
+
+/** A custom preStop command needs a declared duration and the exec flavour. */
+function validatePreStopCommand(props: GracefulWebServiceProps, action: PreStopAction): void {
+  if (props.preStopCommand === undefined) {
+    if (props.preStopCommandDuration !== undefined) {
+      throw new Error('preStopCommandDuration is set but preStopCommand is not: declare the command it times');
+    }
+    return;
   }
-  return { preStop: kplus.Handler.fromCommand(['/bin/sh', '-c', `sleep ${budget.preStopSleepSeconds}`]) };
+  if (props.preStopCommand.length === 0 || props.preStopCommand[0].trim() === '') {
+    throw new Error('preStopCommand must not be empty');
+  }
+  if (props.preStopCommandDuration === undefined) {
+    throw new Error('preStopCommandDuration is required with preStopCommand: the grace period must include its worst case');
+  }
+  if (action === PreStopAction.SLEEP_ACTION) {
+    throw new Error(
+      'preStopCommand cannot be combined with preStopAction SLEEP_ACTION: a lifecycle handler has exactly one '
+      + 'action, so the command and the wait run together through /bin/sh (PreStopAction.EXEC_SLEEP)',
+    );
+  }
 }
 
 /** The budget's inputs and outputs, recorded on the Deployment so the YAML explains itself. */

@@ -1,7 +1,9 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
 import { AlibabaAlb, AlibabaAlbProps } from './alibaba-alb';
 import { ShutdownBudget } from './budget';
+import { HealthCheckSettings } from './health-check';
 import { TencentClb, TencentClbProps } from './tencent-clb';
 
 /**
@@ -14,13 +16,47 @@ export interface LoadBalancerBindOptions {
   /** The port the Service exposes (and the container listens on). */
   readonly port: number;
 
-  /** The HTTP path the readiness probe checks; the LB health check should check the same. */
-  readonly healthCheckPath: string;
+  /** The health check the container's readiness probe uses; the LB's should match it. */
+  readonly healthCheck: HealthCheckSettings;
+
+  /**
+   * The host the Ingress routes.
+   *
+   * @default - every host
+   */
+  readonly host?: string;
+
+  /** The path the Ingress routes. */
+  readonly path: string;
+}
+
+/**
+ * What the load balancer contributes to the launch side of a rollout, known before binding.
+ */
+export interface LoadBalancerLaunch {
+  /**
+   * Whether a readiness gate (written by the construct or injected by the provider) holds new
+   * pods un-Ready until the load balancer reports them healthy.
+   */
+  readonly gated: boolean;
+
+  /**
+   * How long the load balancer needs to register a new pod and see it healthy: health-check
+   * interval × healthy threshold + the controller's reconcile delay.
+   */
+  readonly registrationDelay: Duration;
+
+  /**
+   * Readiness-gate condition types the construct must write on the pod template.
+   *
+   * @default - none
+   */
+  readonly readinessGates?: string[];
 }
 
 /**
  * What a load balancer needs the construct to emit: the Service type, the Ingress class and
- * annotations, and anything it adds to the pods.
+ * annotations.
  */
 export interface LoadBalancerConfig {
   /** The Service type the load balancer needs to reach the pods. */
@@ -66,11 +102,18 @@ export interface ILoadBalancer {
   readonly defaultDeregistrationDelay: Duration;
 
   /**
-   * Validates the provider settings against the service and returns what to emit.
+   * How new pods join this load balancer, for the given health check: whether a readiness gate
+   * holds them and how long registration takes.
+   */
+  launch(healthCheck: HealthCheckSettings): LoadBalancerLaunch;
+
+  /**
+   * Validates the provider settings against the service and returns what to emit. A provider
+   * may add its own objects (for example a `TkeServiceConfig`) under `scope`.
    *
    * @throws when the combination would drop requests or is rejected by the provider.
    */
-  bind(options: LoadBalancerBindOptions): LoadBalancerConfig;
+  bind(scope: Construct, options: LoadBalancerBindOptions): LoadBalancerConfig;
 }
 
 /**

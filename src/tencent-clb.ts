@@ -1,6 +1,8 @@
-import { Duration } from 'cdk8s';
+import { ApiObject, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import type { ILoadBalancer, LoadBalancerBindOptions, LoadBalancerConfig } from './load-balancer';
+import { Construct } from 'constructs';
+import { checkRange, HealthCheckSettings } from './health-check';
+import type { ILoadBalancer, LoadBalancerBindOptions, LoadBalancerConfig, LoadBalancerLaunch } from './load-balancer';
 import { validateIngressClassName } from './validation';
 
 /**
@@ -60,6 +62,25 @@ export interface TencentClbProps {
   readonly graceShutdownOnUnhealthy?: boolean;
 
   /**
+   * Make pod deletion wait until the pod's CLB weight is 0
+   * (`ingress.cloud.tencent.com/enable-grace-deletion`). Needs direct access, TKE's Ingress
+   * controller v2.4.0 or later and the cluster-side support that feature documents; opt in
+   * only where that is in place.
+   *
+   * @default false
+   */
+  readonly graceDeletion?: boolean;
+
+  /**
+   * Emit a `TkeServiceConfig` (`cloud.tencent.com/v1alpha1`) that gives the CLB the same health
+   * check as the container's readiness probe, referenced by
+   * `ingress.cloud.tencent.com/tke-service-config`. Needs the CRD that TKE installs.
+   *
+   * @default false - the CLB uses its default health check
+   */
+  readonly tkeServiceConfig?: boolean;
+
+  /**
    * Reuse an existing CLB instead of creating one (`kubernetes.io/ingress.existLbId`).
    *
    * @default - TKE creates a CLB for the Ingress
@@ -75,6 +96,15 @@ export interface TencentClbProps {
 }
 
 const ANNOTATION_PREFIX = 'ingress.cloud.tencent.com';
+
+/**
+ * The CLB's own health check when nothing configures it: a check every 5 s, healthy after 3
+ * successes (CLB API defaults).
+ */
+const CLB_DEFAULT_HEALTH_CHECK = { intervalSeconds: 5, healthyThreshold: 3 };
+
+/** CLB health-check status-code bits: 2 = 2xx, 4 = 3xx; the kubelet accepts both. */
+const HTTP_CODE_2XX_3XX = 2 + 4;
 
 /**
  * Tencent Cloud TKE CLB Ingress. Create it with `LoadBalancer.tencentClb()`.
@@ -98,6 +128,10 @@ export class TencentClb implements ILoadBalancer {
   public readonly graceShutdown: boolean;
   /** Whether a not-ready pod's weight drops to 0. */
   public readonly graceShutdownOnUnhealthy: boolean;
+  /** Whether pod deletion waits for CLB weight 0. */
+  public readonly graceDeletion: boolean;
+  /** Whether a TkeServiceConfig with the readiness probe's health check is emitted. */
+  public readonly tkeServiceConfig: boolean;
   private readonly existingLoadBalancerId?: string;
   private readonly subnetId?: string;
 
@@ -108,10 +142,13 @@ export class TencentClb implements ILoadBalancer {
     this.directAccess = props.directAccess ?? true;
     this.graceShutdown = props.graceShutdown ?? this.directAccess;
     this.graceShutdownOnUnhealthy = props.graceShutdownOnUnhealthy ?? this.directAccess;
+    this.graceDeletion = props.graceDeletion ?? false;
+    this.tkeServiceConfig = props.tkeServiceConfig ?? false;
     if (!this.directAccess) {
       const needsDirect = [
         ...(this.graceShutdown ? ['graceShutdown'] : []),
         ...(this.graceShutdownOnUnhealthy ? ['graceShutdownOnUnhealthy'] : []),
+        ...(this.graceDeletion ? ['graceDeletion'] : []),
       ];
       if (needsDirect.length > 0) {
         throw new Error(
@@ -124,7 +161,20 @@ export class TencentClb implements ILoadBalancer {
     this.subnetId = nonEmptyOptional('loadBalancer.subnetId', props.subnetId);
   }
 
-  public bind(_options: LoadBalancerBindOptions): LoadBalancerConfig {
+  public launch(healthCheck: HealthCheckSettings): LoadBalancerLaunch {
+    const check = this.tkeServiceConfig ? healthCheck : CLB_DEFAULT_HEALTH_CHECK;
+    return {
+      // In direct-access mode TKE injects its own readiness gate
+      // (cloud.tencent.com/load-balancer-backendgroup-ready); the construct writes none.
+      gated: this.directAccess,
+      registrationDelay: Duration.seconds(
+        check.intervalSeconds * check.healthyThreshold + this.defaultDeregistrationDelay.toSeconds(),
+      ),
+      readinessGates: [],
+    };
+  }
+
+  public bind(scope: Construct, options: LoadBalancerBindOptions): LoadBalancerConfig {
     const annotations: { [key: string]: string } = {};
     if (this.ingressClassMode === TencentIngressClassMode.ANNOTATION) {
       annotations['kubernetes.io/ingress.class'] = this.ingressClass;
@@ -138,6 +188,12 @@ export class TencentClb implements ILoadBalancer {
     if (this.graceShutdownOnUnhealthy) {
       annotations[`${ANNOTATION_PREFIX}/enable-grace-shutdown-tkex`] = 'true';
     }
+    if (this.graceDeletion) {
+      annotations[`${ANNOTATION_PREFIX}/enable-grace-deletion`] = 'true';
+    }
+    if (this.tkeServiceConfig) {
+      annotations[`${ANNOTATION_PREFIX}/tke-service-config`] = this.addTkeServiceConfig(scope, options).name;
+    }
     if (this.existingLoadBalancerId) {
       annotations['kubernetes.io/ingress.existLbId'] = this.existingLoadBalancerId;
     }
@@ -149,6 +205,50 @@ export class TencentClb implements ILoadBalancer {
       ingressClassName: this.ingressClassMode === TencentIngressClassMode.SPEC ? this.ingressClass : undefined,
       ingressAnnotations: annotations,
     };
+  }
+
+  /** A TkeServiceConfig whose health check for the Ingress rule matches the readiness probe. */
+  private addTkeServiceConfig(scope: Construct, options: LoadBalancerBindOptions): ApiObject {
+    const check = options.healthCheck;
+    checkRange('healthCheck.interval', check.intervalSeconds, 5, 300, this.displayName, 's');
+    checkRange('healthCheck.timeout', check.timeoutSeconds, 2, 60, this.displayName, 's');
+    checkRange('healthCheck.healthyThreshold', check.healthyThreshold, 2, 10, this.displayName);
+    checkRange('healthCheck.unhealthyThreshold', check.unhealthyThreshold, 2, 10, this.displayName);
+    if (check.timeoutSeconds >= check.intervalSeconds) {
+      throw new Error(
+        `healthCheck.timeout (${check.timeoutSeconds}s) must be shorter than healthCheck.interval `
+        + `(${check.intervalSeconds}s) for ${this.displayName}`,
+      );
+    }
+    return new ApiObject(scope, 'TkeServiceConfig', {
+      apiVersion: 'cloud.tencent.com/v1alpha1',
+      kind: 'TkeServiceConfig',
+      spec: {
+        loadBalancer: {
+          l7Listeners: [{
+            protocol: 'HTTP',
+            port: 80,
+            domains: [{
+              // An empty domain is the CLB's default domain (its VIP), used when the Ingress has no host.
+              domain: options.host ?? '',
+              rules: [{
+                url: options.path,
+                healthCheck: {
+                  enable: true,
+                  intervalTime: check.intervalSeconds,
+                  timeout: check.timeoutSeconds,
+                  healthNum: check.healthyThreshold,
+                  unHealthNum: check.unhealthyThreshold,
+                  httpCheckPath: check.path,
+                  httpCheckMethod: 'GET',
+                  httpCode: HTTP_CODE_2XX_3XX,
+                },
+              }],
+            }],
+          }],
+        },
+      },
+    });
   }
 }
 

@@ -120,7 +120,12 @@ describe('ShutdownBudget: describe()', () => {
   t=10s  LB sends no new requests (deregistrationDelay)
   t=10s  SIGTERM: app stops accepting and drains in-flight requests (drainTimeout 30s)
   t=40s  app has exited at the latest
-  t=45s  SIGKILL if still running (terminationGracePeriodSeconds, safetyMargin 5s)"
+  t=45s  SIGKILL if still running (terminationGracePeriodSeconds, safetyMargin 5s)
+Launch timeline (no readiness gate, progressDeadlineSeconds 600):
+  t=0s  new pod started
+  t=0s  containers pass the readiness probe; the LB starts registering the pod
+  t=0s  minReadySeconds 0 elapsed (registration 0s): pod available
+  t=0s  the rollout may now delete an old pod (maxUnavailable 0)"
 `);
   });
 

@@ -56,7 +56,7 @@ describe('examples', () => {
       for (const name of ['alibaba-alb-tea', 'tencent-clb-meeting']) {
         const text = fs.readFileSync(path.join(outdir, `${name}.k8s.yaml`), 'utf8');
         const docs = parseAllDocuments(text).map((d) => d.toJS() as KubeObject);
-        expect(docs.map((d) => d.kind)).toEqual(['Deployment', 'Service', 'Ingress']);
+        expect(docs.map((d) => d.kind)).toEqual(['Deployment', 'Service', 'Ingress', 'PodDisruptionBudget']);
         validateObjects(docs);
       }
     } finally {

@@ -131,7 +131,7 @@ describe('GracefulWebService: workload, Service and Ingress', () => {
     const pod = only(objects, 'Deployment').spec.template.metadata;
     expect(pod.labels).toMatchObject({ team: 'tea' });
     expect(pod.annotations).toEqual({ 'prometheus.io/scrape': 'true' });
-    expect(only(objects, 'Ingress').metadata.annotations).toEqual({ 'alb.ingress.kubernetes.io/ssl-redirect': 'true' });
+    expect(only(objects, 'Ingress').metadata.annotations).toMatchObject({ 'alb.ingress.kubernetes.io/ssl-redirect': 'true' });
     expect(only(objects, 'Service').metadata.annotations).toEqual({ 'example.com/owner': 'tea' });
   });
 

@@ -10,7 +10,8 @@ describe('Alibaba Cloud ALB', () => {
     const { objects } = synth(baseProps({ loadBalancer: lb }));
     const ingress = only(objects, 'Ingress');
     expect(ingress.spec.ingressClassName).toBe('alb');
-    expect(ingress.metadata.annotations).toBeUndefined();
+    expect(Object.keys(ingress.metadata.annotations).every((k) => k.startsWith('alb.ingress.kubernetes.io/healthcheck')
+      || k.endsWith('threshold-count'))).toBe(true);
     expect(only(objects, 'Service').spec.type).toBe('NodePort');
     validateObjects(objects);
   });

@@ -9,12 +9,39 @@ import { GracefulWebService, GracefulWebServiceProps, LoadBalancer } from '../sr
 /** A synthesized Kubernetes object. */
 export type KubeObject = { apiVersion: string; kind: string; metadata: any; spec?: any; [key: string]: any };
 
+/**
+ * TKE's TkeServiceConfig is a CRD that kubernetes-models does not know; this checks the shape
+ * the library emits: integers where the CLB API takes integers, and a rule per listener domain.
+ */
+class TkeServiceConfigModel {
+  constructor(private readonly data: any) {}
+  validate(): void {
+    const listeners = this.data.spec?.loadBalancer?.l7Listeners;
+    if (typeof this.data.metadata?.name !== 'string' || !Array.isArray(listeners) || listeners.length === 0) {
+      throw new Error('TkeServiceConfig needs metadata.name and spec.loadBalancer.l7Listeners');
+    }
+    for (const listener of listeners) {
+      if (!['HTTP', 'HTTPS'].includes(listener.protocol) || !Number.isInteger(listener.port)) {
+        throw new Error(`TkeServiceConfig listener ${JSON.stringify(listener)} needs an HTTP(S) protocol and an integer port`);
+      }
+      for (const rule of listener.domains.flatMap((d: any) => d.rules)) {
+        const check = rule.healthCheck;
+        for (const field of ['intervalTime', 'timeout', 'healthNum', 'unHealthNum', 'httpCode']) {
+          if (!Number.isInteger(check[field])) throw new Error(`TkeServiceConfig healthCheck.${field} must be an integer`);
+        }
+        if (typeof rule.url !== 'string' || !rule.url.startsWith('/')) throw new Error('TkeServiceConfig rule.url must be a path');
+      }
+    }
+  }
+}
+
 /** The schema models of every kind the library may emit. */
 const MODELS: { [gvk: string]: new (data: any) => { validate(): void } } = {
   'apps/v1/Deployment': Deployment,
   'v1/Service': Service,
   'networking.k8s.io/v1/Ingress': Ingress,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'cloud.tencent.com/v1alpha1/TkeServiceConfig': TkeServiceConfigModel,
 };
 
 /** Minimal props for a valid service; tests override what they exercise. */
@@ -99,7 +126,20 @@ export function validateObjects(objects: KubeObject[]): void {
     }
   }
 
+  for (const pdb of objects.filter((o) => o.kind === 'PodDisruptionBudget')) {
+    const selector: { [key: string]: string } = pdb.spec.selector.matchLabels;
+    const selected = deployments.filter((d) =>
+      Object.entries(selector).every(([k, v]) => d.spec.template.metadata.labels?.[k] === v));
+    if (Object.keys(selector).length === 0 || selected.length !== 1) {
+      throw new Error(`PodDisruptionBudget ${pdb.metadata.name}: selector ${JSON.stringify(selector)} must select one Deployment's pods`);
+    }
+  }
+
   for (const ingress of objects.filter((o) => o.kind === 'Ingress')) {
+    const configName = ingress.metadata.annotations?.['ingress.cloud.tencent.com/tke-service-config'];
+    if (configName !== undefined && !objects.some((o) => o.kind === 'TkeServiceConfig' && o.metadata.name === configName)) {
+      throw new Error(`Ingress ${ingress.metadata.name}: TkeServiceConfig ${configName} does not exist`);
+    }
     const annotated = ingress.metadata.annotations?.['kubernetes.io/ingress.class'];
     if (annotated !== undefined && ingress.spec.ingressClassName !== undefined) {
       throw new Error(`Ingress ${ingress.metadata.name}: sets both kubernetes.io/ingress.class and spec.ingressClassName`);
