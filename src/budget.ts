@@ -128,6 +128,10 @@ const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
  * | preStop wait W | D | D + S |
  * | preStop total P | C + D | C + D + S |
  * | grace period G | C + D + S + M | C + D + S + M |
+ *
+ * It also derives the launch side of a rollout: `minReadySeconds` (the load balancer's
+ * registration delay, or 0 when a readiness gate already waits for it) and
+ * `progressDeadlineSeconds`.
  */
 export class ShutdownBudget {
   /**
