@@ -23,17 +23,21 @@ function isExecutable(file: string): boolean {
  * Locate the haproxy binary: an explicit path must exist; otherwise search PATH and then the usual
  * sbin directories (Debian installs it as /usr/sbin/haproxy, which is not on a normal user's PATH).
  */
-export function findHaproxy(explicit?: string, envPath: string = process.env.PATH ?? ''): string {
+export function findHaproxy(explicit?: string, searchDirs: readonly string[] = defaultSearchDirs()): string {
   if (explicit !== undefined) {
     if (isExecutable(explicit)) return explicit;
     throw new HaproxyNotFoundError(` at ${explicit}`);
   }
-  const dirs = [...envPath.split(path.delimiter).filter((d) => d !== ''), '/usr/sbin', '/usr/local/sbin', '/sbin'];
-  for (const d of dirs) {
+  for (const d of searchDirs) {
     const candidate = path.join(d, 'haproxy');
     if (isExecutable(candidate)) return candidate;
   }
   throw new HaproxyNotFoundError('');
+}
+
+/** PATH, then the sbin directories. */
+export function defaultSearchDirs(envPath: string = process.env.PATH ?? ''): string[] {
+  return [...envPath.split(path.delimiter).filter((d) => d !== ''), '/usr/sbin', '/usr/local/sbin', '/sbin'];
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */

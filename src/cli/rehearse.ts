@@ -47,8 +47,6 @@ export interface RehearseOptions {
   readonly maxWallSeconds?: number;
   /** Live log (timeline events and probe progress). */
   readonly log?: (line: string) => void;
-  /** Override how a pod's process is started: argv of a command accepting the demo-app options. */
-  readonly demoAppCommand?: readonly string[];
 }
 
 /** Per-pod timeline, model seconds since the first rollout started (initial pods start before 0). */
@@ -134,10 +132,13 @@ export class RehearsalError extends Error {
 /** Seeded PRNG (Park-Miller minimal standard): reproducible jitter, uniform in [0, 1). */
 export function seededRandom(seed: number): () => number {
   let state = (Math.abs(Math.floor(seed)) % 2147483646) + 1;
-  return () => {
+  const next = () => {
     state = (state * 16807) % 2147483647;
     return (state - 1) / 2147483646;
   };
+  // The first outputs of small seeds are small too: skip them.
+  for (let i = 0; i < 8; i++) next();
+  return next;
 }
 
 /** Kubelet: after a preStop hook that ran `elapsed` seconds, the container gets max(grace - whole seconds elapsed, 2) more. */
@@ -198,7 +199,7 @@ function nodeModulesDir(): string | undefined {
  * (ts-node / ts-jest) transpile `demo-app.ts` once into `dir` and run that with plain node, so each pod
  * starts as fast as it would from the published package.
  */
-function demoAppCommand(dir: string): { argv: string[]; env: NodeJS.ProcessEnv } {
+export function demoAppCommand(dir: string): { argv: string[]; env: NodeJS.ProcessEnv } {
   const js = path.join(__dirname, 'demo-app.js');
   if (fs.existsSync(js)) return { argv: [process.execPath, js], env: {} };
   const ts = path.join(__dirname, 'demo-app.ts');

@@ -1,0 +1,81 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseManifest } from '../../src/cli/manifest';
+import { isAlive } from '../../src/cli/procs';
+import { RehearsalResult, runRehearsal } from '../../src/cli/rehearse';
+
+// Scaled-down rolling restarts (3 replicas, maxSurge 1) through a real HAProxy at time scale 0.1,
+// so each run takes a few seconds. 100 req/s over 3 pods puts a request on every pod about every
+// 30 ms. Naive: each old pod stops listening at deletion while the LB keeps routing to it for its
+// 7-10 model s lag (0.7-1 s real), so failures are certain. Derived: the pod keeps serving until its
+// 10 s preStop (run for real through the scaled sleep shim) has ended, which is never before the
+// LB let go of it (lag <= 10 s); the seed fixes the drawn lags, so the run is reproducible.
+const load = (name: string) => parseManifest(fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8'));
+
+const options = { timeScale: 0.1, rate: 100, jitterSeconds: 3, seed: 7, appMode: 'drain' as const, maxWallSeconds: 60 };
+
+function expectNothingLeftRunning(result: RehearsalResult): void {
+  const pids = [result.pids.haproxy, ...result.pids.apps, ...result.pids.preStop];
+  expect(pids.length).toBeGreaterThanOrEqual(1 + 6);
+  expect(pids.filter(isAlive)).toEqual([]);
+}
+
+test('derived manifest: a rolling restart drops no request', async () => {
+  const started = Date.now();
+  const result = await runRehearsal({ manifest: load('alb-derived.k8s.yaml'), ...options });
+  expect(Date.now() - started).toBeLessThan(60_000);
+
+  expect(result.summary.total).toBeGreaterThan(100);
+  expect(result.summary.failed).toBe(0);
+  expect(result.summary.availabilityPercent).toBe(100);
+
+  const old = result.pods.filter((p) => p.revision === 0);
+  expect(old).toHaveLength(3);
+  for (const p of old) {
+    // preStop (10 s) outlasts the deregistration lag (<= 10 s): SIGTERM only after the LB let go.
+    expect(p.deregistered!).toBeLessThanOrEqual(p.sigterm!);
+    expect(p.sigterm! - p.deleted!).toBeGreaterThanOrEqual(10);
+    expect(p.sigkill).toBeUndefined();
+    expect(p.exitCode).toBe(0);
+    expect(p.terminationSeconds!).toBeLessThan(45);
+  }
+  // maxSurge 25% of 3 = 1, maxUnavailable 0: one new pod at a time, each ready before an old one goes.
+  expect(result.deployment).toMatchObject({ maxSurge: 1, maxUnavailable: 0 });
+  const fresh = result.pods.filter((p) => p.revision === 1).sort((a, b) => a.ready! - b.ready!);
+  const deletions = old.map((p) => p.deleted!).sort((a, b) => a - b);
+  fresh.forEach((p, i) => expect(p.ready!).toBeLessThanOrEqual(deletions[i]));
+  expectNothingLeftRunning(result);
+});
+
+test('naive manifest (no preStop, grace 30): the same restart drops requests', async () => {
+  const started = Date.now();
+  const result = await runRehearsal({ manifest: load('alb-naive.k8s.yaml'), ...options });
+  expect(Date.now() - started).toBeLessThan(60_000);
+
+  expect(result.summary.failed).toBeGreaterThan(0);
+  expect(result.summary.availabilityPercent).toBeLessThan(100);
+  expect(result.summary.byError.http_5xx).toBeGreaterThan(0); // the LB still routed to pods that had stopped listening
+  const old = result.pods.filter((p) => p.revision === 0);
+  for (const p of old) {
+    expect(p.sigterm!).toBeCloseTo(p.deleted!, 1); // no preStop: SIGTERM at once
+    expect(p.exited!).toBeLessThan(p.deregistered!); // gone before the LB stopped routing to it
+  }
+  expect(result.series.some((b) => b.failed > 0)).toBe(true);
+  expectNothingLeftRunning(result);
+});
+
+test('aborting a rehearsal cleans everything up', async () => {
+  const ac = new AbortController();
+  const lines: string[] = [];
+  const run = runRehearsal({
+    manifest: load('alb-derived.k8s.yaml'), ...options, signal: ac.signal,
+    log: (l) => {
+      lines.push(l);
+      if (/preStop exec/.test(l)) ac.abort(); // mid-rollout, with a preStop shell running
+    },
+  });
+  await expect(run).rejects.toThrow('interrupted');
+  const pids = lines.flatMap((l) => [...l.matchAll(/pid (\d+)/g)].map((m) => Number(m[1])));
+  expect(pids.length).toBeGreaterThanOrEqual(4); // haproxy + 3 pods at least
+  expect(pids.filter(isAlive)).toEqual([]);
+});
