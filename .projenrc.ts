@@ -58,6 +58,21 @@ const packageTask = project.tasks.tryFind('package')!;
 packageTask.reset();
 packageTask.spawn(project.tasks.tryFind('package:js')!);
 
+// Generate (not build) the Python, Java, .NET and Go bindings, to catch jsii naming problems in
+// every language without needing their registries; `package-all` builds them in release CI.
+project.addTask('package:codegen', {
+  description: 'Generate the jsii bindings for every target language into dist/codegen (code only)',
+  exec: 'jsii-pacmak --code-only --target python --target java --target dotnet --target go --outdir dist/codegen',
+});
+
+project.addTask('bench:rollout', {
+  description: 'Replay naive and derived rollouts through HAProxy and write docs/benchmarks.md',
+  steps: [
+    { spawn: 'examples' },
+    { exec: 'ts-node --project tsconfig.dev.json bench/rollout.ts' },
+  ],
+});
+
 project.addTask('examples', {
   description: 'Synthesize the examples into dist/examples/*.k8s.yaml and print each shutdown timeline',
   exec: 'ts-node --project tsconfig.dev.json examples/synth.ts',
