@@ -193,38 +193,19 @@ export class ShutdownBudget {
     this.preStopSleepSeconds = this.drainsOnSigterm ? d : d + s;
 
     const minimum = this.minimumTerminationGracePeriodSeconds;
-    if (options.terminationGracePeriod !== undefined) {
-      const explicit = wholeSeconds('terminationGracePeriod', options.terminationGracePeriod);
-      if (explicit < minimum) {
-        throw new Error(
-          `terminationGracePeriod (${explicit}s) must be at least ${this.minimumFormula()} = ${minimum}s; `
-          + 'a shorter grace period lets SIGKILL cut requests that are still in flight',
-        );
-      }
-      this.terminationGracePeriodSeconds = explicit;
-      this.terminationGracePeriodIsExplicit = true;
-    } else {
-      this.terminationGracePeriodSeconds = minimum + this.safetyMarginSeconds;
-      this.terminationGracePeriodIsExplicit = false;
-    }
+    const explicitGrace = explicitAtLeast('terminationGracePeriod', options.terminationGracePeriod, minimum,
+      this.minimumFormula(), 'a shorter grace period lets SIGKILL cut requests that are still in flight');
+    this.terminationGracePeriodIsExplicit = explicitGrace !== undefined;
+    this.terminationGracePeriodSeconds = explicitGrace ?? minimum + this.safetyMarginSeconds;
 
     this.readinessDelaySeconds = wholeSeconds('readinessDelay', options.readinessDelay, 0);
     this.registrationDelaySeconds = wholeSeconds('registrationDelay', options.registrationDelay, 0);
     this.launchGated = options.launchGated ?? false;
     this.minReadySeconds = this.launchGated ? 0 : this.registrationDelaySeconds;
     const minimumDeadline = this.minimumProgressDeadlineSeconds;
-    if (options.progressDeadline !== undefined) {
-      const explicit = wholeSeconds('progressDeadline', options.progressDeadline);
-      if (explicit < minimumDeadline) {
-        throw new Error(
-          `progressDeadline (${explicit}s) must be at least ${this.progressDeadlineFormula()} = ${minimumDeadline}s; `
-          + 'a shorter deadline marks a healthy rollout as failed',
-        );
-      }
-      this.progressDeadlineSeconds = explicit;
-    } else {
-      this.progressDeadlineSeconds = Math.max(DEFAULT_PROGRESS_DEADLINE_SECONDS, minimumDeadline);
-    }
+    const explicitDeadline = explicitAtLeast('progressDeadline', options.progressDeadline, minimumDeadline,
+      this.progressDeadlineFormula(), 'a shorter deadline marks a healthy rollout as failed');
+    this.progressDeadlineSeconds = explicitDeadline ?? Math.max(DEFAULT_PROGRESS_DEADLINE_SECONDS, minimumDeadline);
   }
 
   /**
@@ -350,6 +331,21 @@ export class ShutdownBudget {
     ];
     return parts.join(' + ');
   }
+}
+
+/**
+ * An explicit override in whole seconds, refused (never adjusted) when below its minimum.
+ * Undefined when no override was given.
+ */
+function explicitAtLeast(prop: string, value: Duration | undefined, minimum: number, formula: string, consequence: string): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const explicit = wholeSeconds(prop, value);
+  if (explicit < minimum) {
+    throw new Error(`${prop} (${explicit}s) must be at least ${formula} = ${minimum}s; ${consequence}`);
+  }
+  return explicit;
 }
 
 /** Lines of `t=Ns  text`, with the times aligned. */
