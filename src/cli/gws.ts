@@ -77,6 +77,7 @@ interface RehearseCliOptions {
   concurrency?: number;
   timeout: number;
   rollouts: number;
+  minRequests?: number;
   warmup: number;
   settle: number;
   seed?: number;
@@ -139,6 +140,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .option('-c, --concurrency <n>', 'probe max requests in flight', positiveInt)
     .option('-t, --timeout <seconds>', 'probe timeout in model seconds', positive, 10)
     .option('--rollouts <n>', 'rolling restarts to run back to back', positiveInt, 1)
+    .option('--min-requests <n>', 'keep running rollouts until the probe has sent this many requests', positiveInt)
     .option('--warmup <seconds>', 'model seconds of load before the first rollout', nonNegative, 2)
     .option('--settle <seconds>', 'model seconds of load after the last old pod exited', nonNegative, 2)
     .option('--seed <n>', 'seed for the jittered lags', nonNegative)
@@ -161,6 +163,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
           concurrency: opts.concurrency,
           probeTimeoutSeconds: opts.timeout,
           rollouts: opts.rollouts,
+          minRequests: opts.minRequests,
           warmupSeconds: opts.warmup,
           settleSeconds: opts.settle,
           seed: opts.seed,

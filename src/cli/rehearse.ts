@@ -30,8 +30,10 @@ export interface RehearseOptions {
   readonly concurrency?: number;
   /** Probe timeout, model seconds. Default 10. */
   readonly probeTimeoutSeconds?: number;
-  /** Rolling restarts to run back to back. Default 1. */
+  /** Rolling restarts to run back to back (each after the previous one's old pods exited). Default 1. */
   readonly rollouts?: number;
+  /** Keep starting rollouts until the probe has sent at least this many requests. Default 0. */
+  readonly minRequests?: number;
   /** Probe time before the first rollout starts, model seconds. Default 2. */
   readonly warmupSeconds?: number;
   /** Probe time after the last old pod exited, model seconds. Default 2. */
@@ -113,6 +115,8 @@ export interface RehearsalResult {
   readonly summary: ProbeSummary;
   readonly pods: PodTimeline[];
   readonly series: SeriesPoint[];
+  /** Model time at which each rollout started (the first is 0). */
+  readonly rolloutStarts: number[];
   /** Model seconds from the first rollout's start until the last old pod exited. */
   readonly rolloutSeconds: number;
   readonly wallSeconds: number;
@@ -221,6 +225,7 @@ interface Pod {
   port?: number;
   child?: ChildProcess;
   exitedPromise?: Promise<ExitInfo>;
+  deregisteredPromise?: Promise<void>;
   ready: boolean;
   available: boolean;
   inLb: boolean;
@@ -289,6 +294,8 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
   const pods: Pod[] = [];
   const preStopPids: number[] = [];
   const lbTimers: NodeJS.Timeout[] = [];
+  const rolloutStarts: number[] = [];
+  let sentSoFar = 0;
   let rolloutStart = Infinity;
   const m = (real: number) => (real - rolloutStart) / 1000 / scale; // real -> model seconds
   const fmt = (real: number) => (rolloutStart === Infinity ? '   -  ' : m(real).toFixed(2).padStart(7));
@@ -481,12 +488,15 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
       pod.lag = lag - random() * jitter;
       event(pod, `deleted (LB deregisters in ${pod.lag.toFixed(2)}s)`);
       if (pod.inLb) {
-        lbTimers.push(setTimeout(() => {
-          lb.deregister(pod.name).then(() => {
-            pod.deregisteredAt = performance.now();
-            event(pod, 'deregistered from the LB');
-          }).catch((e: Error) => { if (!finished) fail(e); });
-        }, s(pod.lag)));
+        pod.deregisteredPromise = new Promise<void>((resolve) => {
+          lbTimers.push(setTimeout(() => {
+            lb.deregister(pod.name).then(() => {
+              pod.deregisteredAt = performance.now();
+              event(pod, 'deregistered from the LB');
+              resolve();
+            }).catch((e: Error) => { if (!finished) fail(e); });
+          }, s(pod.lag!)));
+        });
       }
       terminate(pod);
     };
@@ -546,7 +556,10 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
 
     // Load through the LB from here on.
     const probeStart = performance.now();
-    const progress = (p: ProbeProgress) => log(formatProgress(p));
+    const progress = (p: ProbeProgress) => {
+      sentSoFar = p.totalSent;
+      log(formatProgress(p));
+    };
     const probe = runProbe({
       url: `http://127.0.0.1:${lb.port}/`,
       rate,
@@ -561,31 +574,23 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
     await Promise.race([failed, new Promise((r) => setTimeout(r, s(options.warmupSeconds ?? 2)))]);
 
     rolloutStart = performance.now();
-    for (let r = 0; r < rollouts; r++) {
+    // Rollouts back to back: each one starts once the previous one is complete and all of its old
+    // pods have exited and left the LB, so every rollout is a clean replica of a real one.
+    const minRequests = options.minRequests ?? 0;
+    for (let r = 0; r < rollouts || sentSoFar < minRequests; r++) {
       revision++;
-      log(`t=${fmt(performance.now())}s rollout ${r + 1}/${rollouts}: revision ${revision}`);
+      rolloutStarts.push(performance.now());
+      log(`t=${fmt(performance.now())}s rollout ${r + 1}: revision ${revision}`);
       await Promise.race([failed, new Promise<void>((resolve) => {
         rolloutDone = resolve;
         reconcile();
       })]);
-      log(`t=${fmt(performance.now())}s rollout ${r + 1}/${rollouts} complete`);
+      rolloutDone = () => undefined;
+      log(`t=${fmt(performance.now())}s rollout ${r + 1} complete, waiting for old pods to exit`);
+      const old = pods.filter((p) => p.revision < revision);
+      await Promise.race([failed, Promise.all(old.flatMap((p) => [p.exitedPromise!, p.deregisteredPromise ?? Promise.resolve()]))]);
     }
-    rolloutDone = () => undefined;
-    // Let every old pod finish terminating, then watch a little longer.
-    const terminating = pods.filter((p) => p.revision < revision).map((p) => p.exitedPromise!);
-    await Promise.race([failed, Promise.all(terminating)]);
     const lastExit = Math.max(...pods.filter((p) => p.revision < revision).map((p) => p.exitedAt ?? 0), rolloutStart);
-    const deregs = pods.filter((p) => p.revision < revision && p.inLb && p.deregisteredAt === undefined).length;
-    if (deregs > 0) {
-      await Promise.race([failed, new Promise<void>((resolve) => {
-        const poll = setInterval(() => {
-          if (pods.every((p) => p.revision === revision || !p.inLb || p.deregisteredAt !== undefined)) {
-            clearInterval(poll);
-            resolve();
-          }
-        }, 10);
-      })]);
-    }
     await Promise.race([failed, new Promise((r) => setTimeout(r, s(options.settleSeconds ?? 2)))]);
     probeStop.abort();
     const { summary, records } = await Promise.race([failed, probe]);
@@ -622,6 +627,7 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
       summary,
       pods: [],
       series,
+      rolloutStarts: rolloutStarts.map((x) => round3(m(x))),
       rolloutSeconds: round3(m(lastExit)),
       wallSeconds: 0,
       pids: { haproxy: lb.pid, apps: [], preStop: preStopPids },

@@ -68,7 +68,9 @@ test('aborting a rehearsal cleans everything up', async () => {
   const ac = new AbortController();
   const lines: string[] = [];
   const run = runRehearsal({
-    manifest: load('alb-derived.k8s.yaml'), ...options, signal: ac.signal,
+    manifest: load('alb-derived.k8s.yaml'),
+    ...options,
+    signal: ac.signal,
     log: (l) => {
       lines.push(l);
       if (/preStop exec/.test(l)) ac.abort(); // mid-rollout, with a preStop shell running
