@@ -1,3 +1,20 @@
+/**
+ * `gws rehearse`: rolling restarts of a synthesized Deployment on one machine.
+ *
+ * - Pods are demo-app processes, each on its own loopback address (a stand-in for a pod IP).
+ * - The cloud load balancer is HAProxy (see haproxy.ts); pods join it through the runtime API once their
+ *   readiness probe passes and leave it one deregistration lag (fixed, or uniform in [D - jitter, D])
+ *   after their deletion: the endpoint controller marks the pod not-ready at once, the cloud LB acts later.
+ * - The Deployment controller is modelled as in Kubernetes: the new ReplicaSet grows within maxSurge, the
+ *   old one shrinks while replicas - maxUnavailable pods are available; terminating pods do not count.
+ * - The kubelet runs the preStop hook for real, then sends SIGTERM, then SIGKILL when the grace period
+ *   (counted from deletion, preStop included) is up, with its minimum 2 s after an overrunning hook.
+ * - Time scale: every model duration is multiplied by the scale. The exec preStop command runs unchanged,
+ *   but with a `sleep` shim first on its PATH (and replacing a literal `sleep` argv[0]) that sleeps for its
+ *   argument times the scale; so `/bin/sh -c "sleep 10"` really runs a shell and a sleep, for 10 model
+ *   seconds. Rewriting the command string instead would break on quoting and on commands that call
+ *   `sleep` indirectly; the shim does not. Other commands in a hook run at real speed.
+ */
 import { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
