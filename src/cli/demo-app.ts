@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 /** What the app does on SIGTERM. */
 export type SigtermMode = 'drain' | 'abrupt' | 'ignore';
@@ -134,7 +134,8 @@ export function configureDemoAppCommand(cmd: Command): Command {
     .description('Run the demo pod app: answers / after a latency, a readiness path, and handles SIGTERM by draining or dying')
     .option('-p, --port <port>', 'port to listen on (0 = any free port, printed on stdout)', parsePort, 8080)
     .option('--host <address>', 'address to bind', '127.0.0.1')
-    .option('-l, --latency <ms>', 'response latency in ms: fixed ("150") or uniform random range ("0-2000")', parseLatency, { minMs: 0, maxMs: 0 })
+    .addOption(new Option('-l, --latency <ms>', 'response latency in ms: fixed ("150") or uniform random range ("0-2000")')
+      .argParser(parseLatency).default({ minMs: 0, maxMs: 0 }, '0'))
     .option('-r, --readiness-path <path>', 'readiness path, answered at once (if it is "/", only for User-Agent kube-probe/...)', '/healthz')
     .option('-m, --on-sigterm <mode>', `SIGTERM behaviour: ${SIGTERM_MODES.join(' | ')}`, parseMode, 'drain' as SigtermMode)
     .option('--keep-alive-timeout <ms>', 'idle keep-alive timeout in ms', parseNonNegative, 120_000)

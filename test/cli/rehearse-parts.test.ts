@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parseLatency, startDemoApp } from '../../src/cli/demo-app';
 import { main } from '../../src/cli/gws';
 import { findHaproxy, haproxyConfig, HaproxyNotFoundError } from '../../src/cli/haproxy';
 import { parseManifest } from '../../src/cli/manifest';
@@ -124,6 +125,43 @@ describe('errors', () => {
       expect(err.join('')).toMatch(/Allowed choices are drain, abrupt/);
     } finally {
       process.exitCode = saved;
+    }
+  });
+});
+
+describe('demo app', () => {
+  test('latency: fixed or range, in ms', () => {
+    expect(parseLatency('150')).toEqual({ minMs: 150, maxMs: 150 });
+    expect(parseLatency('0-2000')).toEqual({ minMs: 0, maxMs: 2000 });
+    expect(parseLatency(' 5 - 7.5 ms')).toEqual({ minMs: 5, maxMs: 7.5 });
+    expect(() => parseLatency('2000-0')).toThrow(/max < min/);
+    expect(() => parseLatency('soon')).toThrow(/expected milliseconds/);
+  });
+
+  test('answers / after its latency; on a / readiness path only kube-probe requests skip it', async () => {
+    const server = await startDemoApp({
+      port: 0, host: '127.0.0.1', latency: { minMs: 150, maxMs: 150 }, readinessPath: '/', onSigterm: 'abrupt', keepAliveTimeoutMs: 1000, name: 'unit',
+    });
+    const port = (server.address() as { port: number }).port;
+    const timed = (ua: string) => new Promise<{ status?: number; body: string; ms: number }>((resolve, reject) => {
+      const t = Date.now();
+      http.get({ host: '127.0.0.1', port, path: '/', agent: false, headers: { 'user-agent': ua } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => { body += d.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode, body, ms: Date.now() - t }));
+      }).on('error', reject);
+    });
+    try {
+      const probe = await timed('kube-probe/1.30');
+      expect(probe).toMatchObject({ status: 200, body: 'ready\n' });
+      expect(probe.ms).toBeLessThan(140);
+      const normal = await timed('curl/8');
+      expect(normal.status).toBe(200);
+      expect(normal.body).toMatch(/^ok unit 150ms/);
+      expect(normal.ms).toBeGreaterThanOrEqual(145);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
