@@ -507,8 +507,9 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
       if (pod.inLb) {
         pod.deregisteredPromise = new Promise<void>((resolve) => {
           lbTimers.push(setTimeout(() => {
+            // The model event is the moment the rig tells the LB (HAProxy acts on it within its next loop).
+            pod.deregisteredAt = performance.now();
             lb.deregister(pod.name).then(() => {
-              pod.deregisteredAt = performance.now();
               event(pod, 'deregistered from the LB');
               resolve();
             }).catch((e: Error) => { if (!finished) fail(e); });
