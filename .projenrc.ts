@@ -83,6 +83,11 @@ project.tryFindObjectFile('tsconfig.dev.json')!.addOverride('include', [
   'src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', '.projenrc.ts',
 ]);
 
+// Keep the npm package to the library and the CLI.
+for (const dir of ['/bench/', '/build-tools/', '/docs/', '/examples/', '/.ci/']) {
+  project.addPackageIgnore(dir);
+}
+
 project.addFields({ bin: { gws: 'lib/cli/gws.js' } });
 
 project.synth();
