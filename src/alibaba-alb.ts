@@ -1,10 +1,9 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { wholeSeconds } from './budget';
-import { checkRange, HealthCheckSettings } from './health-check';
+import { HealthCheckSettings, secondsToHealthy } from './health-check';
 import type { ILoadBalancer, LoadBalancerBindOptions, LoadBalancerConfig, LoadBalancerLaunch } from './load-balancer';
-import { validateIngressClassName } from './validation';
+import { checkRange, validateIngressClassName, wholeSeconds } from './validation';
 
 /**
  * Settings for an Alibaba Cloud ACK ALB Ingress.
@@ -126,7 +125,7 @@ export class AlibabaAlb implements ILoadBalancer {
     return {
       gated: this.readinessGate,
       registrationDelay: Duration.seconds(
-        healthCheck.intervalSeconds * healthCheck.healthyThreshold + this.defaultDeregistrationDelay.toSeconds(),
+        secondsToHealthy(healthCheck) + this.defaultDeregistrationDelay.toSeconds(),
       ),
       readinessGates: this.readinessGate ? [AlibabaAlb.READINESS_GATE] : [],
     };

@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { wholeSeconds } from './validation';
 
 /**
  * The shutdown budgets a service declares. Every number the construct emits for the
@@ -352,28 +353,4 @@ function explicitAtLeast(prop: string, value: Duration | undefined, minimum: num
 function formatEvents(events: Array<{ at: number; text: string }>): string[] {
   const width = Math.max(...events.map((e) => `t=${e.at}s`.length));
   return events.map((e) => `  ${`t=${e.at}s`.padEnd(width)}  ${e.text}`);
-}
-
-/**
- * A duration as whole seconds, rounded up. Refuses durations that are not finite or negative,
- * naming the prop so the error points at the user's input.
- *
- * @internal
- */
-export function wholeSeconds(prop: string, duration: Duration | undefined, defaultSeconds?: number): number {
-  if (duration === undefined) {
-    if (defaultSeconds === undefined) {
-      throw new Error(`${prop} is required`);
-    }
-    return defaultSeconds;
-  }
-  const millis = duration.toMilliseconds({ integral: false });
-  if (!Number.isFinite(millis)) {
-    throw new Error(`${prop} must be a finite duration, got ${millis} ms`);
-  }
-  if (millis < 0) {
-    throw new Error(`${prop} must not be negative, got ${millis} ms`);
-  }
-  // Round up: a budget must never shrink. Guard against float noise such as 1.0000000002 s.
-  return Math.ceil(Math.round(millis * 1000) / 1_000_000);
 }

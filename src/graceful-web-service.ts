@@ -2,7 +2,8 @@ import { ApiObject, Duration, JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ShutdownBudget, ShutdownBudgetProps } from './budget';
-import { HealthCheckOptions, resolveHealthCheck } from './health-check';
+import { BUDGET_ANNOTATION_PREFIX, budgetAnnotations } from './budget-annotations';
+import { HealthCheckOptions, resolveHealthCheck, secondsToHealthy } from './health-check';
 import type { ILoadBalancer, LoadBalancerConfig } from './load-balancer';
 import { addNativePreStopSleep, execPreStopLifecycle, PreStopAction } from './prestop';
 import {
@@ -12,8 +13,6 @@ import {
   validatePort,
   validatePositiveInteger,
 } from './validation';
-
-const BUDGET_ANNOTATION_PREFIX = 'graceful-web-service.cdk8s.io';
 
 /**
  * Props for `GracefulWebService`.
@@ -278,7 +277,7 @@ export class GracefulWebService extends Construct {
       defaultDeregistrationDelay: props.loadBalancer.defaultDeregistrationDelay,
       terminationGracePeriod: props.terminationGracePeriod,
       preStopCommandDuration: props.preStopCommandDuration,
-      readinessDelay: Duration.seconds(healthCheck.intervalSeconds * healthCheck.healthyThreshold),
+      readinessDelay: Duration.seconds(secondsToHealthy(healthCheck)),
       registrationDelay: launch.registrationDelay,
       launchGated: launch.gated,
       progressDeadline: props.progressDeadline,
@@ -412,16 +411,6 @@ function validatePreStopCommand(props: GracefulWebServiceProps, action: PreStopA
       + 'action, so the command and the wait run together through /bin/sh (PreStopAction.EXEC_SLEEP)',
     );
   }
-}
-
-/** The budget's inputs and outputs, recorded on the Deployment so the YAML explains itself. */
-function budgetAnnotations(budget: ShutdownBudget): { [key: string]: string } {
-  return {
-    [`${BUDGET_ANNOTATION_PREFIX}/deregistration-delay-seconds`]: String(budget.deregistrationDelaySeconds),
-    [`${BUDGET_ANNOTATION_PREFIX}/drain-timeout-seconds`]: String(budget.drainTimeoutSeconds),
-    [`${BUDGET_ANNOTATION_PREFIX}/safety-margin-seconds`]: String(budget.safetyMarginSeconds),
-    [`${BUDGET_ANNOTATION_PREFIX}/drains-on-sigterm`]: String(budget.drainsOnSigterm),
-  };
 }
 
 /**

@@ -1,6 +1,5 @@
 import { Duration } from 'cdk8s';
-import { wholeSeconds } from './budget';
-import { validateHttpPath, validatePositiveInteger } from './validation';
+import { validateHttpPath, validatePositiveInteger, wholeSeconds } from './validation';
 
 /**
  * The health check shared by the container's readiness probe and the load balancer, so the
@@ -73,12 +72,11 @@ export function resolveHealthCheck(path: string, port: number, options: HealthCh
 }
 
 /**
- * Throws unless `value` lies in `[min, max]`, naming the prop and the provider's range.
+ * Seconds a backend needs to pass `healthyThreshold` consecutive checks from its first one:
+ * the readiness delay in Kubernetes, and the health part of an LB's registration time.
  *
  * @internal
  */
-export function checkRange(prop: string, value: number, min: number, max: number, provider: string, unit = ''): void {
-  if (value < min || value > max) {
-    throw new Error(`${prop} is ${value}${unit}, but ${provider} accepts ${min}${unit} to ${max}${unit}`);
-  }
+export function secondsToHealthy(check: { readonly intervalSeconds: number; readonly healthyThreshold: number }): number {
+  return check.intervalSeconds * check.healthyThreshold;
 }

@@ -1,9 +1,9 @@
 import { ApiObject, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { checkRange, HealthCheckSettings } from './health-check';
+import { HealthCheckSettings, secondsToHealthy } from './health-check';
 import type { ILoadBalancer, LoadBalancerBindOptions, LoadBalancerConfig, LoadBalancerLaunch } from './load-balancer';
-import { validateIngressClassName } from './validation';
+import { checkRange, validateIngressClassName } from './validation';
 
 /**
  * How a Tencent CLB Ingress names its class. Kubernetes rejects an Ingress that sets both, so
@@ -168,7 +168,7 @@ export class TencentClb implements ILoadBalancer {
       // (cloud.tencent.com/load-balancer-backendgroup-ready); the construct writes none.
       gated: this.directAccess,
       registrationDelay: Duration.seconds(
-        check.intervalSeconds * check.healthyThreshold + this.defaultDeregistrationDelay.toSeconds(),
+        secondsToHealthy(check) + this.defaultDeregistrationDelay.toSeconds(),
       ),
       readinessGates: [],
     };

@@ -1,3 +1,5 @@
+import { Duration } from 'cdk8s';
+
 // Input checks shared by the construct and the providers. Each throws an Error whose message
 // starts with the prop's name, so a failed synth points straight at the user's input.
 
@@ -64,5 +66,40 @@ export function validateIngressClassName(prop: string, name: string): void {
   validateNonEmpty(prop, name);
   if (name.length > 253 || !name.split('.').every((label) => DNS_LABEL.test(label))) {
     throw new Error(`${prop} "${name}" must be a lower-case DNS subdomain name`);
+  }
+}
+
+/**
+ * A duration as whole seconds, rounded up. Refuses durations that are not finite or negative,
+ * naming the prop so the error points at the user's input.
+ *
+ * @internal
+ */
+export function wholeSeconds(prop: string, duration: Duration | undefined, defaultSeconds?: number): number {
+  if (duration === undefined) {
+    if (defaultSeconds === undefined) {
+      throw new Error(`${prop} is required`);
+    }
+    return defaultSeconds;
+  }
+  const millis = duration.toMilliseconds({ integral: false });
+  if (!Number.isFinite(millis)) {
+    throw new Error(`${prop} must be a finite duration, got ${millis} ms`);
+  }
+  if (millis < 0) {
+    throw new Error(`${prop} must not be negative, got ${millis} ms`);
+  }
+  // Round up: a budget must never shrink. Guard against float noise such as 1.0000000002 s.
+  return Math.ceil(Math.round(millis * 1000) / 1_000_000);
+}
+
+/**
+ * Throws unless `value` lies in `[min, max]`, naming the prop and the provider's range.
+ *
+ * @internal
+ */
+export function checkRange(prop: string, value: number, min: number, max: number, provider: string, unit = ''): void {
+  if (value < min || value > max) {
+    throw new Error(`${prop} is ${value}${unit}, but ${provider} accepts ${min}${unit} to ${max}${unit}`);
   }
 }

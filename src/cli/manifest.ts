@@ -1,12 +1,15 @@
 import { parseAllDocuments } from 'yaml';
+import { AlibabaAlb } from '../alibaba-alb';
+import { DEREGISTRATION_DELAY_ANNOTATION } from '../budget-annotations';
+import { TencentClb } from '../tencent-clb';
 
-/** Annotation the GracefulWebService construct puts on its Deployment. */
-export const DEREGISTRATION_DELAY_ANNOTATION = 'graceful-web-service.cdk8s.io/deregistration-delay-seconds';
+/** The annotation the GracefulWebService construct puts on its Deployment. */
+export { DEREGISTRATION_DELAY_ANNOTATION };
 
-/** Default deregistration delays per ingress class (seconds). */
+/** Default deregistration delays per default ingress class (seconds), as the providers define them. */
 export const INGRESS_CLASS_DEREGISTRATION_DELAY: Record<string, number> = {
-  alb: 10, // Alibaba Cloud ALB Ingress: default connection-drain / deregistration delay
-  qcloud: 5, // Tencent Cloud CLB Ingress
+  alb: AlibabaAlb.DEFAULT_DEREGISTRATION_DELAY.toSeconds(),
+  qcloud: TencentClb.DEFAULT_DEREGISTRATION_DELAY.toSeconds(),
 };
 
 /** How the preStop hook of the first container looks. */
