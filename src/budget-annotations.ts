@@ -1,5 +1,5 @@
 // The annotations that record a budget on its Deployment, in one place for the construct that
-// writes them and the `gws` CLI that reads them.
+// writes them and the CLI commands (rehearse, check) that read them.
 import type { ShutdownBudget } from './budget';
 
 /** @internal */
@@ -7,6 +7,23 @@ export const BUDGET_ANNOTATION_PREFIX = 'graceful-web-service.cdk8s.io';
 
 /** @internal */
 export const DEREGISTRATION_DELAY_ANNOTATION = `${BUDGET_ANNOTATION_PREFIX}/deregistration-delay-seconds`;
+/** @internal */
+export const DRAIN_TIMEOUT_ANNOTATION = `${BUDGET_ANNOTATION_PREFIX}/drain-timeout-seconds`;
+/** @internal */
+export const SAFETY_MARGIN_ANNOTATION = `${BUDGET_ANNOTATION_PREFIX}/safety-margin-seconds`;
+/**
+ * Whether the app drains on the signal the container runtime really sends it (the image's
+ * `STOPSIGNAL`, SIGTERM when the image declares none).
+ *
+ * @internal
+ */
+export const DRAINS_ON_STOP_SIGNAL_ANNOTATION = `${BUDGET_ANNOTATION_PREFIX}/drains-on-stop-signal`;
+/**
+ * The key written before the rename of `drainsOnSigterm`; readers still accept it.
+ *
+ * @internal
+ */
+export const LEGACY_DRAINS_ON_SIGTERM_ANNOTATION = `${BUDGET_ANNOTATION_PREFIX}/drains-on-sigterm`;
 
 /**
  * The budget's inputs, recorded on the Deployment so the YAML explains itself.
@@ -16,8 +33,8 @@ export const DEREGISTRATION_DELAY_ANNOTATION = `${BUDGET_ANNOTATION_PREFIX}/dere
 export function budgetAnnotations(budget: ShutdownBudget): { [key: string]: string } {
   return {
     [DEREGISTRATION_DELAY_ANNOTATION]: String(budget.deregistrationDelaySeconds),
-    [`${BUDGET_ANNOTATION_PREFIX}/drain-timeout-seconds`]: String(budget.drainTimeoutSeconds),
-    [`${BUDGET_ANNOTATION_PREFIX}/safety-margin-seconds`]: String(budget.safetyMarginSeconds),
-    [`${BUDGET_ANNOTATION_PREFIX}/drains-on-sigterm`]: String(budget.drainsOnSigterm),
+    [DRAIN_TIMEOUT_ANNOTATION]: String(budget.drainTimeoutSeconds),
+    [SAFETY_MARGIN_ANNOTATION]: String(budget.safetyMarginSeconds),
+    [DRAINS_ON_STOP_SIGNAL_ANNOTATION]: String(budget.drainsOnStopSignal),
   };
 }

@@ -35,13 +35,16 @@ export interface ShutdownBudgetProps {
   readonly safetyMargin?: Duration;
 
   /**
-   * Whether the application keeps serving in-flight requests after SIGTERM and exits once
-   * they are done. Many servers do not (nginx treats SIGTERM as a fast shutdown); for those,
-   * set this to `false` and the drain moves into the preStop wait, before SIGTERM is sent.
+   * Whether the application keeps serving in-flight requests after the stop signal and exits
+   * once they are done. The container runtime sends the image's `STOPSIGNAL` (SIGTERM when the
+   * image declares none), so answer for that signal: nginx drains on SIGQUIT, which the official
+   * nginx images declare, but SIGTERM is its fast shutdown. For an app that does not drain, set
+   * this to `false` and the drain moves into the preStop wait, before the signal is sent.
+   * (Renamed from `drainsOnSigterm`; see CHANGELOG.md.)
    *
    * @default true
    */
-  readonly drainsOnSigterm?: boolean;
+  readonly drainsOnStopSignal?: boolean;
 }
 
 /**
@@ -152,7 +155,7 @@ export class ShutdownBudget {
   /** Safety margin M, in whole seconds. */
   public readonly safetyMarginSeconds: number;
   /** Whether the application drains in-flight requests after SIGTERM. */
-  public readonly drainsOnSigterm: boolean;
+  public readonly drainsOnStopSignal: boolean;
   /** The custom preStop command's declared duration C, in whole seconds (0 when there is none). */
   public readonly preStopCommandSeconds: number;
   /** The preStop wait W (the `sleep`), in whole seconds; 0 means no wait is needed. */
@@ -185,13 +188,13 @@ export class ShutdownBudget {
     this.drainTimeoutSeconds = wholeSeconds('shutdown.drainTimeout', options.drainTimeout, DEFAULT_DRAIN_TIMEOUT_SECONDS);
     this.safetyMarginSeconds = wholeSeconds('shutdown.safetyMargin', options.safetyMargin, DEFAULT_SAFETY_MARGIN_SECONDS);
     this.preStopCommandSeconds = wholeSeconds('preStopCommandDuration', options.preStopCommandDuration, 0);
-    this.drainsOnSigterm = options.drainsOnSigterm ?? true;
+    this.drainsOnStopSignal = options.drainsOnStopSignal ?? true;
 
     const d = this.deregistrationDelaySeconds;
     const s = this.drainTimeoutSeconds;
     // A draining app may get SIGTERM as soon as the LB has stopped sending; an abrupt one
     // must have finished its in-flight requests before SIGTERM, so the drain is waited out too.
-    this.preStopSleepSeconds = this.drainsOnSigterm ? d : d + s;
+    this.preStopSleepSeconds = this.drainsOnStopSignal ? d : d + s;
 
     const minimum = this.minimumTerminationGracePeriodSeconds;
     const explicitGrace = explicitAtLeast('terminationGracePeriod', options.terminationGracePeriod, minimum,
@@ -262,7 +265,7 @@ export class ShutdownBudget {
    * honours its drain timeout.
    */
   public get latestExitSeconds(): number {
-    return this.preStopTotalSeconds + (this.drainsOnSigterm ? this.drainTimeoutSeconds : 0);
+    return this.preStopTotalSeconds + (this.drainsOnStopSignal ? this.drainTimeoutSeconds : 0);
   }
 
   /**
@@ -275,7 +278,7 @@ export class ShutdownBudget {
     const s = this.drainTimeoutSeconds;
     const p = this.preStopTotalSeconds;
     const g = this.terminationGracePeriodSeconds;
-    const appKind = this.drainsOnSigterm ? 'drains on SIGTERM' : 'stops abruptly on SIGTERM';
+    const appKind = this.drainsOnStopSignal ? 'drains on SIGTERM' : 'stops abruptly on SIGTERM';
     const events: Array<[number, string]> = [];
 
     const preStop = p === 0 ? 'no preStop hook' : c > 0
@@ -283,7 +286,7 @@ export class ShutdownBudget {
       : `preStop starts: sleep ${this.preStopSleepSeconds}`;
     events.push([0, `pod deleted; LB deregistration starts; ${preStop}`]);
     events.push([d, 'LB sends no new requests (deregistrationDelay)']);
-    if (this.drainsOnSigterm) {
+    if (this.drainsOnStopSignal) {
       events.push([p, `SIGTERM: app stops accepting and drains in-flight requests (drainTimeout ${s}s)`]);
       events.push([this.latestExitSeconds, 'app has exited at the latest']);
     } else {

@@ -224,7 +224,7 @@ export class GracefulWebService extends Construct {
   /**
    * Prefix of the annotations that record the budget's inputs on the Deployment
    * (`<prefix>/deregistration-delay-seconds`, `drain-timeout-seconds`, `safety-margin-seconds`,
-   * `drains-on-sigterm`), so the YAML explains its own numbers and tools can read them.
+   * `drains-on-stop-signal`), so the YAML explains its own numbers and tools can read them.
    */
   public static readonly BUDGET_ANNOTATION_PREFIX = BUDGET_ANNOTATION_PREFIX;
 

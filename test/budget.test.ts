@@ -21,7 +21,7 @@ describe('ShutdownBudget: the model\'s documented numbers', () => {
   });
 
   test('an app that does not drain on SIGTERM waits out the drain in preStop', () => {
-    const budget = ShutdownBudget.derive({ defaultDeregistrationDelay: seconds(10), drainsOnSigterm: false });
+    const budget = ShutdownBudget.derive({ defaultDeregistrationDelay: seconds(10), drainsOnStopSignal: false });
     expect(budget.preStopSleepSeconds).toBe(40);
     expect(budget.terminationGracePeriodSeconds).toBe(45);
   });
@@ -73,7 +73,7 @@ describe('ShutdownBudget: explicit grace period', () => {
 
   test('refused below D + S for an abrupt app too', () => {
     expect(() => ShutdownBudget.derive({
-      deregistrationDelay: seconds(5), drainTimeout: seconds(20), drainsOnSigterm: false, terminationGracePeriod: seconds(24),
+      deregistrationDelay: seconds(5), drainTimeout: seconds(20), drainsOnStopSignal: false, terminationGracePeriod: seconds(24),
     })).toThrow(/terminationGracePeriod \(24s\).*= 25s/);
   });
 
@@ -131,7 +131,7 @@ Launch timeline (no readiness gate, progressDeadlineSeconds 600):
 
   test('an abrupt app drains before SIGTERM; an explicit grace is labelled', () => {
     const text = ShutdownBudget.derive({
-      deregistrationDelay: seconds(5), drainsOnSigterm: false, terminationGracePeriod: seconds(50),
+      deregistrationDelay: seconds(5), drainsOnStopSignal: false, terminationGracePeriod: seconds(50),
     }).describe();
     expect(text).toContain('app stops abruptly on SIGTERM');
     expect(text).toContain('t=35s  SIGTERM: nothing left in flight');
@@ -155,7 +155,7 @@ describe('ShutdownBudget: properties', () => {
     drainTimeout: seconds(i.s),
     safetyMargin: seconds(i.m),
     preStopCommandDuration: seconds(i.c),
-    drainsOnSigterm: i.drains,
+    drainsOnStopSignal: i.drains,
   });
 
   test('the exact formulas of the model', () => {
@@ -191,7 +191,7 @@ describe('ShutdownBudget: properties', () => {
     }));
   });
 
-  test('monotonic in drainsOnSigterm: an abrupt app never waits less', () => {
+  test('monotonic in drainsOnStopSignal: an abrupt app never waits less', () => {
     fc.assert(fc.property(inputs, (i) => {
       const draining = derive({ ...i, drains: true });
       const abrupt = derive({ ...i, drains: false });
@@ -217,7 +217,7 @@ describe('ShutdownBudget: properties', () => {
         deregistrationDelay: seconds(i.d),
         drainTimeout: seconds(i.s),
         preStopCommandDuration: seconds(i.c),
-        drainsOnSigterm: i.drains,
+        drainsOnStopSignal: i.drains,
         terminationGracePeriod: seconds(g),
       });
       if (g >= i.c + i.d + i.s) {

@@ -27,8 +27,8 @@ describe('GracefulWebService: derived shutdown', () => {
     validateObjects(meeting);
   });
 
-  test('drainsOnSigterm: false moves the drain into the preStop wait', () => {
-    const { objects } = synth(baseProps({ shutdown: { drainsOnSigterm: false } }));
+  test('drainsOnStopSignal: false moves the drain into the preStop wait', () => {
+    const { objects } = synth(baseProps({ shutdown: { drainsOnStopSignal: false } }));
     expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 40']);
     expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(45);
   });
@@ -46,12 +46,12 @@ describe('GracefulWebService: derived shutdown', () => {
   });
 
   test('the budget is recorded on the Deployment', () => {
-    const { objects } = synth(baseProps({ shutdown: { drainTimeout: Duration.seconds(20), drainsOnSigterm: false } }));
+    const { objects } = synth(baseProps({ shutdown: { drainTimeout: Duration.seconds(20), drainsOnStopSignal: false } }));
     expect(only(objects, 'Deployment').metadata.annotations).toEqual({
       'graceful-web-service.cdk8s.io/deregistration-delay-seconds': '10',
       'graceful-web-service.cdk8s.io/drain-timeout-seconds': '20',
       'graceful-web-service.cdk8s.io/safety-margin-seconds': '5',
-      'graceful-web-service.cdk8s.io/drains-on-sigterm': 'false',
+      'graceful-web-service.cdk8s.io/drains-on-stop-signal': 'false',
     });
     expect(GracefulWebService.BUDGET_ANNOTATION_PREFIX).toBe('graceful-web-service.cdk8s.io');
   });

@@ -268,7 +268,7 @@ describe('preStop that works in any image', () => {
   });
 
   test('SLEEP_ACTION for an abrupt app sleeps through the drain', () => {
-    const objects = synthYaml(baseProps({ preStopAction: PreStopAction.SLEEP_ACTION, shutdown: { drainsOnSigterm: false } }));
+    const objects = synthYaml(baseProps({ preStopAction: PreStopAction.SLEEP_ACTION, shutdown: { drainsOnStopSignal: false } }));
     expect(container(objects).lifecycle.preStop).toEqual({ sleep: { seconds: 40 } });
   });
 
