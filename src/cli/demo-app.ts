@@ -24,6 +24,8 @@ export interface DemoAppOptions {
   readonly keepAliveTimeoutMs: number;
   /** Shown in responses, handy to see which pod answered. */
   readonly name: string;
+  /** The signal the app treats as "stop" (the container runtime's stop signal). Default SIGTERM. */
+  readonly stopSignal?: NodeJS.Signals;
 }
 
 /** Parse `150` (fixed) or `0-2000` (uniform random) milliseconds. */
@@ -73,11 +75,12 @@ export function startDemoApp(options: DemoAppOptions): Promise<http.Server> {
   server.headersTimeout = options.keepAliveTimeoutMs + 1000;
   server.requestTimeout = 0;
 
+  const stopSignal = options.stopSignal ?? 'SIGTERM';
   if (options.onSigterm === 'drain') {
-    process.on('SIGTERM', () => {
+    process.on(stopSignal, () => {
       if (draining) return;
       draining = true;
-      log('sigterm', { mode: 'drain', inFlight });
+      log('stop-signal', { signal: stopSignal, mode: 'drain', inFlight });
       // close() stops accepting and calls back once every connection has closed;
       // idle keep-alive connections are closed now, busy ones after their response.
       server.close(() => {
@@ -87,9 +90,9 @@ export function startDemoApp(options: DemoAppOptions): Promise<http.Server> {
       server.closeIdleConnections();
     });
   } else if (options.onSigterm === 'ignore') {
-    process.on('SIGTERM', () => log('sigterm', { mode: 'ignore', inFlight }));
+    process.on(stopSignal, () => log('stop-signal', { signal: stopSignal, mode: 'ignore', inFlight }));
   }
-  // 'abrupt': no handler, so SIGTERM terminates the process immediately.
+  // 'abrupt': no handler, so the signal's default action (terminate) ends the process immediately.
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -126,6 +129,7 @@ interface DemoAppCliOptions {
   onSigterm: SigtermMode;
   keepAliveTimeout: number;
   name: string;
+  stopSignal: string;
 }
 
 /** Add the demo-app options and action to a commander command (used by `gws demo-app` and this file's main). */
@@ -140,6 +144,7 @@ export function configureDemoAppCommand(cmd: Command): Command {
     .option('-m, --on-sigterm <mode>', `SIGTERM behaviour: ${SIGTERM_MODES.join(' | ')}`, parseMode, 'drain' as SigtermMode)
     .option('--keep-alive-timeout <ms>', 'idle keep-alive timeout in ms', parseNonNegative, 120_000)
     .option('--name <name>', 'name shown in responses', 'demo-app')
+    .option('--stop-signal <signal>', 'the signal handled as "stop" (drain / abrupt / ignore applies to it)', 'SIGTERM')
     .action(async (opts: DemoAppCliOptions) => {
       await startDemoApp({
         port: opts.port,
@@ -149,6 +154,7 @@ export function configureDemoAppCommand(cmd: Command): Command {
         onSigterm: opts.onSigterm,
         keepAliveTimeoutMs: opts.keepAliveTimeout,
         name: opts.name,
+        stopSignal: (opts.stopSignal.toUpperCase().startsWith('SIG') ? opts.stopSignal.toUpperCase() : `SIG${opts.stopSignal.toUpperCase()}`) as NodeJS.Signals,
       });
     });
 }
