@@ -1,10 +1,10 @@
-import { parseAllDocuments } from 'yaml';
 import { AlibabaAlb } from '../alibaba-alb';
 import {
   DEREGISTRATION_DELAY_ANNOTATION, DRAIN_TIMEOUT_ANNOTATION, DRAINS_ON_STOP_SIGNAL_ANNOTATION,
   LEGACY_DRAINS_ON_SIGTERM_ANNOTATION, SAFETY_MARGIN_ANNOTATION,
 } from '../budget-annotations';
 import { TencentClb } from '../tencent-clb';
+import { loadManifests } from './topology';
 
 /** The annotation the GracefulWebService construct puts on its Deployment. */
 export { DEREGISTRATION_DELAY_ANNOTATION };
@@ -77,9 +77,9 @@ export class ManifestError extends Error {
   }
 }
 
-/** A Kubernetes object as parsed from YAML. */
-export type KubeObject = Record<string, any>;
-type Obj = KubeObject;
+import type { KubeObject } from './topology';
+export type { KubeObject };
+type Obj = Record<string, any>;
 
 function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -168,17 +168,9 @@ export function ingressDeregistrationDelay(ingress: Obj): number | undefined {
   return undefined;
 }
 
-/** Every object of a (multi-document) manifest. */
-export function parseObjects(text: string): KubeObject[] {
-  const docs = parseAllDocuments(text);
-  const objects: Obj[] = [];
-  for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    if (doc.errors.length > 0) throw new ManifestError(`invalid YAML: ${doc.errors[0].message}`);
-    const value = doc.toJS();
-    if (isObj(value) && value.kind === 'List' && Array.isArray(value.items)) objects.push(...value.items.filter(isObj));
-    else if (isObj(value)) objects.push(value);
-  }
-  return objects;
+/** Every object of a (multi-document) manifest (through the shared topology loader). */
+export function parseObjects(text: string, file = '<manifest>'): KubeObject[] {
+  return loadManifests([{ file, text }]).map((o) => o.object);
 }
 
 /** The apps/v1 Deployments of a manifest. */
