@@ -6,7 +6,7 @@ import { isAlive } from '../../src/cli/procs';
 import { RehearsalInterruptedError, RehearsalResult, runRehearsal } from '../../src/cli/rehearse';
 
 // Scaled-down rolling restarts (3 replicas, maxSurge 1) through a real HAProxy at time scale 0.1,
-// so each run takes a few seconds. 1000 requests per model second (100 real req/s) over 3 pods puts a request on every pod about every
+// so each run takes a few seconds. 10 requests per model second (100 real req/s) over 3 pods puts a request on every pod about every
 // 30 ms. The lags are drawn from 7-10 model s.
 // Naive: each old pod gets SIGTERM and stops listening at deletion while the LB keeps routing to it
 // for 0.7-0.9 s (real), so failures are certain. Derived: the pod keeps serving until its 10 s preStop
@@ -17,7 +17,7 @@ const load = (name: string) => parseManifest(fs.readFileSync(path.join(__dirname
 // The lag is given explicitly (7-10 s), independent of the manifests; no registration delay, so
 // these tests are about the shutdown side only (the launch side has its own tests).
 const options = {
-  timeScale: 0.1, rate: 1000, lag: parseDelay('7-10'), registrationReconcile: parseDelay('0'), healthCheck: { intervalSeconds: 0, healthyThreshold: 0 },
+  timeScale: 0.1, rate: 10, lag: parseDelay('7-10'), registrationReconcile: parseDelay('0'), healthCheck: { intervalSeconds: 0, healthyThreshold: 0 },
   seed: 1, appMode: 'drain' as const, maxWallSeconds: 60,
 };
 
