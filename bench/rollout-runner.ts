@@ -145,6 +145,8 @@ export interface Scenario {
   readonly lagFraction?: number;
   readonly lag?: DelayDistribution;
   readonly appKeepAliveSeconds?: number;
+  /** One-way LB-to-pod delay for the app's idle closes (model ms). */
+  readonly networkDelayMs?: number;
   readonly rate: number;
   readonly minRequests: number;
   readonly latencyMaxMs: number;
@@ -165,6 +167,9 @@ export interface BenchConfig {
   readonly keepAlive: boolean;
   /** Keep-alive rows: requests per model second (low, so connections go idle). */
   readonly keepAliveRate: number;
+  /** Keep-alive rows: the app's short idle timeout (model s) and the one-way network delay (model ms). */
+  readonly keepAliveShortSeconds: number;
+  readonly keepAliveNetworkDelayMs: number;
   readonly keepAliveMinRequests: number;
 }
 
@@ -181,21 +186,25 @@ export function scenarios(examples: readonly SynthesizedExample[], c: BenchConfi
       }
     }
     const derivedDrain = derivedManifest(ex, 'drain').text;
+    // Launch and keep-alive rows isolate their subject: the LB lets old pods go at half of D, well
+    // within the derived preStop, so the shutdown side cannot drop requests there.
+    const safeLag = fixedDelay(0.5 * ex.d);
     if (c.launch) {
       const launches = [['naive launch', launchManifest(derivedDrain, 1, true), 'off'], ['derived', launchManifest(derivedDrain, 1, false), 'auto']] as const;
       for (const [variant, text, readinessGate] of launches) {
         out.push({
-          kind: 'launch', example: ex, app: 'drain', variant, manifestText: text, manifestSha256: sha256(text), rate: c.rate,
+          kind: 'launch', example: ex, app: 'drain', variant, manifestText: text, manifestSha256: sha256(text), rate: c.rate, lag: safeLag,
           minRequests: c.minRequests, latencyMaxMs: MAX_LATENCY_MS, readinessGate,
         });
       }
     }
     if (c.keepAlive) {
       const idle = LB_PROFILES[ex.provider].idleTimeoutSeconds;
-      for (const [variant, keepAlive] of [[`app idle ${idle / 10} s < LB ${idle} s`, idle / 10], [`app idle ${idle + 5} s > LB ${idle} s`, idle + 5]] as const) {
+      const short = c.keepAliveShortSeconds;
+      for (const [variant, keepAlive] of [[`app idle ${short} s < LB ${idle} s`, short], [`app idle ${idle + 5} s > LB ${idle} s`, idle + 5]] as const) {
         out.push({
-          kind: 'keep-alive', example: ex, app: 'drain', variant, manifestText: derivedDrain, manifestSha256: sha256(derivedDrain),
-          appKeepAliveSeconds: keepAlive, rate: c.keepAliveRate, minRequests: c.keepAliveMinRequests, latencyMaxMs: 100,
+          kind: 'keep-alive', example: ex, app: 'drain', variant, manifestText: derivedDrain, manifestSha256: sha256(derivedDrain), lag: safeLag,
+          appKeepAliveSeconds: keepAlive, networkDelayMs: c.keepAliveNetworkDelayMs, rate: c.keepAliveRate, minRequests: c.keepAliveMinRequests, latencyMaxMs: 100,
         });
       }
     }
@@ -242,6 +251,7 @@ export async function runScenario(sc: Scenario, c: BenchConfig, seed: number, si
     lag: sc.lag,
     appMode: sc.app,
     appKeepAliveSeconds: sc.appKeepAliveSeconds,
+    networkDelayMs: sc.networkDelayMs,
     readinessGate: sc.readinessGate ?? 'auto',
     timeScale: c.scale,
     appLatency: { minMs: 0, maxMs: sc.latencyMaxMs },

@@ -30,7 +30,9 @@ export const DEFAULT_CONFIG: BenchConfig = {
   launch: true,
   keepAlive: true,
   keepAliveRate: 20,
-  keepAliveMinRequests: 2_000,
+  keepAliveMinRequests: 3_000,
+  keepAliveShortSeconds: 0.3,
+  keepAliveNetworkDelayMs: 20,
 };
 
 type RowData = Omit<Row, 'series'>;

@@ -26,6 +26,13 @@ export interface DemoAppOptions {
   readonly name: string;
   /** The signal the app treats as "stop" (the container runtime's stop signal). Default SIGTERM. */
   readonly stopSignal?: NodeJS.Signals;
+  /**
+   * One-way network delay between the load balancer and this pod, in ms (default 0: loopback). The
+   * app closes an idle keep-alive connection at its timeout, but the peer learns it only this much
+   * later: a request the LB sends on that connection in between arrives at a closed socket and is
+   * reset, the race behind the classic 502 of an app whose idle timeout is shorter than the LB's.
+   */
+  readonly networkDelayMs?: number;
 }
 
 /** Parse `150` (fixed) or `0-2000` (uniform random) milliseconds. */
@@ -53,7 +60,19 @@ function log(event: string, fields: Record<string, unknown> = {}): void {
 export function startDemoApp(options: DemoAppOptions): Promise<http.Server> {
   let draining = false;
   let inFlight = 0;
+  const closing = new WeakSet<object>();
+  const idleTimers = new WeakMap<object, { stop: () => void; arm: () => void }>();
   const server = http.createServer((req, res) => {
+    if (closing.has(req.socket)) {
+      // This request crossed our FIN on the wire: the socket is already closed on our side.
+      req.socket.resetAndDestroy();
+      return;
+    }
+    const idle = idleTimers.get(req.socket);
+    if (idle) {
+      idle.stop();
+      res.once('finish', idle.arm);
+    }
     // A readiness probe is a request for the readiness path; when that path is `/` (as for many
     // web servers) only the kubelet's own probes (User-Agent kube-probe/...) are answered at once.
     const isProbe = req.url === options.readinessPath && (options.readinessPath !== '/' || /^kube-probe\//.test(req.headers['user-agent'] ?? ''));
@@ -71,7 +90,26 @@ export function startDemoApp(options: DemoAppOptions): Promise<http.Server> {
       res.end(`ok ${options.name} ${delay.toFixed(0)}ms\n`, () => { inFlight--; });
     }, delay);
   });
-  server.keepAliveTimeout = options.keepAliveTimeoutMs;
+  const networkDelay = options.networkDelayMs ?? 0;
+  if (networkDelay > 0) {
+    // Idle keep-alive timeout handled here so that the close can travel for networkDelay ms.
+    server.keepAliveTimeout = 0;
+    server.on('connection', (socket) => {
+      let idle: NodeJS.Timeout | undefined;
+      const arm = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          closing.add(socket);
+          setTimeout(() => socket.destroy(), networkDelay);
+        }, options.keepAliveTimeoutMs);
+      };
+      idleTimers.set(socket, { stop: () => clearTimeout(idle), arm });
+      arm();
+      socket.once('close', () => clearTimeout(idle));
+    });
+  } else {
+    server.keepAliveTimeout = options.keepAliveTimeoutMs;
+  }
   server.headersTimeout = options.keepAliveTimeoutMs + 1000;
   server.requestTimeout = 0;
 
@@ -130,6 +168,7 @@ interface DemoAppCliOptions {
   keepAliveTimeout: number;
   name: string;
   stopSignal: string;
+  networkDelay: number;
 }
 
 /** Add the demo-app options and action to a commander command (used by `gws demo-app` and this file's main). */
@@ -145,6 +184,7 @@ export function configureDemoAppCommand(cmd: Command): Command {
     .option('--keep-alive-timeout <ms>', 'idle keep-alive timeout in ms', parseNonNegative, 120_000)
     .option('--name <name>', 'name shown in responses', 'demo-app')
     .option('--stop-signal <signal>', 'the signal handled as "stop" (drain / abrupt / ignore applies to it)', 'SIGTERM')
+    .option('--network-delay <ms>', 'one-way LB-to-pod network delay: an idle close reaches the peer this much later', parseNonNegative, 0)
     .action(async (opts: DemoAppCliOptions) => {
       await startDemoApp({
         port: opts.port,
@@ -154,6 +194,7 @@ export function configureDemoAppCommand(cmd: Command): Command {
         onSigterm: opts.onSigterm,
         keepAliveTimeoutMs: opts.keepAliveTimeout,
         name: opts.name,
+        networkDelayMs: opts.networkDelay,
         stopSignal: (opts.stopSignal.toUpperCase().startsWith('SIG') ? opts.stopSignal.toUpperCase() : `SIG${opts.stopSignal.toUpperCase()}`) as NodeJS.Signals,
       });
     });

@@ -161,7 +161,7 @@ export class Haproxy {
 
   /** Add a server and put it in rotation (`add server` + `enable server`). */
   public async register(name: string, address: string, port: number): Promise<void> {
-    const added = await this.command(`add server ${this.backend}/${name} ${address}:${port} pool-purge-delay ${this.idleTimeoutMs}ms`);
+    const added = await this.command(`add server ${this.backend}/${name} ${address}:${port} pool-purge-delay ${this.idleTimeoutMs}ms pool-max-conn 1000`);
     if (!/New server registered/i.test(added)) throw new Error(`haproxy add server ${name}: ${added}`);
     const enabled = await this.command(`enable server ${this.backend}/${name}`);
     if (enabled !== '') throw new Error(`haproxy enable server ${name}: ${enabled}`);

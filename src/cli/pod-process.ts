@@ -23,6 +23,8 @@ export type PodApp =
     readonly latency: LatencyRange;
     /** Model seconds. */
     readonly keepAliveSeconds: number;
+    /** One-way LB-to-pod network delay, model ms (idle-close race window). */
+    readonly networkDelayMs?: number;
   }
   | { readonly kind: 'command'; readonly spec: ServerCommandSpec };
 
@@ -116,7 +118,8 @@ export async function startPodProcess(o: StartPodOptions): Promise<PodProcess> {
   const argv = [...demo.argv.slice(1), '--port', '0', '--host', o.address,
     '--latency', `${o.app.latency.minMs * s}-${o.app.latency.maxMs * s}`,
     '--readiness-path', o.readinessPath, '--on-sigterm', o.app.mode, '--name', o.name,
-    '--keep-alive-timeout', String(o.app.keepAliveSeconds * 1000 * s), '--stop-signal', o.stopSignal];
+    '--keep-alive-timeout', String(o.app.keepAliveSeconds * 1000 * s), '--stop-signal', o.stopSignal,
+    '--network-delay', String((o.app.networkDelayMs ?? 0) * s)];
   const { child, exited } = o.tracker.spawn(demo.argv[0], argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...demo.env } });
   child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
   const port = await new Promise<number>((resolve, reject) => {

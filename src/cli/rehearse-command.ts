@@ -73,6 +73,7 @@ interface RehearseCliOptions {
   readinessGate: 'auto' | 'on' | 'off';
   lbIdleTimeout?: number;
   appKeepAlive?: number;
+  networkDelay?: number;
   timeScale: number;
   appLatency: LatencyRange;
   appMode?: SigtermMode;
@@ -129,6 +130,7 @@ export function configureRehearseCommand(cmd: Command, io: RehearseIo): Command 
     .addOption(new Option('--readiness-gate <mode>', 'readiness gate holding new pods un-Ready until the LB routes to them').choices(['auto', 'on', 'off']).default('auto'))
     .option('--lb-idle-timeout <seconds>', 'how long the LB keeps idle connections to pods (default: the profile\'s)', nonNegative)
     .option('--app-keep-alive <seconds>', 'demo app keep-alive idle timeout (default 620, longer than every profile\'s LB idle timeout)', nonNegative)
+    .option('--network-delay <ms>', 'one-way LB-to-pod network delay in model ms: the window in which an app\'s idle close races a reused connection (default 0.5)', nonNegative)
     .option('-s, --time-scale <factor>', 'multiply every model duration (0.1: a 45 s grace period takes 4.5 s)', positive, 1)
     .addOption(new Option('--app-latency <ms>', 'demo app response time in model ms, fixed ("150") or range ("0-2000")')
       .argParser(parseLatency).default({ minMs: 0, maxMs: 2000 }, '0-2000'))
@@ -169,6 +171,7 @@ export function configureRehearseCommand(cmd: Command, io: RehearseIo): Command 
         readinessGate: opts.readinessGate,
         lbIdleTimeoutSeconds: opts.lbIdleTimeout,
         appKeepAliveSeconds: opts.appKeepAlive,
+        networkDelayMs: opts.networkDelay,
         timeScale: opts.timeScale,
         appLatency: opts.appLatency,
         appMode: opts.appMode,

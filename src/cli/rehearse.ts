@@ -38,6 +38,8 @@ export type { PodTimeline, SeriesPoint } from './timeline';
 
 /** The default app keep-alive idle timeout: longer than every profile's LB idle timeout (GKE: 600 s). */
 export const DEFAULT_APP_KEEP_ALIVE_SECONDS = 620;
+/** Default one-way LB-to-pod delay (model ms): a round trip inside a cloud zone is about 0.5-1 ms. */
+export const DEFAULT_NETWORK_DELAY_MS = 0.5;
 
 export interface RehearseOptions {
   readonly manifest: DeploymentSpec;
@@ -59,6 +61,8 @@ export interface RehearseOptions {
   readonly lbIdleTimeoutSeconds?: number;
   /** Demo app keep-alive idle timeout (model s). Default 620. */
   readonly appKeepAliveSeconds?: number;
+  /** One-way LB-to-pod network delay (model ms) for the demo app's idle closes. Default 1. */
+  readonly networkDelayMs?: number;
   /** Demo app behaviour on the stop signal; default from the manifest's drains-on-stop-signal annotation, else drain. */
   readonly appMode?: SigtermMode;
   /** Run this real server in each pod instead of the demo app. */
@@ -260,7 +264,7 @@ export function resolveRehearsal(options: RehearseOptions): Resolved {
   const latency = options.appLatency ?? { minMs: 0, maxMs: 2000 };
   const app: PodApp = options.appCommand !== undefined
     ? { kind: 'command', spec: options.appCommand }
-    : { kind: 'demo', mode: appMode, latency, keepAliveSeconds: keepAlive };
+    : { kind: 'demo', mode: appMode, latency, keepAliveSeconds: keepAlive, networkDelayMs: options.networkDelayMs ?? DEFAULT_NETWORK_DELAY_MS };
   const appText = options.appCommand !== undefined
     ? `real server ${JSON.stringify(options.appCommand.argv)}`
     : `demo app, ${appMode === 'drain' ? 'drains' : appMode === 'abrupt' ? 'exits at once' : 'ignores the signal'} on the stop signal (${appModeSource}), requests ${latency.minMs}-${latency.maxMs} ms`;
