@@ -142,11 +142,21 @@ ${sensitivityTable(rows, c.fractions)}
 ${smallTable(rows, 'launch')}
 
 "naive launch" keeps the derived shutdown but drops \`minReadySeconds\` and any readiness gate (also
-the ones the platform would inject), so the old pod leaves the LB before the LB routes to the new one.
+the ones the platform would inject), so the old pod can leave the LB before the LB routes to the new
+one. The LB lets old pods go at 0.5 D in these rows, so the shutdown side cannot drop requests here;
+the registration delay is drawn from the provider profile (its tail included).
 
 ### Keep-alive: the app's idle timeout against the LB's
 
 ${smallTable(rows, 'keep-alive')}
+
+HAProxy reuses its connections to the pods and keeps them idle for the provider's LB idle timeout.
+The demo app closes idle connections after its own timeout, and its close reaches the LB
+${c.keepAliveNetworkDelayMs} ms (model) later, the one-way network delay between LB and pod: a request
+the LB sends on that connection in between is reset. ${c.keepAliveNetworkDelayMs} ms is more than a
+cloud zone's (about 0.5 ms) so that the race shows in a few thousand requests; in production it is
+rarer per request and certain at volume. Requests take 0-0.1 s, ${c.keepAliveRate} per model second,
+LB lag 0.5 D.
 
 ### Every row
 
