@@ -102,7 +102,10 @@ const LIFECYCLE = [...POD_SPEC, 'containers', 0, 'lifecycle'];
 export function derivedManifest(ex: SynthesizedExample, app: SigtermMode): { text: string; preStop: number; grace: number } {
   const drains = app === 'drain';
   const budget = ShutdownBudget.derive({
-    deregistrationDelay: Duration.seconds(ex.d), drainTimeout: Duration.seconds(ex.s), safetyMargin: Duration.seconds(ex.m), drainsOnStopSignal: drains,
+    deregistrationDelay: Duration.seconds(ex.d),
+    drainTimeout: Duration.seconds(ex.s),
+    safetyMargin: Duration.seconds(ex.m),
+    drainsOnStopSignal: drains,
   });
   if (drains === ex.drains) return { text: ex.text, preStop: budget.preStopSleepSeconds, grace: budget.terminationGracePeriodSeconds };
   const text = editDeployment(ex.text, (dep) => {
@@ -193,8 +196,17 @@ export function scenarios(examples: readonly SynthesizedExample[], c: BenchConfi
       const launches = [['naive launch', launchManifest(derivedDrain, 1, true), 'off'], ['derived', launchManifest(derivedDrain, 1, false), 'auto']] as const;
       for (const [variant, text, readinessGate] of launches) {
         out.push({
-          kind: 'launch', example: ex, app: 'drain', variant, manifestText: text, manifestSha256: sha256(text), rate: c.rate, lag: safeLag,
-          minRequests: c.minRequests, latencyMaxMs: MAX_LATENCY_MS, readinessGate,
+          kind: 'launch',
+          example: ex,
+          app: 'drain',
+          variant,
+          manifestText: text,
+          manifestSha256: sha256(text),
+          rate: c.rate,
+          lag: safeLag,
+          minRequests: c.minRequests,
+          latencyMaxMs: MAX_LATENCY_MS,
+          readinessGate,
         });
       }
     }
@@ -203,8 +215,18 @@ export function scenarios(examples: readonly SynthesizedExample[], c: BenchConfi
       const short = c.keepAliveShortSeconds;
       for (const [variant, keepAlive] of [[`app idle ${short} s < LB ${idle} s`, short], [`app idle ${idle + 5} s > LB ${idle} s`, idle + 5]] as const) {
         out.push({
-          kind: 'keep-alive', example: ex, app: 'drain', variant, manifestText: derivedDrain, manifestSha256: sha256(derivedDrain), lag: safeLag,
-          appKeepAliveSeconds: keepAlive, networkDelayMs: c.keepAliveNetworkDelayMs, rate: c.keepAliveRate, minRequests: c.keepAliveMinRequests, latencyMaxMs: 100,
+          kind: 'keep-alive',
+          example: ex,
+          app: 'drain',
+          variant,
+          manifestText: derivedDrain,
+          manifestSha256: sha256(derivedDrain),
+          lag: safeLag,
+          appKeepAliveSeconds: keepAlive,
+          networkDelayMs: c.keepAliveNetworkDelayMs,
+          rate: c.keepAliveRate,
+          minRequests: c.keepAliveMinRequests,
+          latencyMaxMs: 100,
         });
       }
     }

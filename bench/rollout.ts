@@ -16,9 +16,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { BenchConfig, MAX_LATENCY_MS, ROOT, Row, runScenario, scenarios, synthesizeExamples } from './rollout-runner';
 import { findHaproxy } from '../src/cli/haproxy';
 import { LB_PROFILES } from '../src/cli/lb-profiles';
-import { BenchConfig, MAX_LATENCY_MS, ROOT, Row, runScenario, scenarios, synthesizeExamples } from './rollout-runner';
 
 export const DEFAULT_CONFIG: BenchConfig = {
   scale: 0.1,

@@ -101,7 +101,9 @@ function sleep(ms: number): Promise<void> {
 /** A running HAProxy with a backend whose servers are managed through the runtime API. */
 export class Haproxy {
   /** Start HAProxy in the foreground (`-db`) under `tracker`; retries with another port if the first one was taken. */
-  public static async start(opts: { binary: string; dir: string; tracker: ProcessTracker; backend?: string; idleTimeoutMs?: number }): Promise<Haproxy> {
+  public static async start(opts: {
+    binary: string; dir: string; tracker: ProcessTracker; backend?: string; idleTimeoutMs?: number;
+  }): Promise<Haproxy> {
     const backend = opts.backend ?? 'pods';
     let lastError = '';
     for (let attempt = 0; attempt < 3; attempt++) {

@@ -316,7 +316,8 @@ export function healthCheckTiming(profile: LbProfile, context: LbContext): Healt
       const name = ingress.metadata?.annotations?.['ingress.cloud.tencent.com/tke-service-config'];
       if (typeof name !== 'string') continue;
       const config = byName(context.objects, 'TkeServiceConfig', name);
-      const rules = (config?.spec?.loadBalancer?.l7Listeners ?? []).flatMap((l: KubeObject) => (l.domains ?? []).flatMap((d: KubeObject) => d.rules ?? []));
+      const listeners: KubeObject[] = config?.spec?.loadBalancer?.l7Listeners ?? [];
+      const rules = listeners.flatMap((l) => (l.domains ?? []).flatMap((d: KubeObject) => d.rules ?? []));
       for (const rule of rules) {
         const hc = rule?.healthCheck;
         if (hc === undefined) continue;

@@ -165,8 +165,12 @@ export function probeReadiness(o: {
   const once = () => {
     if (o.stopped()) return;
     const req = http.get({
-      host: o.address, port: o.port, path: o.path, agent: false,
-      headers: { 'user-agent': 'kube-probe/1.30 (gws rehearse)' }, timeout: Math.max(1000, o.toRealMs(1)),
+      host: o.address,
+      port: o.port,
+      path: o.path,
+      agent: false,
+      headers: { 'user-agent': 'kube-probe/1.30 (gws rehearse)' },
+      timeout: Math.max(1000, o.toRealMs(1)),
     }, (res) => {
       res.resume();
       const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 400;

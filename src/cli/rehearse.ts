@@ -419,15 +419,18 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
       running: !p.gone,
       readySince: p.readyAt,
     }));
+    const controllerInput = () => ({
+      replicas: spec.replicas, strategy: spec.strategy.type, maxSurge, maxUnavailable, revision, pods: controllerView(),
+    });
     const reconcile = () => {
       if (finished) return;
       for (let i = 0; i < 1000; i++) {
-        const decision = syncDeployment({ replicas: spec.replicas, strategy: spec.strategy.type, maxSurge, maxUnavailable, revision, pods: controllerView() });
+        const decision = syncDeployment(controllerInput());
         if (decision.create === 0 && decision.delete.length === 0) break;
         for (let k = 0; k < decision.create; k++) startPod(revision);
         for (const name of decision.delete) deletePod(pods.find((p) => p.name === name)!);
       }
-      const done = rolloutComplete({ replicas: spec.replicas, strategy: spec.strategy.type, maxSurge, maxUnavailable, revision, pods: controllerView() });
+      const done = rolloutComplete(controllerInput());
       if (done && pods.filter((p) => !p.deleting && !p.gone).every((p) => p.inLb)) rolloutDone();
     };
 
@@ -588,7 +591,8 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
       rolloutDone = () => undefined;
       log(`t=${clock(performance.now())}s rollout ${i + 1} complete, waiting for old pods to exit`);
       const old = pods.filter((p) => p.revision < revision);
-      await Promise.race([failed, Promise.all(old.flatMap((p) => [p.exitedPromise ?? Promise.resolve(), p.deregisteredPromise ?? Promise.resolve()]))]);
+      const gone = old.flatMap((p) => [p.exitedPromise ?? Promise.resolve(), p.deregisteredPromise ?? Promise.resolve()]);
+      await Promise.race([failed, Promise.all(gone)]);
     }
     const lastExit = Math.max(...pods.filter((p) => p.revision < revision).map((p) => p.exitedAt ?? 0), rolloutStart);
     await Promise.race([failed, new Promise((res) => setTimeout(res, toRealMs(options.settleSeconds ?? 2)))]);

@@ -8,8 +8,18 @@ import { BenchConfig, Row, runScenario, scenarios, synthesizeExamples } from '..
 // half and one and a half times its declared D. The full benchmark has the same shape with more
 // fractions, both app kinds, every example and at least 10,000 requests per row.
 const config: BenchConfig = {
-  scale: 0.1, rate: 30, minRequests: 0, fractions: [0.5, 1.5], naiveFractions: [0.5], apps: ['drain'],
-  launch: false, keepAlive: false, keepAliveRate: 20, keepAliveMinRequests: 0, keepAliveShortSeconds: 0.3, keepAliveNetworkDelayMs: 20,
+  scale: 0.1,
+  rate: 30,
+  minRequests: 0,
+  fractions: [0.5, 1.5],
+  naiveFractions: [0.5],
+  apps: ['drain'],
+  launch: false,
+  keepAlive: false,
+  keepAliveRate: 20,
+  keepAliveMinRequests: 0,
+  keepAliveShortSeconds: 0.3,
+  keepAliveNetworkDelayMs: 20,
 };
 
 let dir: string;
@@ -30,9 +40,16 @@ test('reduced rollout benchmark: derived 0 at lag <= D, naive > 0, derived > 0 o
   expect(find('naive', 0.5).failed).toBeGreaterThan(0);
   expect(find('derived', 1.5).failed).toBeGreaterThan(0);
   const text = report(rows, {
-    command: 'test', commit: 'abc', dirty: false, date: '2026-01-01', totalMinutes: 1, config,
+    command: 'test',
+    commit: 'abc',
+    dirty: false,
+    date: '2026-01-01',
+    totalMinutes: 1,
+    config,
     examples: examples.map((e) => ({ name: e.name, provider: e.provider, sha256: e.sha256, d: e.d, s: e.s, m: e.m, drains: e.drains })),
-    nproc: '2', node: 'v20', haproxy: 'HAProxy',
+    nproc: '2',
+    node: 'v20',
+    haproxy: 'HAProxy',
   });
   expect(text).toContain(examples[0].sha256);
   expect(text).toMatch(/^<!-- bench:rollout:start -->[\s\S]*<!-- bench:rollout:end -->$/);

@@ -16,8 +16,15 @@ describe('the launch race', () => {
   // after its readiness probe passed, and lets the old pod go 2 model s after its deletion. The
   // shutdown side is safe (preStop 10 s > lag 2 s), so every failure is the launch's.
   const options = {
-    timeScale: 0.1, rate: 200, lag: parseDelay('2'), registrationReconcile: parseDelay('1'), healthCheck: { intervalSeconds: 2, healthyThreshold: 2 },
-    seed: 1, appMode: 'drain' as const, maxWallSeconds: 90, appLatency: { minMs: 0, maxMs: 200 },
+    timeScale: 0.1,
+    rate: 200,
+    lag: parseDelay('2'),
+    registrationReconcile: parseDelay('1'),
+    healthCheck: { intervalSeconds: 2, healthyThreshold: 2 },
+    seed: 1,
+    appMode: 'drain' as const,
+    maxWallSeconds: 90,
+    appLatency: { minMs: 0, maxMs: 200 },
   };
   const oneReplica = (minReadySeconds: number): DeploymentSpec => ({ ...derived, replicas: 1, minReadySeconds });
 
@@ -56,8 +63,14 @@ describe('keep-alive like a real LB', () => {
     const tracker = new ProcessTracker();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-ka-'));
     const server = await startDemoApp({
-      port: 0, host: '127.0.0.1', latency: { minMs: 0, maxMs: 5 }, readinessPath: '/healthz', onSigterm: 'drain',
-      keepAliveTimeoutMs: appIdleMs, name: 'ka', networkDelayMs: 5,
+      port: 0,
+      host: '127.0.0.1',
+      latency: { minMs: 0, maxMs: 5 },
+      readinessPath: '/healthz',
+      onSigterm: 'drain',
+      keepAliveTimeoutMs: appIdleMs,
+      name: 'ka',
+      networkDelayMs: 5,
     });
     let serverConnections = 0;
     server.on('connection', () => serverConnections++);

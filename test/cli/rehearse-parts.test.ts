@@ -7,8 +7,8 @@ import { parseLatency, startDemoApp } from '../../src/cli/demo-app';
 import { main } from '../../src/cli/gws';
 import { findHaproxy, haproxyConfig, HaproxyNotFoundError } from '../../src/cli/haproxy';
 import { parseManifest } from '../../src/cli/manifest';
-import { isAlive } from '../../src/cli/procs';
 import { demoAppCommand } from '../../src/cli/pod-process';
+import { isAlive } from '../../src/cli/procs';
 import { kubeletRemainingGrace, runRehearsal, seededRandom, toSeries, writeSleepShim } from '../../src/cli/rehearse';
 
 const fixtures = path.join(__dirname, 'fixtures');

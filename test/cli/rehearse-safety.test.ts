@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { main } from '../../src/cli/gws';
 import { describeDelay, healthCheckTiming, LB_PROFILE_IDS, LB_PROFILES, parseDelay, readinessGateOf, sampleDelay } from '../../src/cli/lb-profiles';
 import { DeploymentSpec, parseManifest } from '../../src/cli/manifest';
 import { constructWrapper, planPreStop, recognisedWait } from '../../src/cli/prestop-plan';
@@ -119,5 +121,52 @@ describe('reading the manifest', () => {
     const names = readRehearsalManifest([{ file: 'a.yaml', text }], { lb: 'alibaba-alb' }).spec.name;
     expect(readRehearsalManifest(both, { deployment: names, lb: 'alibaba-alb' }).spec.name).toBe(names);
     expect(() => readRehearsalManifest([{ file: 'a.yaml', text }])).toThrow(/cannot tell which load balancer .*Pass --lb <provider>/);
+  });
+});
+
+describe('rehearse CLI', () => {
+  async function cli(args: string[]): Promise<{ out: string; err: string; code: number | undefined }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const saved = process.exitCode;
+    process.exitCode = undefined;
+    try {
+      await main(['node', 'gws', ...args], { out: (t) => void out.push(t), err: (t) => void err.push(t) });
+      return { out: out.join(''), err: err.join(''), code: process.exitCode };
+    } finally {
+      process.exitCode = saved;
+    }
+  }
+
+  test('--dry-run prints what the run would assume, starting nothing', async () => {
+    const r = await cli(['rehearse', path.join(fixtures, 'alb-derived.k8s.yaml'), '--lb', 'aws-alb', '--dry-run', '--time-scale', '0.5', '--rate', '40']);
+    expect(r.code ?? 0).toBe(0);
+    expect(r.out).toMatch(/load balancer +aws-alb/);
+    expect(r.out).toMatch(/deregistration lag +5-15 s, 10 % tail up to 30 s \(aws-alb profile\) \(manifest declares D = 10 s \(annotation\)\)/);
+    expect(r.out).toMatch(/probe rate +40 requests per model second \(80 per real second\)/);
+    expect(r.out).toMatch(/preStop +\["\/bin\/sh","-c","sleep 10"\] = wait 10 s \(modelled, not executed\)/);
+  });
+
+  test('a manifest whose preStop runs a command is refused with exit 2 unless --allow-exec', async () => {
+    const text = fs.readFileSync(path.join(fixtures, 'alb-derived.k8s.yaml'), 'utf8').replace('- sleep 10', '- curl -fsS http://127.0.0.1:1/deregister; sleep 10');
+    const file = path.join(os.tmpdir(), `gws-unsafe-${process.pid}.yaml`);
+    fs.writeFileSync(file, text);
+    try {
+      const r = await cli(['rehearse', file, '--lb', 'alibaba-alb', '--dry-run']);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/gws: the preStop hook .* is not a recognised wait .* --allow-exec/);
+      const allowed = await cli(['rehearse', file, '--lb', 'alibaba-alb', '--dry-run', '--allow-exec', '--time-scale', '0.1']);
+      expect(allowed.code ?? 0).toBe(0);
+      expect(allowed.out).toMatch(/warning: the preStop command .* runs for real/);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
+
+  test('--help states the profiles and the safety rule', async () => {
+    const r = await cli(['rehearse', '--help']);
+    expect(r.out).toMatch(/gke-ingress +lag 10-30 s, 10 % tail up to 60 s/);
+    expect(r.out).toMatch(/does NOT run commands from the manifest/);
+    expect(r.out).toContain('--allow-exec');
   });
 });

@@ -17,8 +17,14 @@ const load = (name: string) => parseManifest(fs.readFileSync(path.join(__dirname
 // The lag is given explicitly (7-10 s), independent of the manifests; no registration delay, so
 // these tests are about the shutdown side only (the launch side has its own tests).
 const options = {
-  timeScale: 0.1, rate: 10, lag: parseDelay('7-10'), registrationReconcile: parseDelay('0'), healthCheck: { intervalSeconds: 0, healthyThreshold: 0 },
-  seed: 1, appMode: 'drain' as const, maxWallSeconds: 60,
+  timeScale: 0.1,
+  rate: 10,
+  lag: parseDelay('7-10'),
+  registrationReconcile: parseDelay('0'),
+  healthCheck: { intervalSeconds: 0, healthyThreshold: 0 },
+  seed: 1,
+  appMode: 'drain' as const,
+  maxWallSeconds: 60,
 };
 
 function expectNothingLeftRunning(result: RehearsalResult): void {
