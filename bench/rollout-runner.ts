@@ -260,11 +260,23 @@ export interface Row {
   readonly podsTerminated: number;
   readonly sigkills: number;
   readonly wallSeconds: number;
+  readonly timeScale: number;
   readonly series: RehearsalResult['series'];
   readonly rolloutStarts: number[];
 }
 
+/**
+ * The time scale of an example's rows: the configured one, smaller for long deregistration delays so
+ * that D never takes more than 10 x the configured scale in real seconds (a row's wall time stays
+ * bounded); the probe rate per model second shrinks with it, so the real rate is the same.
+ */
+export function scaleFor(ex: SynthesizedExample, c: BenchConfig): { scale: number; rateFactor: number } {
+  const scale = Math.min(c.scale, (c.scale * 10) / Math.max(ex.d, 1));
+  return { scale, rateFactor: scale / c.scale };
+}
+
 export async function runScenario(sc: Scenario, c: BenchConfig, seed: number, signal?: AbortSignal): Promise<Row> {
+  const { scale, rateFactor } = scaleFor(sc.example, c);
   const manifest: RehearsalManifest = readRehearsalManifest([{ file: `${sc.example.name}.k8s.yaml`, text: sc.manifestText }]);
   const r = await runRehearsal({
     manifest: manifest.spec,
@@ -275,9 +287,9 @@ export async function runScenario(sc: Scenario, c: BenchConfig, seed: number, si
     appKeepAliveSeconds: sc.appKeepAliveSeconds,
     networkDelayMs: sc.networkDelayMs,
     readinessGate: sc.readinessGate ?? 'auto',
-    timeScale: c.scale,
+    timeScale: scale,
     appLatency: { minMs: 0, maxMs: sc.latencyMaxMs },
-    rate: sc.rate,
+    rate: sc.rate * rateFactor,
     minRequests: sc.minRequests,
     seed,
     maxWallSeconds: 600,
@@ -310,6 +322,7 @@ export async function runScenario(sc: Scenario, c: BenchConfig, seed: number, si
     podsTerminated: old.length,
     sigkills: old.filter((p) => p.sigkill !== undefined).length,
     wallSeconds: r.wallSeconds,
+    timeScale: scale,
     series: r.series,
     rolloutStarts: r.rolloutStarts,
   };

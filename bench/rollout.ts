@@ -175,8 +175,8 @@ ${detailTable(rows)}
 | commit | \`${o.commit}\`${o.dirty ? ' (with uncommitted changes)' : ''} |
 | manifests (sha256 as synthesized) | ${o.examples.map((e) => `${e.name} (${e.provider}, D ${e.d} s, S ${e.s} s, M ${e.m} s, drains ${e.drains}): \`${e.sha256}\``).join('; ')} |
 | variants | derived for the other app kind: preStop and grace re-derived by \`ShutdownBudget\`; naive: preStop removed, grace 30 s; every row's manifest hash is in the table above |
-| time scale | ${c.scale}: every model duration runs ${1 / c.scale} times faster; all times are model seconds |
-| probe | ${c.rate} requests per model second (${c.rate / c.scale} per real second), rollouts repeated until ${n(c.minRequests)} requests; keep-alive rows ${c.keepAliveRate} per model second until ${n(c.keepAliveMinRequests)} |
+| time scale | ${c.scale} (smaller for examples whose D exceeds 10 s, so that D takes at most ${10 * c.scale} real seconds: ${[...new Set(rows.map((r) => `${r.example} ${r.timeScale}`))].join(', ')}); all times are model seconds |
+| probe | ${c.rate / c.scale} requests per real second (${c.rate} per model second at scale ${c.scale}), rollouts repeated until ${n(c.minRequests)} requests; keep-alive rows ${c.keepAliveRate / c.scale} per real second until ${n(c.keepAliveMinRequests)} |
 | date | ${o.date} |
 | CPUs (\`nproc\`) | ${o.nproc} |
 | node / haproxy | ${o.node} / ${o.haproxy} |
