@@ -154,7 +154,12 @@ describe('AWS ALB', () => {
         fc.integer({ min: 0, max: 1800 }), fc.integer({ min: 0, max: 1800 }), fc.integer({ min: 0, max: 600 }),
         fc.boolean(), fc.integer({ min: 0, max: 4000 }),
         (d, s, m, drains, explicit) => {
-          const shutdown = { deregistrationDelay: Duration.seconds(d), drainTimeout: Duration.seconds(s), safetyMargin: Duration.seconds(m), drainsOnStopSignal: drains };
+          const shutdown = {
+            deregistrationDelay: Duration.seconds(d),
+            drainTimeout: Duration.seconds(s),
+            safetyMargin: Duration.seconds(m),
+            drainsOnStopSignal: drains,
+          };
           const { service, objects } = synth(baseProps({ loadBalancer: LoadBalancer.awsAlb(), shutdown }));
           const derived = Number(attributesOf(objects)['deregistration_delay.timeout_seconds']);
           expect(derived).toBe(Math.min(service.budget.terminationGracePeriodSeconds, 3600));
@@ -206,7 +211,9 @@ describe('AWS ALB', () => {
   describe('health check from the readiness probe, in the ELB API\'s ranges', () => {
     test('a custom probe is mirrored', () => {
       const { objects } = synth(baseProps({
-        loadBalancer: LoadBalancer.awsAlb(), healthCheckPath: '/healthz', port: 8080,
+        loadBalancer: LoadBalancer.awsAlb(),
+        healthCheckPath: '/healthz',
+        port: 8080,
         healthCheck: { interval: Duration.seconds(10), timeout: Duration.seconds(4), healthyThreshold: 3, unhealthyThreshold: 2 },
       }));
       validateObjects(objects);

@@ -48,7 +48,9 @@ describe('GKE Ingress', () => {
 
   test('the health check follows the probe and the container port', () => {
     const { objects } = synth(baseProps({
-      loadBalancer: LoadBalancer.gkeIngress(), port: 8080, healthCheckPath: '/ready',
+      loadBalancer: LoadBalancer.gkeIngress(),
+      port: 8080,
+      healthCheckPath: '/ready',
       healthCheck: { interval: Duration.seconds(10), timeout: Duration.seconds(10), healthyThreshold: 1, unhealthyThreshold: 5 },
     }));
     validateObjects(objects);
@@ -89,7 +91,12 @@ describe('GKE Ingress', () => {
         fc.integer({ min: 0, max: 1800 }), fc.integer({ min: 0, max: 1800 }), fc.integer({ min: 0, max: 600 }),
         fc.boolean(), fc.integer({ min: 0, max: 4000 }),
         (d, s, m, drains, explicit) => {
-          const shutdown = { deregistrationDelay: Duration.seconds(d), drainTimeout: Duration.seconds(s), safetyMargin: Duration.seconds(m), drainsOnStopSignal: drains };
+          const shutdown = {
+            deregistrationDelay: Duration.seconds(d),
+            drainTimeout: Duration.seconds(s),
+            safetyMargin: Duration.seconds(m),
+            drainsOnStopSignal: drains,
+          };
           const { service, objects } = synth(baseProps({ loadBalancer: LoadBalancer.gkeIngress(), shutdown }));
           const derived = only(objects, 'BackendConfig').spec.connectionDraining.drainingTimeoutSec;
           expect(derived).toBe(Math.min(service.budget.terminationGracePeriodSeconds, 3600));
