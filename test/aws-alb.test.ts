@@ -2,6 +2,7 @@ import { ApiObject, Chart, Duration, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { AwsAlb, AwsAlbScheme, AwsAlbTargetType, GracefulWebService, LoadBalancer } from '../src';
 import { baseProps, KubeObject, only, synth, validateObjects } from './util';
+import { detectProvider } from '../src/cli/topology';
 
 const PREFIX = 'alb.ingress.kubernetes.io';
 const annotationsOf = (objects: KubeObject[]) => only(objects, 'Ingress').metadata.annotations as { [key: string]: string };
@@ -52,6 +53,14 @@ describe('AWS ALB', () => {
     // target-type is always written, so an AWS Ingress is recognisable even with every default.
     expect(aws[`${PREFIX}/target-type`]).toBe('ip');
     expect(Object.keys(alibaba).some((k) => ALIBABA_ONLY.includes(k))).toBe(true);
+  });
+
+  test('the CLI recognises the Ingress as AWS, with every option at its default and with the health check off', () => {
+    for (const lb of [LoadBalancer.awsAlb(), LoadBalancer.awsAlb({ healthCheckAnnotations: false, targetType: AwsAlbTargetType.INSTANCE })]) {
+      const ingress = only(synth(baseProps({ loadBalancer: lb })).objects, 'Ingress');
+      expect(detectProvider(ingress).provider).toBe('aws-alb');
+    }
+    expect(detectProvider(only(synth(baseProps({ loadBalancer: LoadBalancer.alibabaAlb() })).objects, 'Ingress')).provider).toBe('alibaba-alb');
   });
 
   test('instance targets: NodePort Service and the longer 90 s default', () => {

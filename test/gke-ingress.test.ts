@@ -3,6 +3,7 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { GkeIngress, GracefulWebService, LoadBalancer } from '../src';
 import { baseProps, KubeObject, only, synth, validateObjects } from './util';
+import { detectProvider } from '../src/cli/topology';
 
 const gke = baseProps({ loadBalancer: LoadBalancer.gkeIngress() });
 
@@ -62,6 +63,8 @@ describe('GKE Ingress', () => {
   test('gce-internal on request; any other class is refused', () => {
     const { objects } = synth(baseProps({ loadBalancer: LoadBalancer.gkeIngress({ ingressClassName: 'gce-internal' }) }));
     expect(only(objects, 'Ingress').metadata.annotations['kubernetes.io/ingress.class']).toBe('gce-internal');
+    expect(detectProvider(only(objects, 'Ingress')).provider).toBe('gke-ingress');
+    expect(detectProvider(only(synth(gke).objects, 'Ingress')).provider).toBe('gke-ingress');
     expect(() => LoadBalancer.gkeIngress({ ingressClassName: 'nginx' }))
       .toThrow('loadBalancer.ingressClassName "nginx" is not served by GKE\'s Ingress controller: use "gce" or "gce-internal"');
   });
