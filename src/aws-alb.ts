@@ -1,4 +1,4 @@
-import { ApiObject, Chart, Duration } from 'cdk8s';
+import { ApiObject, Chart, Duration, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { HealthCheckSettings, secondsToHealthy } from './health-check';
@@ -332,6 +332,11 @@ function labelNamespace(scope: Construct, namespace: ApiObject): void {
       + 'the controller only injects its gate into pods of a labelled namespace',
     );
   }
+  const services = LABELLED_NAMESPACES.get(namespace);
+  if (services !== undefined) {
+    services.push(scope);
+    return;
+  }
   const existing = namespace.metadata.getLabel(AwsAlb.READINESS_GATE_INJECT_LABEL);
   if (existing !== undefined && existing !== 'enabled') {
     throw new Error(
@@ -339,5 +344,18 @@ function labelNamespace(scope: Construct, namespace: ApiObject): void {
       + 'the readiness gate needs "enabled"',
     );
   }
-  namespace.metadata.addLabel(AwsAlb.READINESS_GATE_INJECT_LABEL, 'enabled');
+  if (existing === 'enabled') {
+    return;
+  }
+  // Resolved at synth: the label is written only if a service that asked for it still exists.
+  // A service the construct refuses after binding removes its children, so it leaves no label.
+  const requesters: Construct[] = [scope];
+  LABELLED_NAMESPACES.set(namespace, requesters);
+  const label = Lazy.any({
+    produce: () => (requesters.some((s) => s.node.children.length > 0) ? 'enabled' : undefined),
+  });
+  namespace.metadata.addLabel(AwsAlb.READINESS_GATE_INJECT_LABEL, label as unknown as string);
 }
+
+/** The services that asked for each namespace's readiness-gate label. */
+const LABELLED_NAMESPACES = new WeakMap<ApiObject, Construct[]>();

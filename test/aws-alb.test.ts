@@ -126,6 +126,20 @@ describe('AWS ALB', () => {
       expect(namespace.metadata.getLabel('elbv2.k8s.aws/pod-readiness-gate-inject')).toBe(labels?.['elbv2.k8s.aws/pod-readiness-gate-inject']);
     });
 
+    test('a service refused after binding leaves the namespace unlabelled; a label the user already set is kept', () => {
+      const { chart, namespace } = build('shop', 'shop');
+      expect(() => new GracefulWebService(chart, 'web', baseProps({
+        loadBalancer: LoadBalancer.awsAlb({ readinessGateNamespace: namespace }),
+        ingressAnnotations: { 'alb.ingress.kubernetes.io/target-type': 'instance' },
+      }))).toThrow(/ingressAnnotations\["alb\.ingress\.kubernetes\.io\/target-type"\] is "instance", but the load balancer needs "ip"/);
+      expect(Testing.synth(chart)).toEqual([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', namespace: 'shop' } }]);
+
+      const labelled = build('shop', 'shop', 'Namespace', { 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' });
+      new GracefulWebService(labelled.chart, 'web', baseProps({ loadBalancer: LoadBalancer.awsAlb({ readinessGateNamespace: labelled.namespace }) }));
+      expect(only(Testing.synth(labelled.chart) as KubeObject[], 'Namespace').metadata.labels)
+        .toEqual({ 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' });
+    });
+
     test('refused: not a Namespace, or contradicting the declaration', () => {
       const { namespace: configMap } = build('shop', 'shop', 'ConfigMap');
       expect(() => LoadBalancer.awsAlb({ readinessGateNamespace: configMap })).toThrow(/must be a Namespace, got a ConfigMap/);
