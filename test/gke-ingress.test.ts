@@ -1,5 +1,5 @@
 import { BackendConfig } from '@kubernetes-models/gke/cloud.google.com/v1/BackendConfig';
-import { Chart, Duration, Testing } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { GkeIngress, GracefulWebService, LoadBalancer } from '../src';
 import { baseProps, KubeObject, only, synth, validateObjects } from './util';
@@ -137,6 +137,15 @@ describe('GKE Ingress', () => {
       expect(only(objects, 'BackendConfig').spec).toEqual({ connectionDraining: { drainingTimeoutSec: 75 } });
       expect(service.budget.registrationDelaySeconds).toBe(301 * 1 + 40);
     });
+  });
+
+  test('the BackendConfig is reachable as the service\'s child for settings the props do not cover', () => {
+    const chart = new Chart(Testing.app(), 'test');
+    const web = new GracefulWebService(chart, 'web', gke);
+    (web.node.findChild('BackendConfig') as ApiObject).addJsonPatch(JsonPatch.add('/spec/timeoutSec', 120));
+    const objects = Testing.synth(chart) as KubeObject[];
+    validateObjects(objects);
+    expect(only(objects, 'BackendConfig').spec.timeoutSec).toBe(120);
   });
 
   test('a refused service leaves no BackendConfig behind', () => {
