@@ -189,9 +189,17 @@ export function scenarios(examples: readonly SynthesizedExample[], c: BenchConfi
       }
     }
     const derivedDrain = derivedManifest(ex, 'drain').text;
-    // Launch and keep-alive rows isolate their subject: the LB lets old pods go at half of D, well
-    // within the derived preStop, so the shutdown side cannot drop requests there.
+    // Launch and keep-alive rows isolate their subject from the shutdown side. Keep-alive: the LB
+    // lets old pods go at half of D. Launch: the profile's lag without its tail and capped at 0.9 D,
+    // so an old pod leaves the LB as early as the provider lets it, never later than the preStop.
     const safeLag = fixedDelay(0.5 * ex.d);
+    const profileLag = LB_PROFILES[ex.provider].deregistrationLag;
+    const launchLag: DelayDistribution = {
+      minSeconds: Math.min(profileLag.minSeconds, 0.9 * ex.d),
+      typicalSeconds: Math.min(profileLag.typicalSeconds, 0.9 * ex.d),
+      tailProbability: 0,
+      tailMaxSeconds: Math.min(profileLag.typicalSeconds, 0.9 * ex.d),
+    };
     if (c.launch) {
       const launches = [['naive launch', launchManifest(derivedDrain, 1, true), 'off'], ['derived', launchManifest(derivedDrain, 1, false), 'auto']] as const;
       for (const [variant, text, readinessGate] of launches) {
@@ -203,7 +211,7 @@ export function scenarios(examples: readonly SynthesizedExample[], c: BenchConfi
           manifestText: text,
           manifestSha256: sha256(text),
           rate: c.rate,
-          lag: safeLag,
+          lag: launchLag,
           minRequests: c.minRequests,
           latencyMaxMs: MAX_LATENCY_MS,
           readinessGate,

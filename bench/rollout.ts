@@ -143,8 +143,9 @@ ${smallTable(rows, 'launch')}
 
 "naive launch" keeps the derived shutdown but drops \`minReadySeconds\` and any readiness gate (also
 the ones the platform would inject), so the old pod can leave the LB before the LB routes to the new
-one. The LB lets old pods go at 0.5 D in these rows, so the shutdown side cannot drop requests here;
-the registration delay is drawn from the provider profile (its tail included).
+one. The LB lets old pods go after the profile's lag without its tail, capped at 0.9 D (so the
+shutdown side cannot drop requests here); the registration delay is drawn from the provider profile,
+its tail included.
 
 ### Keep-alive: the app's idle timeout against the LB's
 
