@@ -284,7 +284,9 @@ export function scaleFor(ex: SynthesizedExample, c: BenchConfig): { scale: numbe
 }
 
 export async function runScenario(sc: Scenario, c: BenchConfig, seed: number, signal?: AbortSignal): Promise<Row> {
-  const { scale, rateFactor } = scaleFor(sc.example, c);
+  // Keep-alive rows race real milliseconds (the app's idle close against the LB's reuse): they run
+  // at the configured scale for every example, so the race window means the same thing everywhere.
+  const { scale, rateFactor } = sc.kind === 'keep-alive' ? { scale: c.scale, rateFactor: 1 } : scaleFor(sc.example, c);
   const manifest: RehearsalManifest = readRehearsalManifest([{ file: `${sc.example.name}.k8s.yaml`, text: sc.manifestText }]);
   const r = await runRehearsal({
     manifest: manifest.spec,

@@ -32,7 +32,7 @@ export const DEFAULT_CONFIG: BenchConfig = {
   keepAliveRate: 20,
   keepAliveMinRequests: 3_000,
   keepAliveShortSeconds: 0.3,
-  keepAliveNetworkDelayMs: 20,
+  keepAliveNetworkDelayMs: 50,
 };
 
 type RowData = Omit<Row, 'series'>;
@@ -153,11 +153,11 @@ ${smallTable(rows, 'keep-alive')}
 
 HAProxy reuses its connections to the pods and keeps them idle for the provider's LB idle timeout.
 The demo app closes idle connections after its own timeout, and its close reaches the LB
-${c.keepAliveNetworkDelayMs} ms (model) later, the one-way network delay between LB and pod: a request
-the LB sends on that connection in between is reset. ${c.keepAliveNetworkDelayMs} ms is more than a
-cloud zone's (about 0.5 ms) so that the race shows in a few thousand requests; in production it is
-rarer per request and certain at volume. Requests take 0-0.1 s, ${c.keepAliveRate} per model second,
-LB lag 0.5 D.
+${c.keepAliveNetworkDelayMs} ms (model; ${c.keepAliveNetworkDelayMs * c.scale} ms real) later, the one-way network delay between
+LB and pod: a request the LB sends on that connection in between is reset. That window is far wider
+than a cloud zone's (about 0.5 ms) so that the race shows in a few thousand requests; in production it
+is rarer per request and certain at volume. These rows run at time scale ${c.scale} for every example;
+requests take 0-0.1 s, ${c.keepAliveRate} per model second; LB lag 0.5 D.
 
 ### Every row
 
@@ -270,10 +270,11 @@ async function main(): Promise<void> {
     .option('--min-requests <n>', 'requests per row (rollouts repeat until reached)', Number, DEFAULT_CONFIG.minRequests)
     .option('--fractions <list>', 'lag fractions of D for the sensitivity rows', (v) => list(v).map(Number), [...DEFAULT_CONFIG.fractions])
     .option('--examples <list>', 'only these examples (file names without .ts)', list)
+    .option('--kinds <list>', 'only these row kinds (sensitivity, launch, keep-alive)', list)
     .option('--no-write', 'print the rows only, do not touch docs/ or bench/results/')
     .option('--docs-only', 'only regenerate the docs from bench/results/rollout.json')
     .parse(process.argv)
-    .opts<{ scale: number; rate: number; minRequests: number; fractions: number[]; examples?: string[]; write: boolean; docsOnly?: boolean }>();
+    .opts<{ scale: number; rate: number; minRequests: number; fractions: number[]; examples?: string[]; kinds?: string[]; write: boolean; docsOnly?: boolean }>();
   const resultsFile = path.join(ROOT, 'bench', 'results', 'rollout.json');
   if (opts.docsOnly) {
     const saved = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
@@ -281,6 +282,7 @@ async function main(): Promise<void> {
     return;
   }
   const config: BenchConfig = { ...DEFAULT_CONFIG, scale: opts.scale, rate: opts.rate, minRequests: opts.minRequests, fractions: opts.fractions };
+  if (opts.kinds && opts.write) throw new Error('--kinds is for trying rows out: combine it with --no-write');
   const haproxy = findHaproxy();
   const ac = new AbortController();
   process.on('SIGINT', () => ac.abort());
@@ -291,7 +293,7 @@ async function main(): Promise<void> {
   let examples;
   try {
     examples = synthesizeExamples(tmp, opts.examples);
-    const all = scenarios(examples, config);
+    const all = scenarios(examples, config).filter((sc) => !opts.kinds || opts.kinds.includes(sc.kind));
     process.stderr.write(`${examples.length} example(s): ${examples.map((e) => `${e.name} (${e.provider}, ${e.providerReason})`).join('; ')}; ${all.length} rows\n`);
     for (const [i, sc] of all.entries()) {
       process.stderr.write(`[${i + 1}/${all.length}] ${sc.kind} ${sc.example.name} ${sc.app} ${sc.variant}${sc.lagFraction !== undefined ? ` lag ${sc.lagFraction} D` : ''}: `);
