@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { configureCheckCommand } from '../check/command';
 import { configureDemoAppCommand, LatencyRange, parseLatency, SigtermMode } from './demo-app';
 import { parseManifest } from './manifest';
 import { formatProgress, formatSummary, runProbe } from './probe';
@@ -186,6 +187,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     });
 
   configureDemoAppCommand(program.command('demo-app'));
+  configureCheckCommand(program.command('check'), { ...io, readStdin: () => fs.readFileSync(0, 'utf8') });
   return program;
 }
 
