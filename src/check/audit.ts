@@ -336,7 +336,8 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
       }
 
       // The grace period against the wait the manifest really has (a longer wait needs more grace).
-      if (wait.seconds > 0 || wait.kind === 'none') {
+      // (Skipped only when the hook's length is unknown: an HTTP call or a command without a wait.)
+      if (!(wait.seconds === 0 && wait.runsUnknown)) {
         const effectiveD = Math.max(d ?? 0, drains ? wait.seconds : Math.max(0, wait.seconds - s));
         const effective = deriveBudget({ deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains });
         const minimum = Math.max(effective.minimumTerminationGracePeriodSeconds, wait.seconds);
