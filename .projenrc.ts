@@ -77,6 +77,16 @@ project.addTask('bench:rollout', {
 // search for the long flag finds nothing in, so a reviewer's grep for it stays meaningful.
 project.tasks.tryFind('test:update')!.reset('jest -u --ci', { receiveArgs: true });
 
+project.addTask('docs:rules', {
+  description: 'Render the check rules (src/check/rules.ts) into docs/rules.md',
+  exec: 'ts-node --project tsconfig.dev.json -e "require(\'fs\').writeFileSync(\'docs/rules.md\', require(\'./src/check/rules\').renderRulesMarkdown())"',
+});
+
+project.addTask('bench:check', {
+  description: 'Audit 2,000 generated services (8,000 objects) with check and write time and peak memory into docs/benchmarks.md',
+  exec: 'ts-node --project tsconfig.dev.json bench/check.ts',
+});
+
 project.addTask('examples', {
   description: 'Synthesize the examples into dist/examples/*.k8s.yaml and print each shutdown timeline',
   exec: 'ts-node --project tsconfig.dev.json examples/synth.ts',

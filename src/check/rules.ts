@@ -217,23 +217,35 @@ export function rule(id: string): RuleDefinition {
   return found;
 }
 
-/** The rules as a Markdown page (docs/rules.md). */
+/** The rules as a Markdown page (docs/rules.md): a table, then a section per rule. */
 export function renderRulesMarkdown(): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const lines = [
-    '<!-- Generated from src/check/rules.ts by `npx projen docs:rules`. Do not edit by hand. -->',
+  const source = (s: string) => (s.startsWith('http') ? `<${s}>` : s);
+  return [
+    '<!-- Generated from src/check/rules.ts by `npx projen docs:rules`; a test keeps it current. Do not edit by hand. -->',
     '# `check` rules',
     '',
     '`npx cdk8s-graceful-web-service check` and the cdk8s validation plugin run these rules on every Deployment that serves',
-    'traffic through an Ingress (Ingress → Service → Deployment). D is the deregistration delay',
-    '(`--deregistration-delay`, else the annotation `graceful-web-service.cdk8s.io/deregistration-delay-seconds`, else the',
-    'provider\'s default), S the drain timeout (the annotation `graceful-web-service.cdk8s.io/drain-timeout-seconds`, else',
-    '`--drain-timeout`, default 30 s). Every fix is computed by `ShutdownBudget`.',
+    'traffic through an Ingress (Ingress → Service → Deployment). D is the deregistration delay: `--deregistration-delay`,',
+    'else the Deployment\'s annotation `graceful-web-service.cdk8s.io/deregistration-delay-seconds`, else the provider\'s',
+    'default. S is the drain timeout: the annotation `graceful-web-service.cdk8s.io/drain-timeout-seconds`, else',
+    '`--drain-timeout` (default 30 s). Whether the app drains on its stop signal comes from',
+    '`graceful-web-service.cdk8s.io/drains-on-stop-signal` (or the older `.../drains-on-sigterm`), else it is assumed.',
+    'Every fix is computed by `ShutdownBudget`, the same arithmetic the construct uses.',
     '',
-    '| id | severity | what it checks | why | sources |',
-    '|---|---|---|---|---|',
-    ...RULES.map((r) => `| \`${r.id}\` | ${r.severity} | **${cell(r.title)}.** ${cell(r.what)} | ${cell(r.why)} | ${r.sources.map((s, i) => (s.startsWith('http') ? `[${i + 1}](${s})` : cell(s))).join(', ')} |`),
+    '| id | severity | checks |',
+    '|---|---|---|',
+    ...RULES.map((r) => `| [\`${r.id}\`](#${r.id}) | ${r.severity} | ${cell(r.title)} |`),
     '',
-  ];
-  return lines.join('\n');
+    ...RULES.flatMap((r) => [
+      `## ${r.id}`,
+      '',
+      `**${r.title}** (${r.severity})`,
+      '',
+      `- What: ${r.what}`,
+      `- Why: ${r.why}`,
+      `- Sources: ${r.sources.map(source).join(', ')}`,
+      '',
+    ]),
+  ].join('\n');
 }

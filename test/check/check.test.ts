@@ -11,7 +11,7 @@ import { ShutdownBudget } from '../../src';
 import { audit, CheckOptions, Finding } from '../../src/check/audit';
 import { runCheck } from '../../src/check/command';
 import { preStopWait, sleepSeconds } from '../../src/check/prestop-wait';
-import { RULES } from '../../src/check/rules';
+import { renderRulesMarkdown, RULES } from '../../src/check/rules';
 import { buildProgram, main } from '../../src/cli/gws';
 import { KubeObject, loadManifests } from '../../src/cli/topology';
 
@@ -386,5 +386,20 @@ describe('the check command', () => {
     expect(run.status).toBe(1);
     const json = JSON.parse(run.stdout);
     expect(json.findings.map((f: any) => [f.rule, f.location.file])).toContainEqual(['tencent-grace-shutdown-without-direct-access', '<stdin>']);
+  });
+});
+
+describe('one home for the rules', () => {
+  test('docs/rules.md is rendered from src/check/rules.ts and current (npx projen docs:rules)', () => {
+    expect(fs.readFileSync(path.join(REPO, 'docs', 'rules.md'), 'utf8')).toBe(renderRulesMarkdown());
+  });
+
+  test('every rule has an id, a title, what, why and at least one source', () => {
+    for (const r of RULES) {
+      expect(r.id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+      expect([r.title, r.what, r.why].every((t) => t.length > 10)).toBe(true);
+      expect(r.sources.length).toBeGreaterThan(0);
+    }
+    expect(new Set(RULES.map((r) => r.id)).size).toBe(RULES.length);
   });
 });
