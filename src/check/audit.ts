@@ -232,11 +232,12 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
     for (const o of objects) {
       if (o.object.kind !== kind) continue;
       const ns = objectRef(o.object).namespace;
-      map.set(ns, [...(map.get(ns) ?? []), o]);
+      const list = map.get(ns);
+      if (list === undefined) map.set(ns, [o]); else list.push(o);
     }
     return map;
   };
-  const pdbs = byNamespace('PodDisruptionBudget');
+  const pdbs = indexDisruptionBudgets(objects);
   const backendConfigs = byNamespace('BackendConfig');
   const tkeServiceConfigs = byNamespace('TkeServiceConfig');
 
@@ -245,13 +246,15 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
   }
 
   const detections = new Map<LoadedObject, ProviderDetection>();
+  // detectProvider only looks for IngressClass objects in what it is given.
+  const ingressClasses = objects.filter((o) => o.object.kind === 'IngressClass');
   const providerOf = (route: TrafficRoute, podSpec: KubeObject): ProviderDetection => {
     if (options.provider !== undefined) {
       return { provider: options.provider, candidates: [options.provider], reason: '--provider' };
     }
     let detection = detections.get(route.ingress);
     if (detection === undefined) {
-      detection = detectProvider(route.ingress.object, objects, [podSpec]);
+      detection = detectProvider(route.ingress.object, ingressClasses, [podSpec]);
       detections.set(route.ingress, detection);
     }
     return detection;
@@ -297,7 +300,8 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
     const targets = new Map<number, TrafficRoute[]>();
     for (const route of served.routes) {
       if (route.target === undefined) continue;
-      targets.set(route.target.containerIndex, [...(targets.get(route.target.containerIndex) ?? []), route]);
+      const list = targets.get(route.target.containerIndex);
+      if (list === undefined) targets.set(route.target.containerIndex, [route]); else list.push(route);
     }
 
     let longestStep = 0;
@@ -407,7 +411,7 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
     }
 
     auditStrategy(deployment, add);
-    auditDisruptionBudget(deployment, pdbs.get(objectRef(dep).namespace) ?? [], add);
+    auditDisruptionBudget(deployment, pdbs(dep), add);
 
     // Progress deadline: one rollout step = readiness + minReadySeconds + grace + the kubelet's 2 s.
     const minReady = typeof dep.spec?.minReadySeconds === 'number' ? dep.spec.minReadySeconds : 0;
@@ -668,11 +672,44 @@ function auditStrategy(deployment: LoadedObject, add: Add): void {
   }
 }
 
+/**
+ * The PodDisruptionBudgets that may select a Deployment's pods: indexed by namespace and each
+ * matchLabels pair (those selecting by expressions only are always candidates), so thousands of
+ * services are matched in linear time.
+ */
+function indexDisruptionBudgets(objects: readonly LoadedObject[]): (deployment: KubeObject) => LoadedObject[] {
+  const byLabel = new Map<string, LoadedObject[]>();
+  const byExpression = new Map<string, LoadedObject[]>();
+  const push = (map: Map<string, LoadedObject[]>, key: string, o: LoadedObject) => {
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [o]); else list.push(o);
+  };
+  for (const o of objects) {
+    if (o.object.kind !== 'PodDisruptionBudget') continue;
+    const ns = objectRef(o.object).namespace;
+    const matchLabels = o.object.spec?.selector?.matchLabels;
+    const first = isObject(matchLabels) ? Object.entries(matchLabels)[0] : undefined;
+    if (first !== undefined) push(byLabel, `${ns}\u0000${first[0]}\u0000${String(first[1])}`, o);
+    else push(byExpression, ns, o);
+  }
+  return (deployment) => {
+    const ns = objectRef(deployment).namespace;
+    const labels = deployment.spec?.template?.metadata?.labels;
+    const candidates = new Set<LoadedObject>(byExpression.get(ns) ?? []);
+    if (isObject(labels)) {
+      for (const [key, value] of Object.entries(labels)) {
+        for (const o of byLabel.get(`${ns}\u0000${key}\u0000${String(value)}`) ?? []) candidates.add(o);
+      }
+    }
+    return [...candidates].filter((p) => labelSelectorMatches(p.object.spec?.selector, labels));
+  };
+}
+
 function auditDisruptionBudget(deployment: LoadedObject, pdbs: readonly LoadedObject[], add: Add): void {
   const spec = deployment.object.spec ?? {};
   const labels = spec.template?.metadata?.labels;
   const replicas = typeof spec.replicas === 'number' ? spec.replicas : undefined;
-  const matching = pdbs.filter((p) => labelSelectorMatches(p.object.spec?.selector, labels));
+  const matching = pdbs;
   if (matching.length === 0) {
     if (replicas === undefined || replicas > 1) {
       add('pdb-missing', deployment,
