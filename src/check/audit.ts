@@ -8,6 +8,7 @@ import { Duration } from 'cdk8s';
 import { PreStopWait, preStopWait } from './prestop-wait';
 import { rule, Severity } from './rules';
 import { AlibabaAlb } from '../alibaba-alb';
+import { AwsAlb } from '../aws-alb';
 import { ShutdownBudget } from '../budget';
 import {
   DEREGISTRATION_DELAY_ANNOTATION, DRAIN_TIMEOUT_ANNOTATION, DRAINS_ON_STOP_SIGNAL_ANNOTATION,
@@ -17,23 +18,32 @@ import {
   annotationsOf, detectProvider, KubeObject, LoadedObject, ProviderDetection, ProviderId, resolveTopology,
   selectorMatches, SourceLocation, TrafficRoute,
 } from '../cli/topology';
+import { GkeIngress } from '../gke-ingress';
 import { resolveHealthCheck } from '../health-check';
 import { TencentClb } from '../tencent-clb';
 
 /**
  * Each provider's default deregistration delay D, used when neither `--deregistration-delay`
- * nor the Deployment's annotation gives one.
+ * nor the Deployment's annotation gives one. AWS depends on the route's target type (the
+ * controller's default is `instance`).
  */
-export const PROVIDER_DEFAULT_DEREGISTRATION_DELAY: { readonly [id in ProviderId]: Duration } = {
-  'alibaba-alb': AlibabaAlb.DEFAULT_DEREGISTRATION_DELAY,
-  'tencent-clb': TencentClb.DEFAULT_DEREGISTRATION_DELAY,
-  // PROVISIONAL until the AWS ALB provider (issue 10) lands: then `AwsAlb.DEFAULT_DEREGISTRATION_DELAY`.
-  // Users report the ALB still sending new requests 10–20 s after a target starts draining.
-  'aws-alb': Duration.seconds(20),
-  // PROVISIONAL until the GKE Ingress provider (issue 10) lands: then `GkeIngress.DEFAULT_DEREGISTRATION_DELAY`.
-  // Google's troubleshooting article waits about as long as detaching from the NEG takes (its example: 40 s).
-  'gke-ingress': Duration.seconds(40),
+const PROVIDER_DEFAULT_DEREGISTRATION_DELAY: { readonly [id in ProviderId]: (awsTargetType: string) => Duration } = {
+  'alibaba-alb': () => AlibabaAlb.DEFAULT_DEREGISTRATION_DELAY,
+  'tencent-clb': () => TencentClb.DEFAULT_DEREGISTRATION_DELAY,
+  'aws-alb': (targetType) => (targetType === 'ip' ? AwsAlb.DEFAULT_DEREGISTRATION_DELAY_IP : AwsAlb.DEFAULT_DEREGISTRATION_DELAY_INSTANCE),
+  'gke-ingress': () => GkeIngress.DEFAULT_DEREGISTRATION_DELAY,
 };
+
+/** The provider's default D for one route, in seconds. */
+export function providerDefaultDeregistrationDelaySeconds(provider: ProviderId, route: TrafficRoute): number {
+  return PROVIDER_DEFAULT_DEREGISTRATION_DELAY[provider](awsTargetType(route)).toSeconds();
+}
+
+/** `alb.ingress.kubernetes.io/target-type` of a route (the Service's annotation wins), `instance` by default. */
+function awsTargetType(route: TrafficRoute): string {
+  const key = 'alb.ingress.kubernetes.io/target-type';
+  return annotationsOf(route.service.object)[key] ?? annotationsOf(route.ingress.object)[key] ?? 'instance';
+}
 
 /** Settings of one audit (the CLI flags and the plugin properties). */
 export interface CheckOptions {
@@ -275,7 +285,7 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
       const detection = providerOf(route, podSpec);
       providers.set(route, detection.provider);
       if (detection.provider !== undefined) {
-        providerD = Math.max(providerD ?? 0, PROVIDER_DEFAULT_DEREGISTRATION_DELAY[detection.provider].toSeconds());
+        providerD = Math.max(providerD ?? 0, providerDefaultDeregistrationDelaySeconds(detection.provider, route));
       } else if (flagOrAnnotationD === undefined) {
         const choices = detection.candidates.length > 1 ? detection.candidates : undefined;
         add('provider-unknown', route.ingress,
@@ -539,7 +549,7 @@ function auditProviderTiming(
   }
 
   if (provider === 'aws-alb') {
-    const targetType = serviceAnnotations[`${ALB_PREFIX}target-type`] ?? ingressAnnotations[`${ALB_PREFIX}target-type`] ?? 'instance';
+    const targetType = awsTargetType(route);
     const awsGate = gates.find((g) => g.startsWith(AWS_GATE_PREFIX));
     if (awsGate !== undefined && targetType !== 'ip') {
       add('alb-readiness-gate-without-direct-access', route.ingress,
@@ -616,7 +626,7 @@ function auditHealthCheck(
       mismatch(holder, `the ALB health check (${ALB_PREFIX}healthcheck-path${path === '/' ? ', default /' : ''})`, path, `metadata.annotations["${ALB_PREFIX}healthcheck-path"]`, probePath);
     }
     const port = serviceAnnotations[`${ALB_PREFIX}healthcheck-port`] ?? ingressAnnotations[`${ALB_PREFIX}healthcheck-port`];
-    const targetType = serviceAnnotations[`${ALB_PREFIX}target-type`] ?? ingressAnnotations[`${ALB_PREFIX}target-type`] ?? 'instance';
+    const targetType = awsTargetType(route);
     if (port !== undefined && /^\d+$/.test(port) && targetType === 'ip' && probePort !== undefined && Number(port) !== probePort) {
       mismatch(holder, `the ALB health check port (${ALB_PREFIX}healthcheck-port ${port})`, `port ${port}`, `metadata.annotations["${ALB_PREFIX}healthcheck-port"]`, 'traffic-port');
     }

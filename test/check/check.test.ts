@@ -6,6 +6,8 @@ import { App, Duration } from 'cdk8s';
 import * as fc from 'fast-check';
 import { stringify } from 'yaml';
 import { AlibabaAlbTeaChart } from '../../examples/alibaba-alb-tea';
+import { AwsAlbCheckoutChart } from '../../examples/aws-alb-checkout';
+import { GkeStorefrontChart } from '../../examples/gke-storefront';
 import { TencentClbMeetingChart } from '../../examples/tencent-clb-meeting';
 import { ShutdownBudget } from '../../src';
 import { audit, CheckOptions, Finding } from '../../src/check/audit';
@@ -117,11 +119,15 @@ describe('the vendors\' own manifests pass', () => {
   test('every manifest `npm run examples` writes passes without any finding', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-check-examples-'));
     const app = new App({ outdir });
+    // The same charts examples/synth.ts writes.
     new AlibabaAlbTeaChart(app, 'alibaba-alb-tea');
     new TencentClbMeetingChart(app, 'tencent-clb-meeting');
+    new AwsAlbCheckoutChart(app, 'aws-alb-checkout');
+    new GkeStorefrontChart(app, 'gke-storefront');
     app.synth();
+    expect(fs.readFileSync(path.join(REPO, 'examples', 'synth.ts'), 'utf8').match(/new \w+Chart\(/g)).toHaveLength(4);
     const result = runCheck([outdir], {});
-    expect(result.deployments).toBe(2);
+    expect(result.deployments).toBe(4);
     expect(result.findings).toEqual([]);
     // The same with the provider named, and when the examples' own annotations give S.
     expect(runCheck([path.join(outdir, 'alibaba-alb-tea.k8s.yaml')], { provider: 'alibaba-alb', drainTimeoutSeconds: 300 }).findings).toEqual([]);
@@ -254,6 +260,34 @@ describe('hand-broken variants fail with the right rule', () => {
       'spec.template.spec.terminationGracePeriodSeconds': 65,
     });
     expect(wait.message).toBe('container tea waits 3 s in preStop (exec ["/bin/sh","-c","\\"$@\\"; sleep 3","prestop","/app/flush"]), shorter than D = 10 s');
+  });
+
+  test('the AWS and GKE examples, broken by hand: a target-group deregistration delay and a draining timeout below the budget', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-check-clouds-'));
+    const app = new App({ outdir });
+    new AwsAlbCheckoutChart(app, 'aws');
+    new GkeStorefrontChart(app, 'gke');
+    app.synth();
+    const aws = load(path.join(outdir, 'aws.k8s.yaml'));
+    const attributes = 'alb.ingress.kubernetes.io/target-group-attributes';
+    kind(aws, 'Ingress').metadata.annotations[attributes] = 'deregistration_delay.timeout_seconds=30,slow_start.duration_seconds=30';
+    const awsFinding = auditObjects(aws).find((f) => f.rule === 'aws-deregistration-delay-too-short')!;
+    // D = 60 (AwsAlb.DEFAULT_DEREGISTRATION_DELAY_IP, from the Deployment's annotation), S = 30.
+    expect(awsFinding.message).toMatch(/^deregistration_delay\.timeout_seconds is 30, below D \+ S = 60 \+ 30 = 90 s/);
+    expect(awsFinding.fix.set).toEqual({ [`metadata.annotations["${attributes}"]`]: 'deregistration_delay.timeout_seconds=90,slow_start.duration_seconds=30' });
+    const gke = load(path.join(outdir, 'gke.k8s.yaml'));
+    kind(gke, 'BackendConfig').spec.connectionDraining.drainingTimeoutSec = 20;
+    const gkeFinding = auditObjects(gke).find((f) => f.rule === 'gke-draining-timeout-too-short')!;
+    expect(gkeFinding.object.kind).toBe('BackendConfig');
+    expect(gkeFinding.fix.set).toEqual({ 'spec.connectionDraining.drainingTimeoutSec': 30 });
+  });
+
+  test('AWS: D defaults to the provider\'s value for the target type (ip 60 s, instance 90 s)', () => {
+    const o = load(TEA);
+    kind(o, 'Ingress').metadata.annotations = { 'alb.ingress.kubernetes.io/target-type': 'ip' };
+    expect(auditObjects(o).find((f) => f.rule === 'prestop-wait-too-short')!.message).toMatch(/shorter than D = 60 s$/);
+    kind(o, 'Ingress').metadata.annotations = { 'alb.ingress.kubernetes.io/scheme': 'internal' };
+    expect(auditObjects(o).find((f) => f.rule === 'prestop-wait-too-short')!.message).toMatch(/shorter than D = 90 s$/);
   });
 
   test('D: the flag beats the annotation, which beats the provider default; S: the annotation beats the flag', () => {
