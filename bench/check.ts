@@ -172,7 +172,7 @@ function section(g: Generated, runs: RunResult[], cliMs: number, command: string
     '',
     '| | |',
     '|---|---|',
-    `| input | the two examples as synthesized by this commit (Alibaba ALB, Tencent CLB), copied with unique names and labels; one service in ten broken (no preStop wait, or grace 20 s) |`,
+    '| input | the two examples as synthesized by this commit (Alibaba ALB, Tencent CLB), copied with unique names and labels; one service in ten broken (no preStop wait, or grace 20 s) |',
     '| measured | what \`runCheck\` does (read the file, parse YAML, resolve Ingress → Service → Deployment, run every rule) + the JSON report, timed with `performance.now()`; peak memory is the process\'s `maxRSS` |',
     `| command | \`${command}\` (\`npx projen bench:check\`) |`,
     `| commit | ${sh('git', ['rev-parse', '--short', 'HEAD'])}${dirty} |`,

@@ -353,7 +353,9 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
       // (Skipped only when the hook's length is unknown: an HTTP call or a command without a wait.)
       if (!(wait.seconds === 0 && wait.runsUnknown)) {
         const effectiveD = Math.max(d ?? 0, drains ? wait.seconds : Math.max(0, wait.seconds - s));
-        const effective = deriveBudget({ deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains });
+        const effective = deriveBudget({
+          deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains,
+        });
         const minimum = Math.max(effective.minimumTerminationGracePeriodSeconds, wait.seconds);
         // The grace the pods get once the findings are fixed.
         widestGrace = Math.max(widestGrace, grace < minimum ? effective.terminationGracePeriodSeconds : grace);

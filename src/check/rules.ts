@@ -208,7 +208,7 @@ export const RULES: readonly RuleDefinition[] = [
   },
 ];
 
-const BY_ID = new Map(RULES.map((rule) => [rule.id, rule]));
+const BY_ID = new Map(RULES.map((r) => [r.id, r]));
 
 /** A rule by id; throws for an unknown id (a programming error). */
 export function rule(id: string): RuleDefinition {

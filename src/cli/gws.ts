@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { configureCheckCommand } from '../check/command';
 import { configureDemoAppCommand, LatencyRange, parseLatency, SigtermMode } from './demo-app';
 import { parseManifest } from './manifest';
 import { formatProgress, formatSummary, runProbe } from './probe';
 import { formatTimeline, runRehearsal } from './rehearse';
+import { configureCheckCommand } from '../check/command';
 
 /** Where the CLI writes; tests substitute their own. */
 export interface CliIo {

@@ -254,7 +254,9 @@ describe('hand-broken variants fail with the right rule', () => {
     const wait = findings.find((f) => f.rule === 'prestop-wait-too-short')!;
     const reference = ShutdownBudget.derive({ deregistrationDelay: Duration.seconds(10), drainTimeout: Duration.seconds(50) });
     expect(reference.terminationGracePeriodSeconds).toBe(65);
-    expect(wait.fix.budget).toMatchObject({ preStopSleepSeconds: reference.preStopSleepSeconds, terminationGracePeriodSeconds: 65, drainTimeoutSeconds: 50 });
+    expect(wait.fix.budget).toMatchObject({
+      preStopSleepSeconds: reference.preStopSleepSeconds, terminationGracePeriodSeconds: 65, drainTimeoutSeconds: 50,
+    });
     expect(wait.fix.set).toEqual({
       'spec.template.spec.containers[tea].lifecycle.preStop': { exec: { command: ['/bin/sh', '-c', '"$@"; sleep 10', 'prestop', '/app/flush'] } },
       'spec.template.spec.terminationGracePeriodSeconds': 65,
@@ -306,7 +308,8 @@ describe('hand-broken variants fail with the right rule', () => {
 
   test('property: the wait and grace rules fire exactly when the model says requests can drop', () => {
     fc.assert(fc.property(
-      fc.integer({ min: 1, max: 120 }), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 600 }), fc.boolean(),
+      fc.integer({ min: 1, max: 120 }), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 200 }),
+      fc.integer({ min: 0, max: 600 }), fc.boolean(),
       (d, s, wait, grace, drains) => {
         const o = load(TEA);
         const dep = kind(o, 'Deployment');
@@ -359,7 +362,14 @@ describe('the check command', () => {
       fix: {
         description: 'set terminationGracePeriodSeconds to 75',
         set: { 'spec.template.spec.terminationGracePeriodSeconds': 75 },
-        budget: { deregistrationDelaySeconds: 10, drainTimeoutSeconds: 60, safetyMarginSeconds: 5, drainsOnStopSignal: true, preStopSleepSeconds: 10, terminationGracePeriodSeconds: 75 },
+        budget: {
+          deregistrationDelaySeconds: 10,
+          drainTimeoutSeconds: 60,
+          safetyMarginSeconds: 5,
+          drainsOnStopSignal: true,
+          preStopSleepSeconds: 10,
+          terminationGracePeriodSeconds: 75,
+        },
       },
       location: { file: TEA, line: 5, column: 1 },
     });
