@@ -16,21 +16,30 @@ const contextFits = (context: ValidationContext): PluginValidationContext => con
 void asValidation;
 void contextFits;
 
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+/** The `validations:` entry the README documents. */
+const README_PACKAGE = './node_modules/cdk8s-graceful-web-service/lib/check/cdk8s-plugin.js';
+
 /**
  * A temporary cdk8s app: `main.js` (run through ts-node, so it can use this repository's
- * sources), a `cdk8s.yaml` with the plugin under `validations:`, and the plugin loaded by path
- * the way users load it from node_modules (here: a shim over src/, since lib/ may not be built).
+ * sources), a `cdk8s.yaml` with the plugin under `validations:` exactly as the README writes it,
+ * and at that path in node_modules a shim over src/ (lib/ may not be built when tests run).
  */
 function makeApp(mainSource: string, properties: object): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-cdk8s-app-'));
+  made.push(dir);
   fs.writeFileSync(path.join(dir, 'register.js'), [
     `require(${JSON.stringify(path.join(REPO, 'node_modules', 'ts-node'))}).register({`,
     `  transpileOnly: true, project: ${JSON.stringify(path.join(REPO, 'tsconfig.dev.json'))},`,
     '});',
     '',
   ].join('\n'));
-  fs.writeFileSync(path.join(dir, 'plugin.js'), [
-    "require('./register');",
+  const plugin = path.join(dir, README_PACKAGE);
+  fs.mkdirSync(path.dirname(plugin), { recursive: true });
+  fs.writeFileSync(plugin, [
+    `require(${JSON.stringify(path.join(dir, 'register.js'))});`,
     `module.exports = require(${JSON.stringify(path.join(REPO, 'src', 'check', 'cdk8s-plugin.ts'))});`,
     '',
   ].join('\n'));
@@ -38,7 +47,7 @@ function makeApp(mainSource: string, properties: object): string {
   fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), stringify({
     language: 'typescript',
     app: 'node main.js',
-    validations: [{ package: './plugin.js', version: '0.0.0', class: 'GracefulShutdownValidation', properties }],
+    validations: [{ package: README_PACKAGE, version: '0.0.0', class: 'GracefulShutdownValidation', properties }],
   }));
   return dir;
 }
@@ -114,4 +123,9 @@ describe('the cdk8s validation plugin, run by cdk8s synth', () => {
     expect(result.status).not.toBe(0);
     expect(result.output).toMatch(/properties\.provider must be one of alibaba-alb, tencent-clb, aws-alb, gke-ingress, got "azure"/);
   });
+});
+
+test('the README documents the same validations: entry the tests use', () => {
+  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+  expect(readme).toContain(`  - package: ${README_PACKAGE}\n    version: 0.0.0\n    class: GracefulShutdownValidation\n`);
 });
