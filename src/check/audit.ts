@@ -47,7 +47,10 @@ function awsTargetType(route: TrafficRoute): string {
 
 /** Settings of one audit (the CLI flags and the plugin properties). */
 export interface CheckOptions {
-  /** Settles the provider of every Ingress (needed where `alb` is ambiguous). */
+  /**
+   * The provider of every Ingress whose class and annotations do not tell (class `alb` without a
+   * vendor-specific key, a missing or unknown class); a clearly detected provider is kept.
+   */
   readonly provider?: ProviderId;
   /** D in seconds; overrides the annotation and the provider's default. */
   readonly deregistrationDelaySeconds?: number;
@@ -259,12 +262,13 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
   // detectProvider only looks for IngressClass objects in what it is given.
   const ingressClasses = objects.filter((o) => o.object.kind === 'IngressClass');
   const providerOf = (route: TrafficRoute, podSpec: KubeObject): ProviderDetection => {
-    if (options.provider !== undefined) {
-      return { provider: options.provider, candidates: [options.provider], reason: '--provider' };
-    }
     let detection = detections.get(route.ingress);
     if (detection === undefined) {
       detection = detectProvider(route.ingress.object, ingressClasses, [podSpec]);
+      // --provider settles what the Ingress itself does not tell; it never overrides a clear answer.
+      if (detection.provider === undefined && options.provider !== undefined) {
+        detection = { provider: options.provider, candidates: [options.provider], reason: `--provider (${detection.reason})` };
+      }
       detections.set(route.ingress, detection);
     }
     return detection;

@@ -45,7 +45,11 @@ export interface PluginValidationContext {
 
 /** `properties` of the plugin in cdk8s.yaml. */
 export interface GracefulShutdownValidationProps {
-  /** One of alibaba-alb, tencent-clb, aws-alb, gke-ingress. @default - detected per Ingress */
+  /**
+   * One of alibaba-alb, tencent-clb, aws-alb, gke-ingress: the provider of Ingresses whose class
+   * does not tell (class alb without vendor keys, a missing or unknown class).
+   * @default - detected per Ingress
+   */
   readonly provider?: string;
   /** D in seconds. @default - the Deployment's annotation, else the provider's default */
   readonly deregistrationDelay?: number;

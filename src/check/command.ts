@@ -123,7 +123,7 @@ export function configureCheckCommand(cmd: Command, io: CheckIo = defaultIo): Co
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding at or above this severity is found')
       .choices(['error', 'warning', 'info', 'none']).default('error'))
-    .addOption(new Option('-p, --provider <provider>', 'the load balancer of every Ingress (settles class alb: Alibaba Cloud or AWS)')
+    .addOption(new Option('-p, --provider <provider>', 'the load balancer behind Ingresses whose class does not tell (class alb: Alibaba Cloud or AWS; a missing or unknown class)')
       .choices([...PROVIDER_IDS]))
     .addOption(new Option('-D, --deregistration-delay <seconds>',
       'D: seconds until the load balancer stops routing to a deleted pod (default: the Deployment\'s annotation, else the provider\'s default)')

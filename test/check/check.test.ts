@@ -447,3 +447,12 @@ describe('one home for the rules', () => {
     expect(new Set(RULES.map((r) => r.id)).size).toBe(RULES.length);
   });
 });
+
+test('--provider settles only Ingresses whose class does not tell', () => {
+  const both = [TEA, MEETING];
+  // Tencent's Ingress (class qcloud) stays Tencent: D = 5, so its sleep 5s passes even with --provider aws-alb.
+  const findings = runCheck(both, { provider: 'aws-alb' }).findings;
+  expect(findings.filter((f) => f.object.name === 'meeting').map((f) => f.rule)).toEqual(['pdb-missing']);
+  // The tea Ingress (class alb, no vendor key) is taken as AWS: D = 90 (instance targets).
+  expect(findings.find((f) => f.rule === 'prestop-wait-too-short')!.message).toMatch(/shorter than D = 90 s$/);
+});
