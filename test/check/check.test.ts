@@ -456,3 +456,20 @@ test('--provider settles only Ingresses whose class does not tell', () => {
   // The tea Ingress (class alb, no vendor key) is taken as AWS: D = 90 (instance targets).
   expect(findings.find((f) => f.rule === 'prestop-wait-too-short')!.message).toMatch(/shorter than D = 90 s$/);
 });
+
+test('helm template output: "# Source:" comments and leading separators; lines point at each object', () => {
+  const [deployment, service, ingress] = fs.readFileSync(TEA, 'utf8').replace(/^#.*\n/gm, '').split(/^---\n/m);
+  const rendered = [
+    '---\n# Source: tea/templates/service.yaml\n', service,
+    '---\n# Source: tea/templates/deployment.yaml\n', deployment,
+    '---\n# Source: tea/templates/ingress.yaml\n', ingress,
+  ].join('');
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gws-check-helm-')), 'rendered.yaml');
+  fs.writeFileSync(file, rendered);
+  const result = runCheck([file], { provider: 'alibaba-alb' });
+  expect(result.deployments).toBe(1);
+  const lines = rendered.split('\n');
+  const onDeployment = result.findings.find((f) => f.object.kind === 'Deployment')!;
+  expect(lines[onDeployment.location.line - 1]).toBe('apiVersion: apps/v1');
+  expect(lines[onDeployment.location.line - 2]).toBe('# Source: tea/templates/deployment.yaml');
+});
