@@ -3,6 +3,7 @@
  * code-scanning uploads.
  */
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { AuditResult, Finding } from './audit';
 import { atLeast, RULES, Severity, SEVERITIES } from './rules';
 
@@ -81,9 +82,10 @@ const SARIF_LEVEL: { [severity in Severity]: 'error' | 'warning' | 'note' } = { 
 /** A URI for a SARIF artifact: relative to `baseDir` with forward slashes where possible. */
 function artifactUri(file: string, baseDir: string): string {
   if (file === '-' || file === '<stdin>') return 'stdin';
-  const relative = path.relative(baseDir, path.resolve(baseDir, file));
-  const chosen = relative.startsWith('..') || path.isAbsolute(relative) ? path.resolve(baseDir, file) : relative;
-  return chosen.split(path.sep).map(encodeURIComponent).join('/').replace(/^([^/]*)%3A/, '$1:');
+  const absolute = path.resolve(baseDir, file);
+  const relative = path.relative(baseDir, absolute);
+  if (relative.startsWith('..') || path.isAbsolute(relative)) return pathToFileURL(absolute).href;
+  return relative.split(path.sep).map(encodeURIComponent).join('/');
 }
 
 /**

@@ -13,6 +13,7 @@ import { ShutdownBudget } from '../../src';
 import { audit, CheckOptions, Finding } from '../../src/check/audit';
 import { runCheck } from '../../src/check/command';
 import { preStopWait, sleepSeconds } from '../../src/check/prestop-wait';
+import { toSarif } from '../../src/check/report';
 import { renderRulesMarkdown, RULES } from '../../src/check/rules';
 import { buildProgram, main } from '../../src/cli/gws';
 import { KubeObject, loadManifests } from '../../src/cli/topology';
@@ -381,6 +382,16 @@ describe('the check command', () => {
     expect(sarif.version).toBe('2.1.0');
     const run = sarif.runs[0];
     expect(run.tool.driver.rules.map((r: any) => r.id)).toEqual(RULES.map((r) => r.id));
+    // A file outside the working directory gets a file: URI.
+    const outside = {
+      ...run.results[0].properties,
+      rule: 'pdb-missing',
+      severity: 'warning',
+      message: 'm',
+      location: { file: '/elsewhere/a b.yaml', line: 3, column: 1 },
+    };
+    expect(toSarif({ findings: [outside], objects: 1, deployments: 1 }, { version: '1.2.3', baseDir: '/work' }))
+      .toMatchObject({ runs: [{ results: [{ locations: [{ physicalLocation: { artifactLocation: { uri: 'file:///elsewhere/a%20b.yaml' } } }] }] }] });
     const result = run.results.find((r: any) => r.ruleId === 'grace-period-too-short');
     expect(result.level).toBe('error');
     expect(run.tool.driver.rules[result.ruleIndex].id).toBe('grace-period-too-short');
