@@ -23,6 +23,16 @@ const TEA = path.join(FIXTURES, 'alibaba-alb-tea.yaml');
 const MEETING = path.join(FIXTURES, 'tencent-clb-meeting.yaml');
 const REPO = path.join(__dirname, '..', '..');
 
+const tempDirs: string[] = [];
+afterAll(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+/** A fresh temporary directory, removed after the tests. */
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
 function load(file: string): KubeObject[] {
   return loadManifests([{ file, text: fs.readFileSync(file, 'utf8') }]).map((o) => o.object);
 }
@@ -118,7 +128,7 @@ describe('the vendors\' own manifests pass', () => {
   });
 
   test('every manifest `npm run examples` writes passes without any finding', () => {
-    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-check-examples-'));
+    const outdir = tempDir('gws-check-examples-');
     const app = new App({ outdir });
     // The same charts examples/synth.ts writes.
     new AlibabaAlbTeaChart(app, 'alibaba-alb-tea');
@@ -266,7 +276,7 @@ describe('hand-broken variants fail with the right rule', () => {
   });
 
   test('the AWS and GKE examples, broken by hand: a target-group deregistration delay and a draining timeout below the budget', () => {
-    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-check-clouds-'));
+    const outdir = tempDir('gws-check-clouds-');
     const app = new App({ outdir });
     new AwsAlbCheckoutChart(app, 'aws');
     new GkeStorefrontChart(app, 'gke');
@@ -338,7 +348,7 @@ describe('the check command', () => {
   test('exit 1 on an error; --fail-on warning fails on warnings; --fail-on none never fails', async () => {
     const broken = load(TEA);
     kind(broken, 'Deployment').spec.template.spec.terminationGracePeriodSeconds = 20;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-check-'));
+    const dir = tempDir('gws-check-');
     fs.mkdirSync(path.join(dir, 'nested', 'deeper'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'nested', 'deeper', 'app.yml'), toYaml(broken));
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'not: [a manifest');
@@ -404,7 +414,7 @@ describe('the check command', () => {
   });
 
   test('unusable input exits 2 with file, line and column; a missing path or an empty directory too', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-check-bad-'));
+    const dir = tempDir('gws-check-bad-');
     const bad = path.join(dir, 'bad.yaml');
     fs.writeFileSync(bad, 'kind: Service\nmetadata:\n  name: a\n  labels: { x: [1, 2 }\n');
     const invalid = await cli([bad]);
@@ -420,7 +430,7 @@ describe('the check command', () => {
 
   test('objects it does not audit are skipped silently; kind: List is read', async () => {
     const list = { apiVersion: 'v1', kind: 'List', items: [...load(MEETING), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }] };
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gws-check-list-')), 'list.json');
+    const file = path.join(tempDir('gws-check-list-'), 'list.json');
     fs.writeFileSync(file, JSON.stringify(list));
     const { code, out } = await cli([file]);
     expect(code).toBe(0);
@@ -475,7 +485,7 @@ test('helm template output: "# Source:" comments and leading separators; lines p
     '---\n# Source: tea/templates/deployment.yaml\n', deployment,
     '---\n# Source: tea/templates/ingress.yaml\n', ingress,
   ].join('');
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gws-check-helm-')), 'rendered.yaml');
+  const file = path.join(tempDir('gws-check-helm-'), 'rendered.yaml');
   fs.writeFileSync(file, rendered);
   const result = runCheck([file], { provider: 'alibaba-alb' });
   expect(result.deployments).toBe(1);
