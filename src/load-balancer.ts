@@ -28,6 +28,21 @@ export interface LoadBalancerBindOptions {
 
   /** The path the Ingress routes. */
   readonly path: string;
+
+  /**
+   * The name every object of the service carries (`GracefulWebServiceProps.name`); objects the
+   * provider adds should use it too.
+   *
+   * @default - generated names
+   */
+  readonly name?: string;
+
+  /**
+   * Labels every object of the service carries; objects the provider adds should carry them too.
+   *
+   * @default - none
+   */
+  readonly labels?: { [key: string]: string };
 }
 
 /**
@@ -90,6 +105,11 @@ export interface LoadBalancerConfig {
  * Each implementation owns everything specific to its provider: class selection, annotations,
  * the Service type, its default deregistration delay and its own validation. Use the
  * factories on `LoadBalancer`, or implement this interface for another provider.
+ *
+ * Validate settings in `launch()` and `bind()`, not in the constructor, and throw plain
+ * messages that start with the prop (`loadBalancer.x ...`): the construct calls both and
+ * prefixes every error with its path (`<chart>/<id>: `), which a constructor, evaluated before
+ * the service exists, cannot get.
  */
 export interface ILoadBalancer {
   /** A human-readable name, used in error messages and timelines (e.g. "Alibaba Cloud ALB"). */
