@@ -177,3 +177,18 @@ describe('every error starts with the construct path', () => {
       .toThrow(/^shop\/e: preStopCommandDuration is required/);
   });
 });
+
+describe('the strict checks in test/util.ts', () => {
+  test('catch a label the API server would reject, even when it comes through an escape hatch', () => {
+    const { service } = synth(baseProps({ name: 'cart' }));
+    service.deployment.metadata.addLabel('bad key', 'x');
+    const objects = Testing.synth(Chart.of(service)) as KubeObject[];
+    expect(() => validateObjects(objects)).toThrow('Deployment cart: label "bad key": "x" breaks Kubernetes\' label rules');
+  });
+
+  test('catch a Service name that is not an RFC 1035 label', () => {
+    const { objects } = synth(baseProps({ name: 'cart' }));
+    only(objects, 'Service').metadata.name = '1cart';
+    expect(() => validateObjects(objects)).toThrow('Service 1cart: metadata.name is not a valid RFC 1035 label');
+  });
+});
