@@ -3,6 +3,8 @@
 // other output, and each Deployment is checked to start with its image under the security
 // context it got.
 import * as fs from 'fs';
+import { createRequire } from 'module';
+import * as os from 'os';
 import * as path from 'path';
 import * as cdk8s from 'cdk8s';
 import * as ts from 'typescript';
@@ -138,7 +140,7 @@ describe('README TypeScript snippets', () => {
 
   test('they run and synthesize valid objects whose pods start with their images', () => {
     const apps: cdk8s.App[] = [];
-    const outdir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'gws-readme-'));
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-readme-'));
     class RecordingApp extends cdk8s.App {
       constructor(props: cdk8s.AppProps = {}) {
         super({ outdir, ...props });
@@ -146,11 +148,12 @@ describe('README TypeScript snippets', () => {
       }
     }
     const modules: { [name: string]: unknown } = { cdk8s: { ...cdk8s, App: RecordingApp } };
+    const load = createRequire(__filename);
     const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
     const logged: string[] = [];
     const quietConsole = { ...console, log: (...args: unknown[]) => logged.push(args.join(' ')) };
     try {
-      new Function('require', 'console', 'exports', js)((name: string) => modules[name] ?? require(name), quietConsole, {});
+      new Function('require', 'console', 'exports', js)((name: string) => modules[name] ?? load(name), quietConsole, {});
       expect(apps).toHaveLength(1);
       const objects = parseAllDocuments(apps[0].synthYaml()).map((d) => d.toJS() as KubeObject);
       expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(['tea', 'meeting']);
