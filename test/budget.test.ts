@@ -271,3 +271,47 @@ describe('the startup budget', () => {
     expect(deriveShutdownBudget({ deregistrationDelay: seconds(10) }).describe()).not.toContain('startup probe');
   });
 });
+
+describe('the launch side, property-based', () => {
+  const launch = fc.record({
+    u: fc.integer({ min: 0, max: 3600 }),
+    r: fc.integer({ min: 0, max: 600 }),
+    l: fc.integer({ min: 0, max: 600 }),
+    d: fc.integer({ min: 0, max: 900 }),
+    s: fc.integer({ min: 0, max: 900 }),
+    gated: fc.boolean(),
+  });
+  const derive = (i: { u: number; r: number; l: number; d: number; s: number; gated: boolean }) => deriveShutdownBudget({
+    deregistrationDelay: seconds(i.d),
+    drainTimeout: seconds(i.s),
+    startupDelay: seconds(i.u),
+    readinessDelay: seconds(i.r),
+    registrationDelay: seconds(i.l),
+    launchGated: i.gated,
+  });
+
+  test('the derived deadline is the larger of 600 s and startup + readiness + registration + grace + 2 s', () => {
+    fc.assert(fc.property(launch, (i) => {
+      const b = derive(i);
+      const step = i.u + i.r + i.l + (i.d + i.s + 5) + 2;
+      expect(b.minimumProgressDeadlineSeconds).toBe(step);
+      expect(b.progressDeadlineSeconds).toBe(Math.max(600, step));
+    }));
+  });
+
+  test('a longer startup never shortens the deadline, and an explicit one at the minimum is accepted', () => {
+    fc.assert(fc.property(launch, fc.integer({ min: 1, max: 600 }), (i, more) => {
+      expect(derive({ ...i, u: i.u + more }).progressDeadlineSeconds).toBeGreaterThanOrEqual(derive(i).progressDeadlineSeconds);
+      const minimum = derive(i).minimumProgressDeadlineSeconds;
+      const inputs = {
+        deregistrationDelay: seconds(i.d),
+        drainTimeout: seconds(i.s),
+        startupDelay: seconds(i.u),
+        readinessDelay: seconds(i.r),
+        registrationDelay: seconds(i.l),
+      };
+      expect(deriveShutdownBudget({ ...inputs, progressDeadline: seconds(minimum) }).progressDeadlineSeconds).toBe(minimum);
+      expect(() => deriveShutdownBudget({ ...inputs, progressDeadline: seconds(minimum - 1) })).toThrow(/progressDeadline/);
+    }));
+  });
+});
