@@ -107,6 +107,15 @@ function combine(blocks: string[]): string {
   return [...header, ...bodies].join('\n');
 }
 
+describe('README commands', () => {
+  test('npx only ever names our own package: npx fetches and runs whatever package owns any other name', () => {
+    // Commands: at the start of a line (code blocks) or of an inline code span.
+    const named = [...README.matchAll(/(?:^|`)npx\s+(?:--?[\w-]+\s+)*([^\s`'"]+)/gm)].map((m) => m[1]);
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.filter((name) => name !== PACKAGE && name !== '...')).toEqual([]);
+  });
+});
+
 describe('README TypeScript snippets', () => {
   const blocks = snippets();
   const source = combine(blocks);
