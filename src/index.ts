@@ -6,6 +6,8 @@ export type { ShutdownBudgetProps } from './budget';
 export * from './load-balancer';
 export * from './alibaba-alb';
 export * from './tencent-clb';
+export * from './aws-alb';
+export * from './gke-ingress';
 export type { HealthCheckOptions, HealthCheckSettings } from './health-check';
 export { PreStopAction } from './prestop';
 export * from './graceful-web-service';

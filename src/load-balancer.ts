@@ -2,7 +2,9 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { AlibabaAlb, AlibabaAlbProps } from './alibaba-alb';
+import { AwsAlb, AwsAlbProps } from './aws-alb';
 import { ShutdownBudget } from './budget';
+import { GkeIngress, GkeIngressProps } from './gke-ingress';
 import { HealthCheckSettings } from './health-check';
 import { TencentClb, TencentClbProps } from './tencent-clb';
 
@@ -140,19 +142,67 @@ export interface ILoadBalancer {
  * Factories for the supported load balancers.
  */
 export class LoadBalancer {
+  // Every factory defers a settings error to the service that uses the load balancer: the
+  // factory runs before the service exists, and the service prefixes each error with its path.
+
   /**
    * Alibaba Cloud ACK with an ALB Ingress (`ingressClassName: alb`).
    */
   public static alibabaAlb(props: AlibabaAlbProps = {}): ILoadBalancer {
-    return new AlibabaAlb(props);
+    return deferErrors(() => new AlibabaAlb(props));
   }
 
   /**
    * Tencent Cloud TKE with a CLB Ingress (`kubernetes.io/ingress.class: qcloud`).
    */
   public static tencentClb(props: TencentClbProps = {}): ILoadBalancer {
-    return new TencentClb(props);
+    return deferErrors(() => new TencentClb(props));
+  }
+
+  /**
+   * An ALB managed by the AWS Load Balancer Controller (`ingressClassName: alb`, pods as IP
+   * targets by default).
+   */
+  public static awsAlb(props: AwsAlbProps = {}): ILoadBalancer {
+    return deferErrors(() => new AwsAlb(props));
+  }
+
+  /**
+   * A GKE Ingress with container-native load balancing (`kubernetes.io/ingress.class: gce`,
+   * NEGs and a `BackendConfig`).
+   */
+  public static gkeIngress(props: GkeIngressProps = {}): ILoadBalancer {
+    return deferErrors(() => new GkeIngress(props));
   }
 
   private constructor() {}
+}
+
+/**
+ * The provider, or, when its constructor refuses the settings, a stand-in that raises the same
+ * error once a service uses it (in `launch()`, the first call the construct makes), where the
+ * construct prefixes it with its path (`<chart>/<id>: `).
+ */
+function deferErrors(create: () => ILoadBalancer): ILoadBalancer {
+  try {
+    return create();
+  } catch (error) {
+    return new RefusedLoadBalancer(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/** Load-balancer settings that were refused; any use raises the refusal. */
+class RefusedLoadBalancer implements ILoadBalancer {
+  public readonly displayName = 'refused load balancer settings';
+  public readonly defaultDeregistrationDelay = Duration.seconds(0);
+
+  public constructor(private readonly error: Error) {}
+
+  public launch(_healthCheck: HealthCheckSettings): LoadBalancerLaunch {
+    throw this.error;
+  }
+
+  public bind(_scope: Construct, _options: LoadBalancerBindOptions): LoadBalancerConfig {
+    throw this.error;
+  }
 }

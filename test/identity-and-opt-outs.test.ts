@@ -32,6 +32,14 @@ describe('stable identity: name', () => {
     validateObjects(objects);
   });
 
+  test('a GKE BackendConfig carries the name and labels too', () => {
+    const objects = synthIn((chart) => new GracefulWebService(chart, 'cart', { ...props, loadBalancer: LoadBalancer.gkeIngress() }));
+    const backendConfig = only(objects, 'BackendConfig');
+    expect(backendConfig.metadata).toMatchObject({ name: 'cart', labels: { [NAME]: 'cart', [INSTANCE]: 'cart' } });
+    expect(only(objects, 'Service').metadata.annotations['cloud.google.com/backend-config']).toContain('"cart"');
+    validateObjects(objects);
+  });
+
   test('Deployment, Service and PodDisruptionBudget select on the two standard labels only', () => {
     const objects = synthIn((chart) => new GracefulWebService(chart, 'cart', { ...props, labels: { team: 'shop' } }));
     const selector = { [NAME]: 'cart', [INSTANCE]: 'cart' };
@@ -163,11 +171,18 @@ describe('every error starts with the construct path', () => {
     ['a provider\'s launch() checks', { loadBalancer: LoadBalancer.alibabaAlb({ readinessGate: true }) }],
     ['a provider\'s bind() checks', { loadBalancer: LoadBalancer.alibabaAlb({ connectionDrainTimeout: Duration.seconds(1) }) }],
     ['the health check', { healthCheck: { healthyThreshold: 0 } }],
+    ['an AWS ALB setting refused by its constructor', { loadBalancer: LoadBalancer.awsAlb({ slowStartDuration: Duration.seconds(1) }) }],
+    ['a GKE setting refused by its constructor', { loadBalancer: LoadBalancer.gkeIngress({ ingressClassName: 'nginx' }) }],
   ];
   test.each(cases)('%s', (_name, props) => {
     const chart = new Chart(Testing.app(), 'shop');
     const nested = new Construct(chart, 'backend');
     expect(() => new GracefulWebService(nested, 'cart', baseProps(props))).toThrow(/^shop\/backend\/cart: \S/);
+  });
+
+  test('the load-balancer factories defer a refusal to the service that uses them', () => {
+    expect(() => LoadBalancer.awsAlb({ slowStartDuration: Duration.seconds(1) })).not.toThrow();
+    expect(() => LoadBalancer.alibabaAlb({ readinessGate: true })).not.toThrow();
   });
 
   test('five services in one chart: the error names the one that failed', () => {

@@ -3,9 +3,9 @@
 // starts with the construct path.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Chart, Duration, Testing } from 'cdk8s';
+import { ApiObject, Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { GracefulWebService, GracefulWebServiceProps, LoadBalancer, PreStopAction } from '../src';
+import { AwsAlbTargetType, GracefulWebService, GracefulWebServiceProps, LoadBalancer, PreStopAction } from '../src';
 import { baseProps, synth } from './util';
 
 const README = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
@@ -14,6 +14,10 @@ const s = Duration.seconds;
 const negative = (ms: number): Duration => Object.create(Duration.prototype, { toMilliseconds: { value: () => ms } });
 
 type Case = [Partial<GracefulWebServiceProps>, string | RegExp];
+
+/** A Namespace object in a chart of its own (the test service's chart sets no namespace). */
+const namespaceObject = (kind = 'Namespace', labels?: { [key: string]: string }): ApiObject =>
+  new ApiObject(new Chart(Testing.app(), 'ns'), 'ns', { apiVersion: 'v1', kind, metadata: { name: 'shop', labels } });
 
 /** README bullet (its opening words) → inputs that must be refused, with the expected message. */
 const REFUSALS: { [bulletStart: string]: Case[] } = {
@@ -140,6 +144,47 @@ const REFUSALS: { [bulletStart: string]: Case[] } = {
     [{ loadBalancer: LoadBalancer.tencentClb({ tkeServiceConfig: true }), healthCheck: { interval: s(5), timeout: s(5) } },
       'healthCheck.timeout (5s) must be shorter than healthCheck.interval (5s)'],
     [{ loadBalancer: LoadBalancer.tencentClb({ tkeServiceConfig: true }), healthCheck: { healthyThreshold: 11 } }, 'accepts 2 to 10'],
+  ],
+  'AWS ALB: a `targetGroupDeregistrationDelay`': [
+    [{ loadBalancer: LoadBalancer.awsAlb({ targetGroupDeregistrationDelay: s(89) }) },
+      'loadBalancer.targetGroupDeregistrationDelay (89s) must be at least deregistrationDelay (60s) + drainTimeout (30s) = 90s'],
+    [{ loadBalancer: LoadBalancer.awsAlb({ targetGroupDeregistrationDelay: s(3601) }) },
+      'loadBalancer.targetGroupDeregistrationDelay is 3601s, but AWS ALB accepts 0s to 3600s'],
+    [{ loadBalancer: LoadBalancer.awsAlb(), shutdown: { drainTimeout: s(3550) } },
+      'deregistrationDelay (60s) + drainTimeout (3550s) = 3610s exceeds the 3600s the ALB can drain a target for'],
+    [{ loadBalancer: LoadBalancer.awsAlb({ slowStartDuration: s(29) }) }, 'loadBalancer.slowStartDuration is 29s, but AWS ALB accepts 30s to 900s'],
+    [{ loadBalancer: LoadBalancer.awsAlb(), healthCheck: { interval: s(4) } }, 'healthCheck.interval is 4s, but AWS ALB accepts 5s to 300s'],
+    [{ loadBalancer: LoadBalancer.awsAlb(), healthCheck: { interval: s(300), timeout: s(121) } }, 'healthCheck.timeout is 121s, but AWS ALB accepts 2s to 120s'],
+    [{ loadBalancer: LoadBalancer.awsAlb(), healthCheck: { interval: s(5), timeout: s(5) } },
+      'healthCheck.timeout (5s) must be shorter than healthCheck.interval (5s)'],
+    [{ loadBalancer: LoadBalancer.awsAlb(), healthCheck: { healthyThreshold: 1 } }, 'healthCheck.healthyThreshold is 1, but AWS ALB accepts 2 to 10'],
+  ],
+  'AWS ALB: a readiness gate with instance targets': [
+    [{ loadBalancer: LoadBalancer.awsAlb({ targetType: AwsAlbTargetType.INSTANCE, readinessGateNamespaceLabelled: true }) },
+      'needs loadBalancer.targetType IP'],
+    [{ loadBalancer: LoadBalancer.awsAlb({ readinessGateNamespace: namespaceObject('ConfigMap') }) },
+      'loadBalancer.readinessGateNamespace must be a Namespace, got a ConfigMap'],
+    [{ loadBalancer: LoadBalancer.awsAlb({ readinessGateNamespace: namespaceObject() }) },
+      'loadBalancer.readinessGateNamespace "shop" cannot be checked: the chart sets no namespace'],
+    [{ loadBalancer: LoadBalancer.awsAlb({ readinessGateNamespace: namespaceObject(), readinessGateNamespaceLabelled: false }) },
+      'loadBalancer.readinessGateNamespace is set but loadBalancer.readinessGateNamespaceLabelled is false'],
+    [{ loadBalancer: LoadBalancer.awsAlb({ targetGroupAttributes: { 'deregistration_delay.timeout_seconds': '30' } }) },
+      'use loadBalancer.targetGroupDeregistrationDelay'],
+    [{ loadBalancer: LoadBalancer.awsAlb({ targetGroupAttributes: { 'slow_start.duration_seconds': '30' } }) }, 'use loadBalancer.slowStartDuration'],
+    [{ loadBalancer: LoadBalancer.awsAlb({ targetGroupAttributes: { 'stickiness.enabled': 'true,x=1' } }) }, 'without ",", "=" or whitespace'],
+    [{ loadBalancer: LoadBalancer.awsAlb({ ingressClassName: 'ALB' }) }, 'loadBalancer.ingressClassName "ALB" must be a lower-case DNS subdomain name'],
+  ],
+  'GKE: a class other than `gce` or `gce-internal`': [
+    [{ loadBalancer: LoadBalancer.gkeIngress({ ingressClassName: 'nginx' }) },
+      'loadBalancer.ingressClassName "nginx" is not served by GKE\'s Ingress controller: use "gce" or "gce-internal"'],
+    [{ loadBalancer: LoadBalancer.gkeIngress({ connectionDrainingTimeout: s(0) }) },
+      'loadBalancer.connectionDrainingTimeout (0s) must be at least deregistrationDelay (40s) + drainTimeout (30s) = 70s'],
+    [{ loadBalancer: LoadBalancer.gkeIngress({ connectionDrainingTimeout: s(3601) }) }, 'loadBalancer.connectionDrainingTimeout is 3601s, but GKE Ingress accepts 0s to 3600s'],
+    [{ loadBalancer: LoadBalancer.gkeIngress(), shutdown: { drainTimeout: s(3561) } },
+      'deregistrationDelay (40s) + drainTimeout (3561s) = 3601s exceeds the 3600s a GKE backend service can drain for'],
+    [{ loadBalancer: LoadBalancer.gkeIngress(), healthCheck: { interval: s(301) } }, 'healthCheck.interval is 301s, but GKE Ingress accepts 1s to 300s'],
+    [{ loadBalancer: LoadBalancer.gkeIngress(), healthCheck: { interval: s(5), timeout: s(6) } },
+      'healthCheck.timeout (6s) must not exceed healthCheck.interval (5s) for GKE Ingress'],
   ],
 };
 
