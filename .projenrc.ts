@@ -56,6 +56,11 @@ const project = new cdk8s.ConstructLibraryCdk8s({
 // clone: it compiles first (jsii-pacmak packs lib/, which does not exist until then), then packs
 // JS only; `package-all` still builds every jsii language where their toolchains and registries
 // are available (release CI). The extra compile inside `build` is incremental and takes seconds.
+// jsii writes lib/cli/gws.js without the executable bit, and on a fresh clone npm ci ran before
+// lib/ existed, so nothing set it: `npx cdk8s-graceful-web-service` would fail with "Permission
+// denied". Every compile makes the bin executable.
+project.compileTask.exec('chmod +x lib/cli/gws.js');
+
 const packageTask = project.tasks.tryFind('package')!;
 packageTask.reset();
 packageTask.spawn(project.tasks.tryFind('compile')!);
