@@ -34,7 +34,8 @@ export interface GracefulWebServiceProps {
    * every object also get the labels `app.kubernetes.io/name` and `app.kubernetes.io/instance`
    * set to it, and the Deployment, Service and PodDisruptionBudget select on those two labels
    * only, so moving the construct to another scope (a refactor) changes neither names nor
-   * selectors. Two services with the same name in one chart are an error.
+   * selectors (only cdk8s-plus's `cdk8s.io/metadata.addr` pod label, which rolls the pods once).
+   * Two services with the same name in one chart are an error.
    *
    * Must be an RFC 1035 label: 1-63 lower-case letters, digits or `-`, starting with a letter.
    *
@@ -396,11 +397,11 @@ export class GracefulWebService extends Construct {
         securityContext: { ...props.podSecurityContext, ensureNonRoot: !v.runAsRoot },
       });
       if (identity !== undefined) {
+        // cdk8s-plus still labels the pod template with its construct path (cdk8s.io/metadata.addr).
+        // The label stays: cdk8s-plus helpers that select this Deployment's pods (a Service built
+        // from it, network policies, affinity) select on it. It is not in any selector here, so a
+        // moved construct only changes that pod label, which rolls the pods once, gracefully.
         this.deployment.select(kplus.LabelSelector.of({ labels: identity }));
-        // cdk8s-plus always labels the pod template with its construct path; drop it so a moved
-        // construct renders the same pod template (and triggers no rollout).
-        ApiObject.of(this.deployment).addJsonPatch(
-          JsonPatch.remove(`/spec/template/metadata/labels/${escapeJsonPointer(kplus.Pod.ADDRESS_LABEL)}`));
       }
 
       const probeOptions = {
@@ -690,11 +691,6 @@ function withPath(scope: Construct, error: unknown): Error {
     return error as Error;
   }
   return new Error(prefix + message, { cause: error });
-}
-
-/** RFC 6901: `~` and `/` in a JSON-pointer segment. */
-function escapeJsonPointer(segment: string): string {
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /**

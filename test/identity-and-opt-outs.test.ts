@@ -1,6 +1,7 @@
 // Stable identity (`name`), one prop per security opt-out, the startup budget, and the
 // construct path at the front of every error.
 import { Chart, Duration, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { GracefulWebService, GracefulWebServiceProps, LoadBalancer, PreStopAction } from '../src';
 import { baseProps, container, KubeObject, only, synth, validateObjects } from './util';
@@ -27,7 +28,7 @@ describe('stable identity: name', () => {
     for (const o of objects) {
       expect(o.metadata.labels).toMatchObject({ [NAME]: 'cart', [INSTANCE]: 'cart' });
     }
-    expect(only(objects, 'Deployment').spec.template.metadata.labels).toEqual({ [NAME]: 'cart', [INSTANCE]: 'cart' });
+    expect(only(objects, 'Deployment').spec.template.metadata.labels).toMatchObject({ [NAME]: 'cart', [INSTANCE]: 'cart' });
     expect(only(objects, 'Ingress').metadata.annotations['ingress.cloud.tencent.com/tke-service-config']).toBe('cart');
     validateObjects(objects);
   });
@@ -46,14 +47,29 @@ describe('stable identity: name', () => {
     expect(only(objects, 'Deployment').spec.selector).toEqual({ matchLabels: selector });
     expect(only(objects, 'Service').spec.selector).toEqual(selector);
     expect(only(objects, 'PodDisruptionBudget').spec.selector).toEqual({ matchLabels: selector });
-    expect(JSON.stringify(objects)).not.toContain(ADDRESS);
+    for (const o of objects) {
+      expect(JSON.stringify(o.spec.selector ?? {})).not.toContain(ADDRESS);
+    }
     validateObjects(objects);
   });
 
-  test('moving the service to another scope changes nothing in the output', () => {
+  test('moving the service to another scope changes nothing but cdk8s-plus\'s pod address label', () => {
+    const withoutAddress = (objects: KubeObject[]) => objects.map((o) => {
+      const copy = JSON.parse(JSON.stringify(o));
+      if (copy.kind === 'Deployment') delete copy.spec.template.metadata.labels[ADDRESS];
+      return copy;
+    });
     const direct = synthIn((chart) => new GracefulWebService(chart, 'cart', props));
     const moved = synthIn((chart) => new GracefulWebService(new Construct(new Construct(chart, 'team'), 'backend'), 'basket', props));
-    expect(moved).toEqual(direct);
+    expect(withoutAddress(moved)).toEqual(withoutAddress(direct));
+    expect(only(moved, 'Deployment').spec.selector).toEqual(only(direct, 'Deployment').spec.selector);
+  });
+
+  test('cdk8s-plus helpers that select the Deployment\'s pods still find them', () => {
+    const chart = new Chart(Testing.app(), 'shop');
+    const cart = new GracefulWebService(chart, 'cart', props);
+    new kplus.Service(chart, 'extra', { selector: cart.deployment, ports: [{ port: 80 }] });
+    validateObjects(Testing.synth(chart) as KubeObject[]);
   });
 
   test('without name, moving the service changes the selector: the refactoring trap the name prop avoids', () => {
