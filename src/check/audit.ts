@@ -9,7 +9,7 @@ import { PreStopWait, preStopWait } from './prestop-wait';
 import { rule, Severity } from './rules';
 import { AlibabaAlb } from '../alibaba-alb';
 import { AwsAlb } from '../aws-alb';
-import { ShutdownBudget } from '../budget';
+import { deriveShutdownBudget, ShutdownBudget } from '../budget';
 import {
   DEREGISTRATION_DELAY_ANNOTATION, DRAIN_TIMEOUT_ANNOTATION, DRAINS_ON_STOP_SIGNAL_ANNOTATION,
   LEGACY_DRAINS_ON_SIGTERM_ANNOTATION, SAFETY_MARGIN_ANNOTATION,
@@ -109,6 +109,7 @@ interface BudgetInputs {
   readonly drainTimeoutSeconds: number;
   readonly safetyMarginSeconds?: number;
   readonly drainsOnStopSignal: boolean;
+  readonly startupDelaySeconds?: number;
   readonly readinessDelaySeconds?: number;
   readonly registrationDelaySeconds?: number;
   /**
@@ -119,7 +120,7 @@ interface BudgetInputs {
   readonly terminationGracePeriodSeconds?: number;
 }
 
-/** The one place the checker calls `ShutdownBudget.derive`. */
+/** The one place the checker derives a budget. */
 export function deriveBudget(inputs: BudgetInputs): ShutdownBudget {
   const seconds = (value: number | undefined) => (value === undefined ? undefined : Duration.seconds(value));
   const options = {
@@ -127,13 +128,14 @@ export function deriveBudget(inputs: BudgetInputs): ShutdownBudget {
     drainTimeout: Duration.seconds(inputs.drainTimeoutSeconds),
     safetyMargin: seconds(inputs.safetyMarginSeconds),
     drainsOnStopSignal: inputs.drainsOnStopSignal,
+    startupDelay: seconds(inputs.startupDelaySeconds),
     readinessDelay: seconds(inputs.readinessDelaySeconds),
     registrationDelay: seconds(inputs.registrationDelaySeconds),
   };
-  const derived = ShutdownBudget.derive(options);
+  const derived = deriveShutdownBudget(options);
   const grace = inputs.terminationGracePeriodSeconds;
   if (grace === undefined || grace < derived.minimumTerminationGracePeriodSeconds) return derived;
-  return ShutdownBudget.derive({ ...options, terminationGracePeriod: Duration.seconds(grace) });
+  return deriveShutdownBudget({ ...options, terminationGracePeriod: Duration.seconds(grace) });
 }
 
 function numbersOf(budget: ShutdownBudget): BudgetNumbers {
@@ -319,6 +321,7 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
     }
 
     let longestStep = 0;
+    let longestStartup = 0;
     let widestGrace = grace;
     for (const [index, routes] of targets) {
       const container = containers[index];
@@ -326,6 +329,12 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
       const cname = String(container.name ?? index);
       const field = `spec.template.spec.containers[${cname}]`;
       const wait = preStopWait(container);
+      // A startup probe may hold readiness probing back for up to initialDelay + period × failureThreshold.
+      const startup = container.startupProbe;
+      if (isObject(startup)) {
+        const worst = Number(startup.initialDelaySeconds ?? 0) + Number(startup.periodSeconds ?? 10) * Number(startup.failureThreshold ?? 3);
+        if (Number.isFinite(worst)) longestStartup = Math.max(longestStartup, worst);
+      }
 
       if (d !== undefined) {
         const budget = deriveBudget({ deregistrationDelaySeconds: d, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains });
@@ -429,13 +438,14 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
     auditStrategy(deployment, add);
     auditDisruptionBudget(deployment, pdbs(dep), add);
 
-    // Progress deadline: one rollout step = readiness + minReadySeconds + grace + the kubelet's 2 s.
+    // Progress deadline: one rollout step = startup + readiness + minReadySeconds + grace + the kubelet's 2 s.
     const minReady = typeof dep.spec?.minReadySeconds === 'number' ? dep.spec.minReadySeconds : 0;
     const stepBudget = deriveBudget({
       deregistrationDelaySeconds: d ?? 0,
       drainTimeoutSeconds: s,
       safetyMarginSeconds: m,
       drainsOnStopSignal: drains,
+      startupDelaySeconds: longestStartup,
       readinessDelaySeconds: longestStep,
       registrationDelaySeconds: minReady,
       terminationGracePeriodSeconds: widestGrace,
@@ -446,7 +456,7 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
     if (deadline < step) {
       add('progress-deadline-too-short', deployment,
         `progressDeadlineSeconds is ${deadline}${deadlineDeclared ? '' : ' (the Kubernetes default)'}, shorter than one rollout step: `
-        + `readiness ${stepBudget.readinessDelaySeconds} s + minReadySeconds ${stepBudget.registrationDelaySeconds} s `
+        + `${stepBudget.startupSeconds > 0 ? `startup probe ${stepBudget.startupSeconds} s + ` : ''}readiness ${stepBudget.readinessDelaySeconds} s + minReadySeconds ${stepBudget.registrationDelaySeconds} s `
         + `+ grace ${stepBudget.terminationGracePeriodSeconds} s + the kubelet's 2 s = ${step} s`,
         {
           description: `set progressDeadlineSeconds to ${stepBudget.progressDeadlineSeconds}`,

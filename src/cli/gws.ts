@@ -90,7 +90,7 @@ interface RehearseCliOptions {
 
 /** The `gws` program. Actions set `process.exitCode` (1 = some request failed) rather than exiting. */
 export function buildProgram(io: CliIo = defaultIo): Command {
-  const program = new Command('gws')
+  const program = new Command('cdk8s-graceful-web-service') // the main bin; `gws` is its installed alias
     .description('Rehearse and verify graceful rolling updates of web services behind a cloud load balancer')
     .showHelpAfterError()
     .exitOverride() // throw instead of exiting, inherited by the subcommands below
