@@ -4,12 +4,12 @@ import { UpdateSnapshot } from 'projen/lib/javascript';
 const project = new cdk8s.ConstructLibraryCdk8s({
   name: 'cdk8s-graceful-web-service',
   description:
-    'A cdk8s construct that emits a Deployment, Service and Ingress for Alibaba Cloud ALB or Tencent Cloud CLB, '
+    'A cdk8s construct that emits a Deployment, Service and Ingress for Alibaba Cloud ALB, Tencent Cloud CLB, AWS ALB or GKE Ingress, '
     + 'with the preStop wait and grace period derived from declared shutdown budgets so rolling updates drop no requests.',
   author: 'cdk8s-graceful-web-service maintainers',
   authorAddress: 'maintainers@example.com',
   repositoryUrl: 'https://github.com/cdk8s-graceful-web-service/cdk8s-graceful-web-service.git',
-  keywords: ['cdk8s', 'kubernetes', 'graceful-shutdown', 'alibaba-cloud', 'alb', 'tencent-cloud', 'clb', 'ingress', 'prestop'],
+  keywords: ['cdk8s', 'kubernetes', 'graceful-shutdown', 'alibaba-cloud', 'alb', 'tencent-cloud', 'clb', 'aws', 'eks', 'gke', 'ingress', 'prestop'],
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
