@@ -1,7 +1,9 @@
 #!/usr/bin/env node
+import * as fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { configureDemoAppCommand } from './demo-app';
 import { formatProgress, formatSummary, runProbe } from './probe';
+import { configureCheckCommand } from '../check/command';
 import { configureRehearseCommand } from './rehearse-command';
 
 /** Where the CLI writes; tests substitute their own. */
@@ -61,7 +63,7 @@ interface ProbeCliOptions {
 
 /** The `gws` program. Actions set `process.exitCode` (1 = some request failed) rather than exiting. */
 export function buildProgram(io: CliIo = defaultIo): Command {
-  const program = new Command('gws')
+  const program = new Command('cdk8s-graceful-web-service') // the main bin; `gws` is its installed alias
     .description('Rehearse and verify graceful rolling updates of web services behind a cloud load balancer')
     .showHelpAfterError()
     .exitOverride() // throw instead of exiting, inherited by the subcommands below
@@ -101,6 +103,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
 
   configureRehearseCommand(program.command('rehearse'), { ...io, abortOnSignals });
   configureDemoAppCommand(program.command('demo-app'));
+  configureCheckCommand(program.command('check'), { ...io, readStdin: () => fs.readFileSync(0, 'utf8') });
   return program;
 }
 
