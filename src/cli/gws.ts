@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { configureDemoAppCommand } from './demo-app';
 import { formatProgress, formatSummary, runProbe } from './probe';
-import { configureCheckCommand } from '../check/command';
 import { configureRehearseCommand } from './rehearse-command';
+import { configureCheckCommand } from '../check/command';
 
 /** Where the CLI writes; tests substitute their own. */
 export interface CliIo {
