@@ -27,10 +27,12 @@ export interface ShutdownBudgetProps {
   readonly drainTimeout?: Duration;
 
   /**
-   * Slack added to the grace period against jitter in the deregistration delay and the drain.
-   * Called M in the model.
+   * Headroom against a load balancer that is later than D and an app that is slower than S.
+   * Called M in the model. It is added twice: the preStop wait ends M after D (the rollout
+   * benchmark shows a wait of exactly D ties with the LB and drops requests as soon as the LB is
+   * later), and the grace period keeps another M after the drain.
    *
-   * @default Duration.seconds(5)
+   * @default - 25 % of the deregistration delay, rounded up, and at least 5 seconds
    */
   readonly safetyMargin?: Duration;
 
@@ -125,8 +127,10 @@ export interface ShutdownBudgetInputs extends ShutdownBudgetProps {
 
 /** Default drain timeout (S): what Kubernetes grants a pod when nothing else is said. */
 const DEFAULT_DRAIN_TIMEOUT_SECONDS = 30;
-/** Default safety margin (M). */
-const DEFAULT_SAFETY_MARGIN_SECONDS = 5;
+/** The smallest default safety margin (M). */
+const MINIMUM_DEFAULT_SAFETY_MARGIN_SECONDS = 5;
+/** The default safety margin grows with D: load-balancer lag varies in proportion to it. */
+const DEFAULT_SAFETY_MARGIN_FRACTION_OF_D = 0.25;
 /** The kubelet's one-off extension when preStop is still running at the end of the grace period. */
 const KUBELET_PRESTOP_EXTENSION_SECONDS = 2;
 /** The Kubernetes default `progressDeadlineSeconds`. */
@@ -139,11 +143,13 @@ const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
  *
  * With D = deregistration delay, S = drain timeout, M = safety margin, C = preStop command duration:
  *
- * | output | app drains on SIGTERM | app stops abruptly on SIGTERM |
+ * | output | app drains on the stop signal | app stops abruptly on the stop signal |
  * |---|---|---|
- * | preStop wait W | D | D + S |
- * | preStop total P | C + D | C + D + S |
- * | grace period G | C + D + S + M | C + D + S + M |
+ * | preStop wait W | D + M | D + M + S |
+ * | preStop total P | C + D + M | C + D + M + S |
+ * | grace period G | C + D + M + S + M | C + D + M + S + M |
+ *
+ * M defaults to 25 % of D (at least 5 s).
  *
  * It also derives the launch side of a rollout: `minReadySeconds` (the load balancer's
  * registration delay, or 0 when a readiness gate already waits for it) and
@@ -218,15 +224,18 @@ export class ShutdownBudget {
     const delayName = options.deregistrationDelay !== undefined ? 'shutdown.deregistrationDelay' : 'the load balancer\'s default deregistration delay';
     this.deregistrationDelaySeconds = wholeSeconds(delayName, declaredDelay);
     this.drainTimeoutSeconds = wholeSeconds('shutdown.drainTimeout', options.drainTimeout, DEFAULT_DRAIN_TIMEOUT_SECONDS);
-    this.safetyMarginSeconds = wholeSeconds('shutdown.safetyMargin', options.safetyMargin, DEFAULT_SAFETY_MARGIN_SECONDS);
+    this.safetyMarginSeconds = wholeSeconds('shutdown.safetyMargin', options.safetyMargin,
+      Math.max(MINIMUM_DEFAULT_SAFETY_MARGIN_SECONDS, Math.ceil(this.deregistrationDelaySeconds * DEFAULT_SAFETY_MARGIN_FRACTION_OF_D)));
     this.preStopCommandSeconds = wholeSeconds('preStopCommandDuration', options.preStopCommandDuration, 0);
     this.drainsOnStopSignal = options.drainsOnStopSignal ?? true;
 
     const d = this.deregistrationDelaySeconds;
     const s = this.drainTimeoutSeconds;
-    // A draining app may get SIGTERM as soon as the LB has stopped sending; an abrupt one
-    // must have finished its in-flight requests before SIGTERM, so the drain is waited out too.
-    this.preStopSleepSeconds = this.drainsOnStopSignal ? d : d + s;
+    const m = this.safetyMarginSeconds;
+    // A draining app may get the stop signal once the LB has stopped sending, plus headroom for an
+    // LB that is late; an abrupt one must also have finished its in-flight requests before the
+    // signal, so the drain is waited out too.
+    this.preStopSleepSeconds = this.drainsOnStopSignal ? d + m : d + m + s;
 
     const minimum = this.minimumTerminationGracePeriodSeconds;
     const explicitGrace = explicitAtLeast('terminationGracePeriod', options.terminationGracePeriod, minimum,
@@ -286,11 +295,11 @@ export class ShutdownBudget {
   }
 
   /**
-   * The shortest grace period that cannot cut an in-flight request:
-   * preStop command + deregistration delay + drain timeout.
+   * The shortest grace period that cannot cut an in-flight request: the whole preStop hook plus,
+   * for a draining app, its drain (preStop command + D + M + S for both kinds of app).
    */
   public get minimumTerminationGracePeriodSeconds(): number {
-    return this.preStopCommandSeconds + this.deregistrationDelaySeconds + this.drainTimeoutSeconds;
+    return this.latestExitSeconds;
   }
 
   /**
@@ -318,7 +327,7 @@ export class ShutdownBudget {
       ? `preStop starts: custom command (up to ${c}s), then sleep ${this.preStopSleepSeconds}`
       : `preStop starts: sleep ${this.preStopSleepSeconds}`;
     events.push([0, `pod deleted; LB deregistration starts; ${preStop}`]);
-    events.push([d, 'LB sends no new requests (deregistrationDelay)']);
+    events.push([d, `LB sends no new requests (deregistrationDelay); the wait goes on ${this.safetyMarginSeconds}s more for a late LB (safetyMargin)`]);
     if (this.drainsOnStopSignal) {
       events.push([p, `SIGTERM: app stops accepting and drains in-flight requests (drainTimeout ${s}s)`]);
       events.push([this.latestExitSeconds, 'app has exited at the latest']);
@@ -368,6 +377,7 @@ export class ShutdownBudget {
     const parts = [
       ...(this.preStopCommandSeconds > 0 ? [`preStopCommandDuration (${this.preStopCommandSeconds}s)`] : []),
       `deregistrationDelay (${this.deregistrationDelaySeconds}s)`,
+      `safetyMargin (${this.safetyMarginSeconds}s)`,
       `drainTimeout (${this.drainTimeoutSeconds}s)`,
     ];
     return parts.join(' + ');
