@@ -6,37 +6,70 @@ import { deriveShutdownBudget, ShutdownBudgetInputs } from '../src/budget';
 const seconds = (n: number) => Duration.seconds(n);
 
 describe('ShutdownBudget: the model\'s documented numbers', () => {
-  test('Alibaba ALB defaults: preStop 10, grace 45', () => {
+  test('Alibaba ALB defaults: M 5, preStop 15, grace 50', () => {
     const budget = deriveShutdownBudget({ defaultDeregistrationDelay: seconds(10) });
-    expect(budget.preStopSleepSeconds).toBe(10);
-    expect(budget.terminationGracePeriodSeconds).toBe(45);
-    expect(budget.preStopSleep.toSeconds()).toBe(10);
-    expect(budget.terminationGracePeriod.toSeconds()).toBe(45);
+    expect(budget.safetyMarginSeconds).toBe(5);
+    expect(budget.preStopSleepSeconds).toBe(15);
+    expect(budget.terminationGracePeriodSeconds).toBe(50);
+    expect(budget.preStopSleep.toSeconds()).toBe(15);
+    expect(budget.terminationGracePeriod.toSeconds()).toBe(50);
   });
 
-  test('Tencent CLB defaults: preStop 5, grace 40; a 50 s drain gives 5 / 60', () => {
-    expect(deriveShutdownBudget({ defaultDeregistrationDelay: seconds(5) }).terminationGracePeriodSeconds).toBe(40);
+  test('Tencent CLB defaults: preStop 10, grace 45; a 50 s drain gives 10 / 65', () => {
+    const defaults = deriveShutdownBudget({ defaultDeregistrationDelay: seconds(5) });
+    expect(defaults.safetyMarginSeconds).toBe(5);
+    expect(defaults.preStopSleepSeconds).toBe(10);
+    expect(defaults.terminationGracePeriodSeconds).toBe(45);
     const meeting = deriveShutdownBudget({ defaultDeregistrationDelay: seconds(5), drainTimeout: seconds(50) });
-    expect(meeting.preStopSleepSeconds).toBe(5);
-    expect(meeting.terminationGracePeriodSeconds).toBe(60);
+    expect(meeting.preStopSleepSeconds).toBe(10);
+    expect(meeting.terminationGracePeriodSeconds).toBe(65);
   });
 
   test('an app that does not drain on SIGTERM waits out the drain in preStop', () => {
     const budget = deriveShutdownBudget({ defaultDeregistrationDelay: seconds(10), drainsOnStopSignal: false });
-    expect(budget.preStopSleepSeconds).toBe(40);
-    expect(budget.terminationGracePeriodSeconds).toBe(45);
+    expect(budget.preStopSleepSeconds).toBe(45);
+    expect(budget.terminationGracePeriodSeconds).toBe(50);
+  });
+
+  test('the default safety margin is 25 % of D, rounded up, at least 5 s', () => {
+    // AWS ALB IP targets (60), instance targets (90), GKE (40), and the 5 s floor.
+    const margin = (d: number) => deriveShutdownBudget({ deregistrationDelay: seconds(d) }).safetyMarginSeconds;
+    expect(margin(60)).toBe(15);
+    expect(margin(90)).toBe(23);
+    expect(margin(40)).toBe(10);
+    expect(margin(21)).toBe(6);
+    expect(margin(20)).toBe(5);
+    expect(margin(0)).toBe(5);
+    const aws = deriveShutdownBudget({ deregistrationDelay: seconds(60) });
+    expect([aws.preStopSleepSeconds, aws.terminationGracePeriodSeconds]).toEqual([75, 120]);
+    const gke = deriveShutdownBudget({ deregistrationDelay: seconds(40) });
+    expect([gke.preStopSleepSeconds, gke.terminationGracePeriodSeconds]).toEqual([50, 90]);
+  });
+
+  test('an explicit safety margin is used as given, even below the default', () => {
+    const budget = deriveShutdownBudget({ deregistrationDelay: seconds(60), safetyMargin: seconds(2) });
+    expect(budget.safetyMarginSeconds).toBe(2);
+    expect(budget.preStopSleepSeconds).toBe(62);
+    expect(budget.terminationGracePeriodSeconds).toBe(94);
   });
 
   test('a declared deregistrationDelay wins over the load balancer default', () => {
     const budget = deriveShutdownBudget({ defaultDeregistrationDelay: seconds(10), deregistrationDelay: seconds(20) });
     expect(budget.deregistrationDelaySeconds).toBe(20);
-    expect(budget.terminationGracePeriodSeconds).toBe(55);
+    expect(budget.preStopSleepSeconds).toBe(25);
+    expect(budget.terminationGracePeriodSeconds).toBe(60);
   });
 
-  test('a zero deregistration delay needs no wait', () => {
+  test('a zero deregistration delay still waits the default safety margin', () => {
     const budget = deriveShutdownBudget({ deregistrationDelay: seconds(0) });
+    expect(budget.preStopSleepSeconds).toBe(5);
+    expect(budget.terminationGracePeriodSeconds).toBe(40);
+  });
+
+  test('a zero deregistration delay and a zero safety margin need no wait', () => {
+    const budget = deriveShutdownBudget({ deregistrationDelay: seconds(0), safetyMargin: seconds(0) });
     expect(budget.preStopSleepSeconds).toBe(0);
-    expect(budget.terminationGracePeriodSeconds).toBe(35);
+    expect(budget.terminationGracePeriodSeconds).toBe(30);
   });
 
   test('fractional durations round up to whole seconds', () => {
@@ -48,40 +81,41 @@ describe('ShutdownBudget: the model\'s documented numbers', () => {
     expect(budget.deregistrationDelaySeconds).toBe(3);
     expect(budget.drainTimeoutSeconds).toBe(1);
     expect(budget.safetyMarginSeconds).toBe(1);
-    expect(budget.terminationGracePeriodSeconds).toBe(5);
+    expect(budget.preStopSleepSeconds).toBe(4);
+    expect(budget.terminationGracePeriodSeconds).toBe(6);
   });
 
   test('a custom preStop command is counted before the wait', () => {
     const budget = deriveShutdownBudget({ deregistrationDelay: seconds(10), preStopCommandDuration: seconds(3) });
-    expect(budget.preStopSleepSeconds).toBe(10);
-    expect(budget.preStopTotalSeconds).toBe(13);
-    expect(budget.terminationGracePeriodSeconds).toBe(48);
-    expect(budget.minimumTerminationGracePeriodSeconds).toBe(43);
+    expect(budget.preStopSleepSeconds).toBe(15);
+    expect(budget.preStopTotalSeconds).toBe(18);
+    expect(budget.terminationGracePeriodSeconds).toBe(53);
+    expect(budget.minimumTerminationGracePeriodSeconds).toBe(48);
   });
 });
 
 describe('ShutdownBudget: explicit grace period', () => {
-  test('accepted when it covers D + S, and never adjusted', () => {
-    const budget = deriveShutdownBudget({ defaultDeregistrationDelay: seconds(10), terminationGracePeriod: seconds(40) });
-    expect(budget.terminationGracePeriodSeconds).toBe(40);
+  test('accepted when it covers D + M + S, and never adjusted', () => {
+    const budget = deriveShutdownBudget({ defaultDeregistrationDelay: seconds(10), terminationGracePeriod: seconds(45) });
+    expect(budget.terminationGracePeriodSeconds).toBe(45);
     expect(budget.terminationGracePeriodIsExplicit).toBe(true);
   });
 
-  test('refused below D + S, naming the prop and the numbers', () => {
-    expect(() => deriveShutdownBudget({ defaultDeregistrationDelay: seconds(10), terminationGracePeriod: seconds(39) }))
-      .toThrow('terminationGracePeriod (39s) must be at least deregistrationDelay (10s) + drainTimeout (30s) = 40s');
+  test('refused below D + M + S, naming the prop and the numbers', () => {
+    expect(() => deriveShutdownBudget({ defaultDeregistrationDelay: seconds(10), terminationGracePeriod: seconds(44) }))
+      .toThrow('terminationGracePeriod (44s) must be at least deregistrationDelay (10s) + safetyMargin (5s) + drainTimeout (30s) = 45s');
   });
 
-  test('refused below D + S for an abrupt app too', () => {
+  test('refused below D + M + S for an abrupt app too', () => {
     expect(() => deriveShutdownBudget({
-      deregistrationDelay: seconds(5), drainTimeout: seconds(20), drainsOnStopSignal: false, terminationGracePeriod: seconds(24),
-    })).toThrow(/terminationGracePeriod \(24s\).*= 25s/);
+      deregistrationDelay: seconds(5), drainTimeout: seconds(20), drainsOnStopSignal: false, terminationGracePeriod: seconds(29),
+    })).toThrow(/terminationGracePeriod \(29s\).*safetyMargin \(5s\).*= 30s/);
   });
 
   test('the preStop command counts against it', () => {
     expect(() => deriveShutdownBudget({
-      deregistrationDelay: seconds(10), preStopCommandDuration: seconds(5), terminationGracePeriod: seconds(44),
-    })).toThrow('preStopCommandDuration (5s) + deregistrationDelay (10s) + drainTimeout (30s) = 45s');
+      deregistrationDelay: seconds(10), preStopCommandDuration: seconds(5), terminationGracePeriod: seconds(49),
+    })).toThrow('preStopCommandDuration (5s) + deregistrationDelay (10s) + safetyMargin (5s) + drainTimeout (30s) = 50s');
   });
 });
 
@@ -117,11 +151,11 @@ describe('ShutdownBudget: describe()', () => {
     const text = deriveShutdownBudget({ defaultDeregistrationDelay: seconds(10) }).describe();
     expect(text).toMatchInlineSnapshot(`
 "Shutdown timeline (D=10s, S=30s, app drains on SIGTERM):
-  t=0s   pod deleted; LB deregistration starts; preStop starts: sleep 10
-  t=10s  LB sends no new requests (deregistrationDelay)
-  t=10s  SIGTERM: app stops accepting and drains in-flight requests (drainTimeout 30s)
-  t=40s  app has exited at the latest
-  t=45s  SIGKILL if still running (terminationGracePeriodSeconds, safetyMargin 5s)
+  t=0s   pod deleted; LB deregistration starts; preStop starts: sleep 15
+  t=10s  LB sends no new requests (deregistrationDelay); the wait goes on 5s more for a late LB (safetyMargin)
+  t=15s  SIGTERM: app stops accepting and drains in-flight requests (drainTimeout 30s)
+  t=45s  app has exited at the latest
+  t=50s  SIGKILL if still running (terminationGracePeriodSeconds, safetyMargin 5s)
 Launch timeline (no readiness gate, progressDeadlineSeconds 600):
   t=0s  new pod started
   t=0s  containers pass the readiness probe; the LB starts registering the pod
@@ -135,12 +169,13 @@ Launch timeline (no readiness gate, progressDeadlineSeconds 600):
       deregistrationDelay: seconds(5), drainsOnStopSignal: false, terminationGracePeriod: seconds(50),
     }).describe();
     expect(text).toContain('app stops abruptly on SIGTERM');
-    expect(text).toContain('t=35s  SIGTERM: nothing left in flight');
+    expect(text).toContain('t=40s  SIGTERM: nothing left in flight');
     expect(text).toContain('t=50s  SIGKILL if still running (explicit terminationGracePeriod)');
   });
 
   test('no wait means no preStop hook', () => {
-    expect(deriveShutdownBudget({ deregistrationDelay: seconds(0) }).describe()).toContain('no preStop hook');
+    expect(deriveShutdownBudget({ deregistrationDelay: seconds(0), safetyMargin: seconds(0) }).describe()).toContain('no preStop hook');
+    expect(deriveShutdownBudget({ deregistrationDelay: seconds(0) }).describe()).toContain('preStop starts: sleep 5');
   });
 });
 
@@ -162,21 +197,35 @@ describe('ShutdownBudget: properties', () => {
   test('the exact formulas of the model', () => {
     fc.assert(fc.property(inputs, (i) => {
       const b = derive(i);
-      expect(b.preStopSleepSeconds).toBe(i.drains ? i.d : i.d + i.s);
-      expect(b.preStopTotalSeconds).toBe(i.c + (i.drains ? i.d : i.d + i.s));
-      expect(b.terminationGracePeriodSeconds).toBe(i.c + i.d + i.s + i.m);
+      const wait = i.drains ? i.d + i.m : i.d + i.m + i.s;
+      expect(b.safetyMarginSeconds).toBe(i.m);
+      expect(b.preStopSleepSeconds).toBe(wait);
+      expect(b.preStopTotalSeconds).toBe(i.c + wait);
+      expect(b.terminationGracePeriodSeconds).toBe(i.c + i.d + i.m + i.s + i.m);
+      expect(b.minimumTerminationGracePeriodSeconds).toBe(i.c + i.d + i.m + i.s);
     }));
   });
 
-  test('integer seconds, G >= P, G >= D + S, P >= D', () => {
+  test('the default safety margin: max(5 s, ceil(25 % of D)), in the wait and twice in the grace period', () => {
+    fc.assert(fc.property(millisArb, secondsArb, fc.boolean(), (dMillis, s, drains) => {
+      const b = deriveShutdownBudget({ deregistrationDelay: Duration.millis(dMillis), drainTimeout: seconds(s), drainsOnStopSignal: drains });
+      const d = Math.ceil(dMillis / 1000);
+      const m = Math.max(5, Math.ceil(d / 4));
+      expect(b.safetyMarginSeconds).toBe(m);
+      expect(b.preStopSleepSeconds).toBe(drains ? d + m : d + m + s);
+      expect(b.terminationGracePeriodSeconds).toBe(d + m + s + m);
+    }));
+  });
+
+  test('integer seconds, G >= P + M, G >= D + S + 2M, P >= D + M', () => {
     fc.assert(fc.property(inputs, (i) => {
       const b = derive(i);
       for (const v of [b.preStopSleepSeconds, b.preStopTotalSeconds, b.terminationGracePeriodSeconds]) {
         expect(Number.isInteger(v)).toBe(true);
       }
-      expect(b.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(b.preStopTotalSeconds);
-      expect(b.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(i.d + i.s);
-      expect(b.preStopSleepSeconds).toBeGreaterThanOrEqual(i.d);
+      expect(b.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(b.preStopTotalSeconds + i.m);
+      expect(b.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(i.d + i.s + 2 * i.m);
+      expect(b.preStopSleepSeconds).toBeGreaterThanOrEqual(i.d + i.m);
       // The app's latest exit never passes SIGKILL.
       expect(b.latestExitSeconds).toBeLessThanOrEqual(b.terminationGracePeriodSeconds);
     }));
@@ -208,20 +257,23 @@ describe('ShutdownBudget: properties', () => {
       });
       expect(b.deregistrationDelaySeconds).toBe(Math.ceil(d / 1000));
       expect(b.drainTimeoutSeconds).toBe(Math.ceil(s / 1000));
-      expect(b.terminationGracePeriodSeconds * 1000).toBeGreaterThanOrEqual(d + s + m);
+      expect(b.safetyMarginSeconds).toBe(Math.ceil(m / 1000));
+      expect(b.preStopSleepSeconds * 1000).toBeGreaterThanOrEqual(d + m);
+      expect(b.terminationGracePeriodSeconds * 1000).toBeGreaterThanOrEqual(d + s + 2 * m);
     }));
   });
 
-  test('an explicit grace period is accepted exactly when it covers C + D + S', () => {
+  test('an explicit grace period is accepted exactly when it covers C + D + M + S', () => {
     fc.assert(fc.property(inputs, secondsArb, (i, g) => {
       const make = () => deriveShutdownBudget({
         deregistrationDelay: seconds(i.d),
         drainTimeout: seconds(i.s),
+        safetyMargin: seconds(i.m),
         preStopCommandDuration: seconds(i.c),
         drainsOnStopSignal: i.drains,
         terminationGracePeriod: seconds(g),
       });
-      if (g >= i.c + i.d + i.s) {
+      if (g >= i.c + i.d + i.m + i.s) {
         expect(make().terminationGracePeriodSeconds).toBe(g);
       } else {
         expect(make).toThrow(/terminationGracePeriod/);
@@ -233,14 +285,15 @@ describe('ShutdownBudget: properties', () => {
 describe('ShutdownBudget.derive(): the public entry point takes the declared budgets only', () => {
   test('the README example: D = 15 s, an abrupt app', () => {
     const budget = ShutdownBudget.derive({ deregistrationDelay: seconds(15), drainsOnStopSignal: false });
-    expect(budget.preStopSleepSeconds).toBe(45);
-    expect(budget.terminationGracePeriodSeconds).toBe(50);
+    expect(budget.safetyMarginSeconds).toBe(5);
+    expect(budget.preStopSleepSeconds).toBe(50);
+    expect(budget.terminationGracePeriodSeconds).toBe(55);
   });
 
   test('launch inputs smuggled in from JavaScript are ignored, not used', () => {
     const smuggled = { deregistrationDelay: seconds(10), terminationGracePeriod: seconds(100), readinessDelay: seconds(50) };
     const budget = ShutdownBudget.derive(smuggled as any);
-    expect(budget.terminationGracePeriodSeconds).toBe(45);
+    expect(budget.terminationGracePeriodSeconds).toBe(50);
     expect(budget.terminationGracePeriodIsExplicit).toBe(false);
     expect(budget.readinessDelaySeconds).toBe(0);
   });
@@ -256,7 +309,7 @@ describe('the startup budget', () => {
       deregistrationDelay: seconds(10), startupDelay: seconds(300), readinessDelay: seconds(10), registrationDelay: seconds(20),
     });
     expect(budget.startupSeconds).toBe(300);
-    expect(budget.minimumProgressDeadlineSeconds).toBe(300 + 10 + 20 + 45 + 2);
+    expect(budget.minimumProgressDeadlineSeconds).toBe(300 + 10 + 20 + 50 + 2);
     expect(budget.progressDeadlineSeconds).toBe(600);
     expect(budget.describe()).toContain('t=300s  startup probe passed at the latest (startupTimeout 300s); readiness probing starts');
     expect(budget.describe()).toContain('t=310s  containers pass the readiness probe');
@@ -264,7 +317,7 @@ describe('the startup budget', () => {
 
   test('a long startup raises the derived deadline above 600 s', () => {
     const budget = deriveShutdownBudget({ deregistrationDelay: seconds(10), startupDelay: seconds(600), readinessDelay: seconds(10) });
-    expect(budget.progressDeadlineSeconds).toBe(600 + 10 + 45 + 2);
+    expect(budget.progressDeadlineSeconds).toBe(600 + 10 + 50 + 2);
   });
 
   test('without a startup probe the timeline has no startup line', () => {
@@ -293,7 +346,8 @@ describe('the launch side, property-based', () => {
   test('the derived deadline is the larger of 600 s and startup + readiness + registration + grace + 2 s', () => {
     fc.assert(fc.property(launch, (i) => {
       const b = derive(i);
-      const step = i.u + i.r + i.l + (i.d + i.s + 5) + 2;
+      const m = Math.max(5, Math.ceil(i.d / 4));
+      const step = i.u + i.r + i.l + (i.d + m + i.s + m) + 2;
       expect(b.minimumProgressDeadlineSeconds).toBe(step);
       expect(b.progressDeadlineSeconds).toBe(Math.max(600, step));
     }));
