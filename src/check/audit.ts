@@ -337,18 +337,22 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
       }
 
       if (d !== undefined) {
+        // What the model derives (the fix), and the floor below which requests certainly drop:
+        // the same budget without the safety margin.
         const budget = deriveBudget({ deregistrationDelaySeconds: d, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains });
-        const needed = budget.preStopSleepSeconds;
+        const floor = deriveBudget({ deregistrationDelaySeconds: d, drainTimeoutSeconds: s, safetyMarginSeconds: 0, drainsOnStopSignal: drains });
+        const needed = floor.preStopSleepSeconds;
+        const recommended = budget.preStopSleepSeconds;
         const waitFix = (): Fix => {
-          const set: { [field: string]: unknown } = { [`${field}.lifecycle.preStop`]: waitHandler(container, wait, needed) };
+          const set: { [field: string]: unknown } = { [`${field}.lifecycle.preStop`]: waitHandler(container, wait, recommended) };
           if (grace < budget.minimumTerminationGracePeriodSeconds) {
             set['spec.template.spec.terminationGracePeriodSeconds'] = budget.terminationGracePeriodSeconds;
           }
           const graceText2 = set['spec.template.spec.terminationGracePeriodSeconds'] !== undefined
             ? ` and set terminationGracePeriodSeconds to ${budget.terminationGracePeriodSeconds}` : '';
-          return { description: `wait ${needed} s in preStop${graceText2}`, set, budget: numbersOf(budget) };
+          return { description: `wait ${recommended} s in preStop${graceText2}`, set, budget: numbersOf(budget) };
         };
-        const neededText = drains ? `D = ${budget.deregistrationDelaySeconds} s` : `D + S = ${budget.deregistrationDelaySeconds} + ${budget.drainTimeoutSeconds} = ${needed} s (${appText})`;
+        const neededText = drains ? `D = ${floor.deregistrationDelaySeconds} s` : `D + S = ${floor.deregistrationDelaySeconds} + ${floor.drainTimeoutSeconds} = ${needed} s (${appText})`;
         if (needed > 0 && wait.kind === 'none') {
           add('prestop-wait-missing', deployment,
             `container ${cname} has no preStop wait, but the load balancer needs ${neededText} to stop routing to a deleted pod`, waitFix());
@@ -359,6 +363,10 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
         } else if (wait.seconds < needed) {
           add('prestop-wait-too-short', deployment,
             `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}), shorter than ${neededText}`, waitFix());
+        } else if (wait.seconds < recommended) {
+          add('prestop-wait-no-headroom', deployment,
+            `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}): it covers ${neededText}, but leaves less than `
+            + `the safety margin M = ${budget.safetyMarginSeconds} s for a load balancer that is late`, waitFix());
         }
       }
 
@@ -366,10 +374,14 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
       // (Skipped only when the hook's length is unknown: an HTTP call or a command without a wait.)
       if (!(wait.seconds === 0 && wait.runsUnknown)) {
         const effectiveD = Math.max(d ?? 0, drains ? wait.seconds : Math.max(0, wait.seconds - s));
+        // The floor (no margin) decides whether SIGKILL can cut requests; the fix keeps the margin.
         const effective = deriveBudget({
           deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains,
         });
-        const minimum = Math.max(effective.minimumTerminationGracePeriodSeconds, wait.seconds);
+        const effectiveFloor = deriveBudget({
+          deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: 0, drainsOnStopSignal: drains,
+        });
+        const minimum = Math.max(effectiveFloor.minimumTerminationGracePeriodSeconds, wait.seconds);
         // The grace the pods get once the findings are fixed.
         widestGrace = Math.max(widestGrace, grace < minimum ? effective.terminationGracePeriodSeconds : grace);
         if (grace < minimum) {
@@ -505,6 +517,8 @@ function auditIngress(ingress: LoadedObject, add: Add): void {
   }
 }
 
+/** The ELB API's upper bound for `deregistration_delay.timeout_seconds`. */
+const AWS_MAX_DEREGISTRATION_DELAY_SECONDS = 3600;
 const ALB_PREFIX = 'alb.ingress.kubernetes.io/';
 const AWS_GATE_PREFIX = 'target-health.elbv2.k8s.aws/';
 
@@ -544,6 +558,8 @@ function auditProviderTiming(
     .map((g: KubeObject) => g?.conditionType).filter((c: unknown): c is string => typeof c === 'string');
   const serviceType = route.service.object.spec?.type ?? 'ClusterIP';
   const budget = deriveBudget({ deregistrationDelaySeconds: d ?? 0, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains });
+  // Without the margin: below this, requests certainly drop.
+  const floor = deriveBudget({ deregistrationDelaySeconds: d ?? 0, drainTimeoutSeconds: s, safetyMarginSeconds: 0, drainsOnStopSignal: drains });
 
   if (provider === 'alibaba-alb') {
     if (gates.includes(AlibabaAlb.READINESS_GATE) && serviceType !== 'ClusterIP') {
@@ -577,14 +593,16 @@ function auditProviderTiming(
       const attributes = keyValues(fromService ?? ingressAnnotations[`${ALB_PREFIX}target-group-attributes`]);
       const raw = attributes['deregistration_delay.timeout_seconds'];
       const delay = raw === undefined ? undefined : Number(raw);
-      const needed = budget.minimumTerminationGracePeriodSeconds; // D + S, by the budget
+      const needed = floor.minimumTerminationGracePeriodSeconds; // D + S, by the budget without margin
+      // What the construct emits: the grace period (the pod's whole life after deletion), within AWS's 3600 s.
+      const recommended = Math.min(AWS_MAX_DEREGISTRATION_DELAY_SECONDS, budget.terminationGracePeriodSeconds);
       if (delay !== undefined && Number.isFinite(delay) && delay < needed) {
         const holder = fromService !== undefined ? route.service : route.ingress;
         add('aws-deregistration-delay-too-short', holder,
-          `deregistration_delay.timeout_seconds is ${delay}, below D + S = ${budget.deregistrationDelaySeconds} + ${budget.drainTimeoutSeconds} = ${needed} s: the ALB drops a draining target's connections while it still serves`,
+          `deregistration_delay.timeout_seconds is ${delay}, below D + S = ${floor.deregistrationDelaySeconds} + ${floor.drainTimeoutSeconds} = ${needed} s: the ALB drops a draining target's connections while it still serves`,
           {
-            description: `set deregistration_delay.timeout_seconds=${needed} in ${ALB_PREFIX}target-group-attributes`,
-            set: { [`metadata.annotations["${ALB_PREFIX}target-group-attributes"]`]: Object.entries({ ...attributes, 'deregistration_delay.timeout_seconds': String(needed) }).map(([k, v]) => `${k}=${v}`).join(',') },
+            description: `set deregistration_delay.timeout_seconds=${recommended} in ${ALB_PREFIX}target-group-attributes`,
+            set: { [`metadata.annotations["${ALB_PREFIX}target-group-attributes"]`]: Object.entries({ ...attributes, 'deregistration_delay.timeout_seconds': String(recommended) }).map(([k, v]) => `${k}=${v}`).join(',') },
             budget: numbersOf(budget),
           });
       }

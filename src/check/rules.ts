@@ -35,6 +35,7 @@ const K8S_HOOKS = 'https://kubernetes.io/docs/concepts/containers/container-life
 const K8S_DEPLOYMENT = 'https://kubernetes.io/docs/concepts/workloads/controllers/deployment/';
 const K8S_PDB = 'https://kubernetes.io/docs/tasks/run-application/configure-pdb/';
 const MODEL = 'docs: the shutdown budget model (README, "The shutdown budget")';
+const HEADROOM = 'docs: the rollout benchmark (docs/benchmarks.md) and README, "Headroom: what the rollout benchmark says"';
 const ALIBABA_PRESTOP = 'https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/use-prestop-hook-to-implement-smooth-offline-pods-during-the-rolling-upgrade-of-alb-ingress-backend-pods';
 const ALIBABA_ANNOTATIONS = 'https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/alb-ingress-configuration-dictionary';
 const ALIBABA_GATE = 'https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/use-readinessgate-to-check-pod-readiness-before-associating-pods-with-alb-ingresses-during-rolling-updates';
@@ -61,6 +62,14 @@ export const RULES: readonly RuleDefinition[] = [
     what: 'The preStop wait (any form: `sleep 10`, `sleep 5s`, `["sleep", "5s"]`, `sh -c "sleep 10"`, the native `sleep` action, this library\'s command wrapper) is shorter than D, or than D + S for an app that does not drain on its stop signal.',
     why: 'The stop signal arrives before the load balancer has stopped routing to the pod; an app that stops abruptly must also have finished its in-flight requests before the signal.',
     sources: [K8S_TERMINATION, ALIBABA_PRESTOP, MODEL],
+  },
+  {
+    id: 'prestop-wait-no-headroom',
+    severity: 'warning',
+    title: 'preStop wait with no headroom for a late load balancer',
+    what: 'The preStop wait covers D (D + S for an app that does not drain on its stop signal) but ends less than the safety margin M after it (M from the budget annotation, else 25 % of D and at least 5 s).',
+    why: 'A wait of exactly D ties with the load balancer: in the rollout benchmark requests dropped at a lag of exactly D and 0.5-2.4 % of them at 1.1 D, and real deregistration lags have tails beyond their usual value.',
+    sources: [MODEL, HEADROOM],
   },
   {
     id: 'prestop-wait-unrecognised',

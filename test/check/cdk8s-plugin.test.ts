@@ -111,8 +111,8 @@ describe('the cdk8s validation plugin, run by cdk8s synth', () => {
     expect(names).toEqual(['[error] grace-period-too-short: Grace period shorter than wait + drain', '[error] prestop-wait-missing: No preStop wait']);
     const missing = report.violations[1];
     expect(missing.recommendation).toBe('container web has no preStop wait, but the load balancer needs D = 5 s to stop routing to a deleted pod');
-    // Tencent CLB: D = 5, S = 30 from the plugin's properties, M = 5: sleep 5, grace 40.
-    expect(missing.fix).toMatch(/^wait 5 s in preStop and set terminationGracePeriodSeconds to 40 /);
+    // Tencent CLB: D = 5, S = 30 from the plugin's properties, M = 5: sleep D + M = 10, grace D + M + S + M = 45.
+    expect(missing.fix).toMatch(/^wait 10 s in preStop and set terminationGracePeriodSeconds to 45 /);
     expect(report.violations[0].recommendation).toMatch(/^terminationGracePeriodSeconds is 30 \(the Kubernetes default\), shorter than D \(5 s, which the preStop wait must cover\) \+ the drain timeout S \(30 s\) = 35 s/);
     expect(missing.violatingConstructs[0]).toMatchObject({ resourceName: 'web', manifestPath: 'dist/web.k8s.yaml', constructPath: expect.stringMatching(/^web\//) });
   });

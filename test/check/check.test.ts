@@ -124,7 +124,8 @@ describe('the vendors\' own manifests pass', () => {
   test('Tencent\'s direct-access Ingress with grace shutdown (["sleep", "5s"], grace 60): no errors', () => {
     const findings = runCheck([MEETING], {}).findings;
     expect(errors(findings)).toEqual([]);
-    expect(findings.map((f) => f.rule)).toEqual(['pdb-missing']);
+    // Tencent's sleep 5 equals D = 5: no error, but no room for a late CLB either.
+    expect(findings.map((f) => f.rule)).toEqual(['pdb-missing', 'prestop-wait-no-headroom']);
   });
 
   test('every manifest `npm run examples` writes passes without any finding', () => {
@@ -163,6 +164,7 @@ describe('hand-broken variants fail with the right rule', () => {
       kind(o, 'Deployment').metadata.annotations = { 'graceful-web-service.cdk8s.io/drains-on-sigterm': 'false' };
       return o;
     }, alibaba],
+    ['prestop-wait-no-headroom', 'sleep 10 = D: a tie with the ALB (the vendor\'s own tea)', () => tea(), alibaba],
     ['prestop-wait-unrecognised', 'an HTTP preStop', () => {
       const o = tea(); teaContainer(o).lifecycle.preStop = { httpGet: { path: '/drain', port: 80 } }; return o;
     }, alibaba],
@@ -257,20 +259,22 @@ describe('hand-broken variants fail with the right rule', () => {
     expect(new Set(cases.map((c) => c[0]))).toEqual(new Set(RULES.map((r) => r.id)));
   });
 
-  test('the fix of a wait finding is the budget\'s: sleep D, grace D + S + M; the wrapper keeps its command', () => {
+  test('the fix of a wait finding is the budget\'s: sleep D + M, grace D + M + S + M; the wrapper keeps its command', () => {
     const o = load(TEA);
     kind(o, 'Deployment').spec.template.spec.containers[0].lifecycle.preStop.exec.command = ['/bin/sh', '-c', '"$@"; sleep 3', 'prestop', '/app/flush'];
     kind(o, 'Deployment').spec.template.spec.terminationGracePeriodSeconds = 30;
     const findings = auditObjects(o, { provider: 'alibaba-alb', drainTimeoutSeconds: 50 });
     const wait = findings.find((f) => f.rule === 'prestop-wait-too-short')!;
     const reference = ShutdownBudget.derive({ deregistrationDelay: Duration.seconds(10), drainTimeout: Duration.seconds(50) });
-    expect(reference.terminationGracePeriodSeconds).toBe(65);
+    // D = 10, M = 5 (the default for D = 10), S = 50: wait 15, grace 10 + 5 + 50 + 5 = 70.
+    expect(reference.preStopSleepSeconds).toBe(15);
+    expect(reference.terminationGracePeriodSeconds).toBe(70);
     expect(wait.fix.budget).toMatchObject({
-      preStopSleepSeconds: reference.preStopSleepSeconds, terminationGracePeriodSeconds: 65, drainTimeoutSeconds: 50,
+      preStopSleepSeconds: 15, terminationGracePeriodSeconds: 70, drainTimeoutSeconds: 50, safetyMarginSeconds: 5,
     });
     expect(wait.fix.set).toEqual({
-      'spec.template.spec.containers[tea].lifecycle.preStop': { exec: { command: ['/bin/sh', '-c', '"$@"; sleep 10', 'prestop', '/app/flush'] } },
-      'spec.template.spec.terminationGracePeriodSeconds': 65,
+      'spec.template.spec.containers[tea].lifecycle.preStop': { exec: { command: ['/bin/sh', '-c', '"$@"; sleep 15', 'prestop', '/app/flush'] } },
+      'spec.template.spec.terminationGracePeriodSeconds': 70,
     });
     expect(wait.message).toBe('container tea waits 3 s in preStop (exec ["/bin/sh","-c","\\"$@\\"; sleep 3","prestop","/app/flush"]), shorter than D = 10 s');
   });
@@ -287,7 +291,8 @@ describe('hand-broken variants fail with the right rule', () => {
     const awsFinding = auditObjects(aws).find((f) => f.rule === 'aws-deregistration-delay-too-short')!;
     // D = 60 (AwsAlb.DEFAULT_DEREGISTRATION_DELAY_IP, from the Deployment's annotation), S = 30.
     expect(awsFinding.message).toMatch(/^deregistration_delay\.timeout_seconds is 30, below D \+ S = 60 \+ 30 = 90 s/);
-    expect(awsFinding.fix.set).toEqual({ [`metadata.annotations["${attributes}"]`]: 'deregistration_delay.timeout_seconds=90,slow_start.duration_seconds=30' });
+    // The fix is what the construct emits: the grace period, 60 + 15 + 30 + 15 = 120 (M = 25 % of D).
+    expect(awsFinding.fix.set).toEqual({ [`metadata.annotations["${attributes}"]`]: 'deregistration_delay.timeout_seconds=120,slow_start.duration_seconds=30' });
     const gke = load(path.join(outdir, 'gke.k8s.yaml'));
     kind(gke, 'BackendConfig').spec.connectionDraining.drainingTimeoutSec = 20;
     const gkeFinding = auditObjects(gke).find((f) => f.rule === 'gke-draining-timeout-too-short')!;
@@ -331,6 +336,8 @@ describe('hand-broken variants fail with the right rule', () => {
         const rules = auditObjects(o, { deregistrationDelaySeconds: d, drainTimeoutSeconds: s }).map((f) => f.rule);
         const neededWait = drains ? d : d + s;
         expect(rules.includes('prestop-wait-too-short') || rules.includes('prestop-wait-missing')).toBe(wait < neededWait);
+        const margin = Math.max(5, Math.ceil(d / 4));
+        expect(rules.includes('prestop-wait-no-headroom')).toBe(wait >= neededWait && wait < neededWait + margin);
         const neededGrace = drains ? Math.max(wait, d) + s : Math.max(wait, d + s);
         expect(rules.includes('grace-period-too-short')).toBe(grace < neededGrace);
       }), { numRuns: 200 });
@@ -342,7 +349,7 @@ describe('the check command', () => {
     const { code, out } = await cli([FIXTURES]);
     expect(code).toBe(0);
     expect(out).toMatch(/alibaba-alb-tea\.yaml:5:1 {2}Deployment tea\n {2}warning pdb-missing: /);
-    expect(out).toMatch(/^0 errors, 4 warnings, 0 info in 2 Deployments served through an Ingress \(6 objects read\)$/m);
+    expect(out).toMatch(/^0 errors, 5 warnings, 0 info in 2 Deployments served through an Ingress \(6 objects read\)$/m);
   });
 
   test('exit 1 on an error; --fail-on warning fails on warnings; --fail-on none never fails', async () => {
@@ -363,23 +370,24 @@ describe('the check command', () => {
     expect(code).toBe(1);
     const json = JSON.parse(out);
     expect(Object.keys(json).sort()).toEqual(['findings', 'summary']);
-    expect(json.summary).toEqual({ objects: 3, deployments: 1, errors: 1, warnings: 2, infos: 0, failOn: 'error', failed: true });
+    expect(json.summary).toEqual({ objects: 3, deployments: 1, errors: 1, warnings: 3, infos: 0, failOn: 'error', failed: true });
     const grace = json.findings.find((f: any) => f.rule === 'grace-period-too-short');
     expect(grace).toEqual({
       rule: 'grace-period-too-short',
       severity: 'error',
       object: { kind: 'Deployment', namespace: '', name: 'tea' },
       message: 'terminationGracePeriodSeconds is 45, shorter than the preStop wait (10 s) + the drain timeout S (60 s) = 70 s: SIGKILL can cut requests still in flight',
+      // The fix keeps the margin on both sides: wait D + M = 15, grace 10 + 5 + 60 + 5 = 80.
       fix: {
-        description: 'set terminationGracePeriodSeconds to 75',
-        set: { 'spec.template.spec.terminationGracePeriodSeconds': 75 },
+        description: 'set terminationGracePeriodSeconds to 80',
+        set: { 'spec.template.spec.terminationGracePeriodSeconds': 80 },
         budget: {
           deregistrationDelaySeconds: 10,
           drainTimeoutSeconds: 60,
           safetyMarginSeconds: 5,
           drainsOnStopSignal: true,
-          preStopSleepSeconds: 10,
-          terminationGracePeriodSeconds: 75,
+          preStopSleepSeconds: 15,
+          terminationGracePeriodSeconds: 80,
         },
       },
       location: { file: TEA, line: 5, column: 1 },
@@ -409,8 +417,8 @@ describe('the check command', () => {
       artifactLocation: { uri: path.relative(process.cwd(), TEA).split(path.sep).join('/') },
       region: { startLine: 5, startColumn: 1 },
     });
-    expect(result.message.text).toMatch(/Fix: set terminationGracePeriodSeconds to 75$/);
-    expect(run.results.filter((r: any) => r.level === 'warning').map((r: any) => r.ruleId).sort()).toEqual(['pdb-missing', 'readiness-probe-missing']);
+    expect(result.message.text).toMatch(/Fix: set terminationGracePeriodSeconds to 80$/);
+    expect(run.results.filter((r: any) => r.level === 'warning').map((r: any) => r.ruleId).sort()).toEqual(['pdb-missing', 'prestop-wait-no-headroom', 'readiness-probe-missing']);
   });
 
   test('unusable input exits 2 with file, line and column; a missing path or an empty directory too', async () => {
@@ -471,9 +479,9 @@ describe('one home for the rules', () => {
 
 test('--provider settles only Ingresses whose class does not tell', () => {
   const both = [TEA, MEETING];
-  // Tencent's Ingress (class qcloud) stays Tencent: D = 5, so its sleep 5s passes even with --provider aws-alb.
+  // Tencent's Ingress (class qcloud) stays Tencent: D = 5, so its sleep 5s passes (with no headroom) even with --provider aws-alb.
   const findings = runCheck(both, { provider: 'aws-alb' }).findings;
-  expect(findings.filter((f) => f.object.name === 'meeting').map((f) => f.rule)).toEqual(['pdb-missing']);
+  expect(findings.filter((f) => f.object.name === 'meeting').map((f) => f.rule)).toEqual(['pdb-missing', 'prestop-wait-no-headroom']);
   // The tea Ingress (class alb, no vendor key) is taken as AWS: D = 90 (instance targets).
   expect(findings.find((f) => f.rule === 'prestop-wait-too-short')!.message).toMatch(/shorter than D = 90 s$/);
 });
