@@ -1,7 +1,7 @@
 // A checkout service on EKS behind an ALB from the AWS Load Balancer Controller. Pods are IP
 // targets; the chart owns its namespace, so the construct labels it for the controller's
-// readiness gate. With the defaults D = 60 s: preStop sleep 60, grace period 95, and the ALB's
-// target group deregistration delay 95 (>= D + S = 90).
+// readiness gate. With the defaults D = 60 s and M = 15 s (25 % of D): preStop sleep 75, grace
+// period 120, and the ALB's target group deregistration delay 120 (>= D + S = 90).
 //
 // Run on its own:  npx ts-node --project tsconfig.dev.json examples/aws-alb-checkout.ts
 import { ApiObject, App, Chart, ChartProps, Duration, Size } from 'cdk8s';

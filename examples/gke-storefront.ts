@@ -1,7 +1,8 @@
 // A storefront on GKE behind an external Application Load Balancer with container-native load
 // balancing (NEGs). D defaults to 40 s, the preStop sleep in Google's own guidance on 502s during
-// rollouts; the BackendConfig drains for the whole grace period (75 s) and checks pods the way
-// the readiness probe does. GKE injects the NEG readiness gate itself.
+// rollouts (M = 10 s, 25 % of D, pads it to 50 s); the BackendConfig drains for the whole grace
+// period (90 s) and checks pods the way the readiness probe does. GKE injects the NEG readiness
+// gate itself.
 //
 // Run on its own:  npx ts-node --project tsconfig.dev.json examples/gke-storefront.ts
 import { App, Chart, ChartProps, Duration, Size } from 'cdk8s';

@@ -33,10 +33,12 @@ describe('AWS ALB', () => {
       [`${PREFIX}/healthy-threshold-count`]: '2',
       [`${PREFIX}/unhealthy-threshold-count`]: '3',
       [`${PREFIX}/success-codes`]: '200-399',
-      [`${PREFIX}/target-group-attributes`]: 'deregistration_delay.timeout_seconds=95',
+      [`${PREFIX}/target-group-attributes`]: 'deregistration_delay.timeout_seconds=120',
     });
-    expect(service.budget.preStopSleepSeconds).toBe(60);
-    expect(service.budget.terminationGracePeriodSeconds).toBe(95);
+    // M = 25 % of 60 = 15: preStop 60 + 15, grace 60 + 15 + 30 + 15.
+    expect(service.budget.safetyMarginSeconds).toBe(15);
+    expect(service.budget.preStopSleepSeconds).toBe(75);
+    expect(service.budget.terminationGracePeriodSeconds).toBe(120);
     // Not gated: new pods wait the probe's 5 s x 2 plus D before they count as available.
     expect(service.budget.launchGated).toBe(false);
     expect(only(objects, 'Deployment').spec.minReadySeconds).toBe(70);
@@ -70,8 +72,11 @@ describe('AWS ALB', () => {
     validateObjects(objects);
     expect(only(objects, 'Service').spec.type).toBe('NodePort');
     expect(annotationsOf(objects)[`${PREFIX}/target-type`]).toBe('instance');
-    expect(service.budget.terminationGracePeriodSeconds).toBe(125);
-    expect(attributesOf(objects)['deregistration_delay.timeout_seconds']).toBe('125');
+    // M = ceil(25 % of 90) = 23: preStop 90 + 23, grace 90 + 23 + 30 + 23.
+    expect(service.budget.safetyMarginSeconds).toBe(23);
+    expect(service.budget.preStopSleepSeconds).toBe(113);
+    expect(service.budget.terminationGracePeriodSeconds).toBe(166);
+    expect(attributesOf(objects)['deregistration_delay.timeout_seconds']).toBe('166');
   });
 
   test('a declared labelled namespace gates the launch; the construct still writes no gate (the controller injects it)', () => {
@@ -187,7 +192,8 @@ describe('AWS ALB', () => {
           };
           const { service, objects } = synth(baseProps({ loadBalancer: LoadBalancer.awsAlb(), shutdown }));
           const derived = Number(attributesOf(objects)['deregistration_delay.timeout_seconds']);
-          expect(derived).toBe(Math.min(service.budget.terminationGracePeriodSeconds, 3600));
+          expect(service.budget.terminationGracePeriodSeconds).toBe(d + m + s + m);
+          expect(derived).toBe(Math.min(d + m + s + m, 3600));
           expect(derived).toBeGreaterThanOrEqual(d + s);
           const attempt = () => synth(baseProps({
             loadBalancer: LoadBalancer.awsAlb({ targetGroupDeregistrationDelay: Duration.seconds(explicit) }), shutdown,
@@ -209,7 +215,7 @@ describe('AWS ALB', () => {
       }),
     }));
     expect(annotationsOf(objects)[`${PREFIX}/target-group-attributes`]).toBe(
-      'deregistration_delay.timeout_seconds=95,slow_start.duration_seconds=30,load_balancing.algorithm.type=least_outstanding_requests');
+      'deregistration_delay.timeout_seconds=120,slow_start.duration_seconds=30,load_balancing.algorithm.type=least_outstanding_requests');
   });
 
   test.each([29, 901])('slow start outside 30-900 s is refused: %d s', (seconds) => {
@@ -230,7 +236,7 @@ describe('AWS ALB', () => {
     expect(() => synth(baseProps({
       loadBalancer: LoadBalancer.awsAlb(),
       ingressAnnotations: { [`${PREFIX}/target-group-attributes`]: 'deregistration_delay.timeout_seconds=5' },
-    }))).toThrow(/target-group-attributes.*the load balancer needs "deregistration_delay\.timeout_seconds=95"/);
+    }))).toThrow(/target-group-attributes.*the load balancer needs "deregistration_delay\.timeout_seconds=120"/);
   });
 
   describe('health check from the readiness probe, in the ELB API\'s ranges', () => {

@@ -10,24 +10,24 @@ import { GkeStorefrontChart } from '../examples/gke-storefront';
 import { TencentClbMeetingChart } from '../examples/tencent-clb-meeting';
 
 describe('examples', () => {
-  test('alibaba-alb-tea: the vendor\'s tea service with the documented 10 / 45', () => {
+  test('alibaba-alb-tea: the vendor\'s tea service: the documented 10 / 45 plus the 5 s safety margin, 15 / 50', () => {
     const chart = new AlibabaAlbTeaChart(Testing.app(), 'alibaba-alb-tea');
     const objects = Testing.synth(chart) as KubeObject[];
     validateObjects(objects);
     const deployment = only(objects, 'Deployment');
     expect(deployment.spec.replicas).toBe(3);
-    expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBe(45);
-    expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 10']);
+    expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBe(50);
+    expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 15']);
     expect(only(objects, 'Ingress').spec.rules[0].host).toBe('demo.ingress.top');
     expect(objects).toMatchSnapshot();
   });
 
-  test('tencent-clb-meeting: a 50 s drain gives Tencent\'s 5 / 60', () => {
+  test('tencent-clb-meeting: a 50 s drain gives Tencent\'s 5 / 60 plus the 5 s safety margin, 10 / 65', () => {
     const chart = new TencentClbMeetingChart(Testing.app(), 'tencent-clb-meeting');
     const objects = Testing.synth(chart) as KubeObject[];
     validateObjects(objects);
-    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(60);
-    expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 5']);
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(65);
+    expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 10']);
     expect(objects).toMatchSnapshot();
   });
 
@@ -36,11 +36,12 @@ describe('examples', () => {
     const objects = Testing.synth(chart) as KubeObject[];
     validateObjects(objects);
     expect(only(objects, 'Namespace').metadata.labels).toEqual({ 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' });
-    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(95);
+    // M = 25 % of 60 = 15: preStop 75, grace 60 + 15 + 30 + 15 = 120.
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(120);
     expect(only(objects, 'Deployment').spec.minReadySeconds).toBe(0);
-    expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 60']);
+    expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 75']);
     expect(only(objects, 'Ingress').metadata.annotations['alb.ingress.kubernetes.io/target-group-attributes'])
-      .toBe('deregistration_delay.timeout_seconds=95,slow_start.duration_seconds=30');
+      .toBe('deregistration_delay.timeout_seconds=120,slow_start.duration_seconds=30');
     expect(objects).toMatchSnapshot();
   });
 
@@ -48,9 +49,10 @@ describe('examples', () => {
     const chart = new GkeStorefrontChart(Testing.app(), 'gke-storefront');
     const objects = Testing.synth(chart) as KubeObject[];
     validateObjects(objects);
-    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(75);
-    expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 40']);
-    expect(only(objects, 'BackendConfig').spec.connectionDraining.drainingTimeoutSec).toBe(75);
+    // M = 25 % of 40 = 10: preStop 50, grace 40 + 10 + 30 + 10 = 90.
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(90);
+    expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 50']);
+    expect(only(objects, 'BackendConfig').spec.connectionDraining.drainingTimeoutSec).toBe(90);
     expect(only(objects, 'BackendConfig').spec.healthCheck.port).toBe(8080);
     expect(objects).toMatchSnapshot();
   });

@@ -27,13 +27,15 @@ describe('GKE Ingress', () => {
     expect(JSON.parse(svc.metadata.annotations['cloud.google.com/neg'])).toEqual({ ingress: true });
     expect(backendConfig.apiVersion).toBe('cloud.google.com/v1');
     expect(backendConfig.spec).toEqual({
-      connectionDraining: { drainingTimeoutSec: 75 },
+      connectionDraining: { drainingTimeoutSec: 90 },
       healthCheck: { type: 'HTTP', requestPath: '/', port: 80, checkIntervalSec: 5, timeoutSec: 2, healthyThreshold: 2, unhealthyThreshold: 3 },
     });
     // Google's own model accepts it.
     expect(() => new BackendConfig(backendConfig as any).validate()).not.toThrow();
-    expect(service.budget.preStopSleepSeconds).toBe(40);
-    expect(service.budget.terminationGracePeriodSeconds).toBe(75);
+    // M = 25 % of 40 = 10: preStop 40 + 10, grace 40 + 10 + 30 + 10.
+    expect(service.budget.safetyMarginSeconds).toBe(10);
+    expect(service.budget.preStopSleepSeconds).toBe(50);
+    expect(service.budget.terminationGracePeriodSeconds).toBe(90);
   });
 
   test('GKE injects the NEG readiness gate: the construct never writes it, and relies on it instead of minReadySeconds', () => {
@@ -102,7 +104,8 @@ describe('GKE Ingress', () => {
           };
           const { service, objects } = synth(baseProps({ loadBalancer: LoadBalancer.gkeIngress(), shutdown }));
           const derived = only(objects, 'BackendConfig').spec.connectionDraining.drainingTimeoutSec;
-          expect(derived).toBe(Math.min(service.budget.terminationGracePeriodSeconds, 3600));
+          expect(service.budget.terminationGracePeriodSeconds).toBe(d + m + s + m);
+          expect(derived).toBe(Math.min(d + m + s + m, 3600));
           expect(derived).toBeGreaterThanOrEqual(d + s);
           const attempt = () => synth(baseProps({
             loadBalancer: LoadBalancer.gkeIngress({ connectionDrainingTimeout: Duration.seconds(explicit) }), shutdown,
@@ -134,7 +137,7 @@ describe('GKE Ingress', () => {
         loadBalancer: LoadBalancer.gkeIngress({ backendConfigHealthCheck: false }), healthCheck: { interval: Duration.seconds(301) },
       }));
       validateObjects(objects);
-      expect(only(objects, 'BackendConfig').spec).toEqual({ connectionDraining: { drainingTimeoutSec: 75 } });
+      expect(only(objects, 'BackendConfig').spec).toEqual({ connectionDraining: { drainingTimeoutSec: 90 } });
       expect(service.budget.registrationDelaySeconds).toBe(301 * 1 + 40);
     });
   });

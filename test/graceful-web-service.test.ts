@@ -4,39 +4,46 @@ import { GracefulWebService, LoadBalancer } from '../src';
 import { baseProps, container, only, synth, validateObjects } from './util';
 
 describe('GracefulWebService: derived shutdown', () => {
-  test('Alibaba ALB defaults: preStop sleep 10, grace 45', () => {
+  test('Alibaba ALB defaults: preStop sleep 15, grace 50', () => {
     const { service, objects } = synth(baseProps({ loadBalancer: LoadBalancer.alibabaAlb() }));
-    expect(container(objects).lifecycle.preStop).toEqual({ exec: { command: ['/bin/sh', '-c', 'sleep 10'] } });
-    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(45);
-    expect(service.budget.preStopSleep.toSeconds()).toBe(10);
-    expect(service.budget.terminationGracePeriod.toSeconds()).toBe(45);
+    expect(container(objects).lifecycle.preStop).toEqual({ exec: { command: ['/bin/sh', '-c', 'sleep 15'] } });
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(50);
+    expect(service.budget.preStopSleep.toSeconds()).toBe(15);
+    expect(service.budget.terminationGracePeriod.toSeconds()).toBe(50);
     validateObjects(objects);
   });
 
-  test('Tencent CLB defaults: 5 / 40, and 5 / 60 with a 50 s drain', () => {
+  test('Tencent CLB defaults: 10 / 45, and 10 / 65 with a 50 s drain', () => {
     const defaults = synth(baseProps({ loadBalancer: LoadBalancer.tencentClb() })).objects;
-    expect(container(defaults).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 5']);
-    expect(only(defaults, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(40);
+    expect(container(defaults).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 10']);
+    expect(only(defaults, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(45);
 
     const meeting = synth(baseProps({
       loadBalancer: LoadBalancer.tencentClb(), shutdown: { drainTimeout: Duration.seconds(50) },
     })).objects;
-    expect(container(meeting).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 5']);
-    expect(only(meeting, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(60);
+    expect(container(meeting).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 10']);
+    expect(only(meeting, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(65);
     validateObjects(defaults);
     validateObjects(meeting);
   });
 
   test('drainsOnStopSignal: false moves the drain into the preStop wait', () => {
     const { objects } = synth(baseProps({ shutdown: { drainsOnStopSignal: false } }));
-    expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 40']);
-    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(45);
+    expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 45']);
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(50);
   });
 
   test('a zero wait emits no preStop hook at all', () => {
-    const { objects } = synth(baseProps({ shutdown: { deregistrationDelay: Duration.seconds(0) } }));
+    const { objects } = synth(baseProps({ shutdown: { deregistrationDelay: Duration.seconds(0), safetyMargin: Duration.seconds(0) } }));
     expect(container(objects).lifecycle).toBeUndefined();
-    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(35);
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(30);
+    validateObjects(objects);
+  });
+
+  test('a zero deregistration delay still waits the default safety margin', () => {
+    const { objects } = synth(baseProps({ shutdown: { deregistrationDelay: Duration.seconds(0) } }));
+    expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 5']);
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(40);
     validateObjects(objects);
   });
 
@@ -170,8 +177,8 @@ describe('GracefulWebService: workload, Service and Ingress', () => {
 
 describe('GracefulWebService: refused at synth, naming the prop and the numbers', () => {
   const cases: Array<[string, Partial<Parameters<typeof baseProps>[0]>, RegExp]> = [
-    ['grace below D + S', { terminationGracePeriod: Duration.seconds(30) },
-      /terminationGracePeriod \(30s\) must be at least deregistrationDelay \(10s\) \+ drainTimeout \(30s\) = 40s/],
+    ['grace below D + M + S', { terminationGracePeriod: Duration.seconds(44) },
+      /terminationGracePeriod \(44s\) must be at least deregistrationDelay \(10s\) \+ safetyMargin \(5s\) \+ drainTimeout \(30s\) = 45s/],
     ['non-finite drain', { shutdown: { drainTimeout: Duration.seconds(Infinity) } }, /shutdown\.drainTimeout must be a finite duration/],
     ['port 0', { port: 0 }, /port must be an integer from 1 to 65535, got 0/],
     ['port 65536', { port: 65536 }, /port must be an integer from 1 to 65535, got 65536/],

@@ -77,9 +77,9 @@ describe('seamless launch', () => {
     const { service, objects } = synth(baseProps({ shutdown: { drainTimeout: Duration.minutes(15) } }));
     const spec = only(objects, 'Deployment').spec;
     expect(spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
-    // startup 60 + readiness 10 + registration 20 + grace (10 + 900 + 5) + 2
-    expect(spec.progressDeadlineSeconds).toBe(1007);
-    expect(service.budget.minimumProgressDeadlineSeconds).toBe(1007);
+    // startup 60 + readiness 10 + registration 20 + grace (D 10 + M 5 + S 900 + M 5) + 2
+    expect(spec.progressDeadlineSeconds).toBe(1012);
+    expect(service.budget.minimumProgressDeadlineSeconds).toBe(1012);
     expect(spec.progressDeadlineSeconds).toBeGreaterThan(spec.minReadySeconds);
   });
 
@@ -88,11 +88,11 @@ describe('seamless launch', () => {
   });
 
   test('an explicit progressDeadline is checked, never adjusted', () => {
-    expect(only(synth(baseProps({ progressDeadline: Duration.seconds(140) })).objects, 'Deployment')
-      .spec.progressDeadlineSeconds).toBe(140);
-    expect(() => synth(baseProps({ progressDeadline: Duration.seconds(136) })))
-      .toThrow('test/web: progressDeadline (136s) must be at least startupTimeout (60s) + readinessDelay (10s) + registrationDelay (20s) '
-        + '+ terminationGracePeriod (45s) + the kubelet\'s 2s preStop extension = 137s');
+    expect(only(synth(baseProps({ progressDeadline: Duration.seconds(142) })).objects, 'Deployment')
+      .spec.progressDeadlineSeconds).toBe(142);
+    expect(() => synth(baseProps({ progressDeadline: Duration.seconds(141) })))
+      .toThrow('test/web: progressDeadline (141s) must be at least startupTimeout (60s) + readinessDelay (10s) + registrationDelay (20s) '
+        + '+ terminationGracePeriod (50s) + the kubelet\'s 2s preStop extension = 142s');
   });
 
   test('describe() shows the launch side', () => {
@@ -269,23 +269,25 @@ describe('the LB sees what Kubernetes sees', () => {
 describe('preStop that works in any image', () => {
   test('SLEEP_ACTION emits the native sleep in the final YAML, and no exec', () => {
     const objects = synthYaml(baseProps({ preStopAction: PreStopAction.SLEEP_ACTION }));
-    expect(container(objects).lifecycle).toEqual({ preStop: { sleep: { seconds: 10 } } });
-    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(45);
+    expect(container(objects).lifecycle).toEqual({ preStop: { sleep: { seconds: 15 } } });
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(50);
     validateObjects(objects);
   });
 
   test('SLEEP_ACTION for an abrupt app sleeps through the drain', () => {
     const objects = synthYaml(baseProps({ preStopAction: PreStopAction.SLEEP_ACTION, shutdown: { drainsOnStopSignal: false } }));
-    expect(container(objects).lifecycle.preStop).toEqual({ sleep: { seconds: 40 } });
+    expect(container(objects).lifecycle.preStop).toEqual({ sleep: { seconds: 45 } });
   });
 
   test('SLEEP_ACTION with no wait emits no hook (sleep.seconds 0 is rejected before Kubernetes 1.33)', () => {
-    const objects = synthYaml(baseProps({ preStopAction: PreStopAction.SLEEP_ACTION, shutdown: { deregistrationDelay: Duration.seconds(0) } }));
+    const objects = synthYaml(baseProps({
+      preStopAction: PreStopAction.SLEEP_ACTION, shutdown: { deregistrationDelay: Duration.seconds(0), safetyMargin: Duration.seconds(0) },
+    }));
     expect(container(objects).lifecycle).toBeUndefined();
   });
 
   test('EXEC_SLEEP stays the default', () => {
-    expect(container(synthYaml(baseProps())).lifecycle.preStop).toEqual({ exec: { command: ['/bin/sh', '-c', 'sleep 10'] } });
+    expect(container(synthYaml(baseProps())).lifecycle.preStop).toEqual({ exec: { command: ['/bin/sh', '-c', 'sleep 15'] } });
   });
 
   test('a custom preStop command runs before the wait and is counted in the grace period', () => {
@@ -293,9 +295,9 @@ describe('preStop that works in any image', () => {
       preStopCommand: ['/app/flush', '--all'], preStopCommandDuration: Duration.seconds(5),
     }));
     expect(container(objects).lifecycle.preStop.exec.command)
-      .toEqual(['/bin/sh', '-c', '"$@"; sleep 10', 'prestop', '/app/flush', '--all']);
-    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(50);
-    expect(service.budget.describe()).toContain('custom command (up to 5s), then sleep 10');
+      .toEqual(['/bin/sh', '-c', '"$@"; sleep 15', 'prestop', '/app/flush', '--all']);
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(55);
+    expect(service.budget.describe()).toContain('custom command (up to 5s), then sleep 15');
     validateObjects(objects);
   });
 
@@ -304,7 +306,8 @@ describe('preStop that works in any image', () => {
     try {
       const marker = path.join(dir, 'flushed it');
       const { objects } = synth(baseProps({
-        shutdown: { deregistrationDelay: Duration.seconds(1) },
+        // An explicit zero margin keeps the real wait at D = 1 s.
+        shutdown: { deregistrationDelay: Duration.seconds(1), safetyMargin: Duration.seconds(0) },
         preStopCommand: [process.execPath, '-e', 'require("fs").writeFileSync(process.argv[1], "done")', marker],
         preStopCommandDuration: Duration.seconds(5),
       }));
@@ -320,7 +323,8 @@ describe('preStop that works in any image', () => {
 
   test('without a wait, the custom command is the whole hook', () => {
     const { objects } = synth(baseProps({
-      shutdown: { deregistrationDelay: Duration.seconds(0) }, preStopCommand: ['/app/flush'], preStopCommandDuration: Duration.seconds(2),
+      shutdown: { deregistrationDelay: Duration.seconds(0), safetyMargin: Duration.seconds(0) },
+      preStopCommand: ['/app/flush'], preStopCommandDuration: Duration.seconds(2),
     }));
     expect(container(objects).lifecycle.preStop).toEqual({ exec: { command: ['/app/flush'] } });
   });
@@ -331,8 +335,8 @@ describe('preStop that works in any image', () => {
     [{ preStopCommand: [], preStopCommandDuration: Duration.seconds(3) }, 'preStopCommand must not be empty'],
     [{ preStopCommand: ['/app/flush'], preStopCommandDuration: Duration.seconds(3), preStopAction: PreStopAction.SLEEP_ACTION },
       'preStopCommand cannot be combined with preStopAction SLEEP_ACTION'],
-    [{ preStopCommand: ['/app/flush'], preStopCommandDuration: Duration.seconds(3), terminationGracePeriod: Duration.seconds(42) },
-      'terminationGracePeriod (42s) must be at least preStopCommandDuration (3s) + deregistrationDelay (10s) + drainTimeout (30s) = 43s'],
+    [{ preStopCommand: ['/app/flush'], preStopCommandDuration: Duration.seconds(3), terminationGracePeriod: Duration.seconds(47) },
+      'terminationGracePeriod (47s) must be at least preStopCommandDuration (3s) + deregistrationDelay (10s) + safetyMargin (5s) + drainTimeout (30s) = 48s'],
   ] as Array<[Partial<GracefulWebServiceProps>, string]>)('refused: %#', (overrides, message) => {
     expect(() => synth(baseProps(overrides))).toThrow(message);
   });

@@ -96,7 +96,7 @@ describe('Tencent Cloud CLB', () => {
     const { service } = synth(baseProps({
       loadBalancer: LoadBalancer.tencentClb(), shutdown: { deregistrationDelay: Duration.seconds(15) },
     }));
-    expect(service.budget.preStopSleepSeconds).toBe(15);
-    expect(service.budget.terminationGracePeriodSeconds).toBe(50);
+    expect(service.budget.preStopSleepSeconds).toBe(20);
+    expect(service.budget.terminationGracePeriodSeconds).toBe(55);
   });
 });
