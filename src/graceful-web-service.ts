@@ -122,9 +122,9 @@ export interface GracefulWebServiceProps {
 
   /**
    * An explicit `terminationGracePeriodSeconds`. It is checked, never adjusted: it must be at
-   * least `deregistrationDelay + drainTimeout`.
+   * least `preStopCommandDuration + deregistrationDelay + safetyMargin + drainTimeout`.
    *
-   * @default - derived: deregistrationDelay + drainTimeout + safetyMargin
+   * @default - derived: preStopCommandDuration + deregistrationDelay + safetyMargin + drainTimeout + safetyMargin
    */
   readonly terminationGracePeriod?: Duration;
 

@@ -22,12 +22,15 @@ const namespaceObject = (kind = 'Namespace', labels?: { [key: string]: string })
 /** README bullet (its opening words) → inputs that must be refused, with the expected message. */
 const REFUSALS: { [bulletStart: string]: Case[] } = {
   'An explicit `terminationGracePeriod` below': [
-    [{ terminationGracePeriod: s(39) }, 'terminationGracePeriod (39s) must be at least deregistrationDelay (10s) + drainTimeout (30s) = 40s'],
-    [{ terminationGracePeriod: s(42), preStopCommand: ['flush'], preStopCommandDuration: s(3) },
-      'terminationGracePeriod (42s) must be at least preStopCommandDuration (3s) + deregistrationDelay (10s) + drainTimeout (30s) = 43s'],
+    [{ terminationGracePeriod: s(44) },
+      'terminationGracePeriod (44s) must be at least deregistrationDelay (10s) + safetyMargin (5s) + drainTimeout (30s) = 45s'],
+    [{ terminationGracePeriod: s(47), preStopCommand: ['flush'], preStopCommandDuration: s(3) },
+      'terminationGracePeriod (47s) must be at least preStopCommandDuration (3s) + deregistrationDelay (10s) + safetyMargin (5s) + drainTimeout (30s) = 48s'],
+    [{ terminationGracePeriod: s(79), shutdown: { deregistrationDelay: s(40) } },
+      'terminationGracePeriod (79s) must be at least deregistrationDelay (40s) + safetyMargin (10s) + drainTimeout (30s) = 80s'],
   ],
   'An explicit `progressDeadline` below': [
-    [{ progressDeadline: s(100) }, /progressDeadline \(100s\) must be at least startupTimeout \(60s\) \+ .* = 137s/],
+    [{ progressDeadline: s(100) }, /progressDeadline \(100s\) must be at least startupTimeout \(60s\) \+ .*terminationGracePeriod \(50s\) .* = 142s/],
   ],
   'A negative or non-finite duration': [
     [{ shutdown: { drainTimeout: negative(-1000) } }, 'shutdown.drainTimeout must not be negative, got -1000 ms'],
