@@ -324,7 +324,8 @@ describe('preStop that works in any image', () => {
   test('without a wait, the custom command is the whole hook', () => {
     const { objects } = synth(baseProps({
       shutdown: { deregistrationDelay: Duration.seconds(0), safetyMargin: Duration.seconds(0) },
-      preStopCommand: ['/app/flush'], preStopCommandDuration: Duration.seconds(2),
+      preStopCommand: ['/app/flush'],
+      preStopCommandDuration: Duration.seconds(2),
     }));
     expect(container(objects).lifecycle.preStop).toEqual({ exec: { command: ['/app/flush'] } });
   });
