@@ -5,14 +5,15 @@ import { replaceSection, report } from '../../bench/rollout';
 import { BenchConfig, Row, runScenario, scenarios, synthesizeExamples } from '../../bench/rollout-runner';
 
 // A reduced `npm run bench:rollout`: one example synthesized from the current commit, the lag at
-// half and one and a half times its declared D. The full benchmark has the same shape with more
+// exactly its declared D (where a wait of D alone would tie with the LB) and at twice D (beyond
+// the wait D + M). The full benchmark has the same shape with more
 // fractions, both app kinds, every example and at least 10,000 requests per row.
 const config: BenchConfig = {
   scale: 0.1,
   rate: 30,
   minRequests: 0,
-  fractions: [0.5, 1.5],
-  naiveFractions: [0.5],
+  fractions: [1.0, 2.0],
+  naiveFractions: [1.0],
   apps: ['drain'],
   launch: false,
   keepAlive: false,
@@ -26,7 +27,7 @@ let dir: string;
 beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-bench-shape-')); });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-test('reduced rollout benchmark: derived 0 at lag <= D, naive > 0, derived > 0 once lag > D', async () => {
+test('reduced rollout benchmark: derived 0 at lag = D, naive > 0, derived > 0 once lag > D + M', async () => {
   const examples = synthesizeExamples(dir, ['alibaba-alb-tea']);
   expect(examples).toHaveLength(1);
   expect(examples[0]).toMatchObject({ provider: 'alibaba-alb', d: 10 });
@@ -35,10 +36,12 @@ test('reduced rollout benchmark: derived 0 at lag <= D, naive > 0, derived > 0 o
   for (const [i, sc] of scenarios(examples, config).entries()) rows.push(await runScenario(sc, config, 100 + i));
   const find = (variant: string, f: number) => rows.find((r) => r.variant === variant && r.lagFraction === f)!;
   expect(rows).toHaveLength(3);
-  expect(find('derived', 0.5).requests).toBeGreaterThan(100);
-  expect(find('derived', 0.5).failed).toBe(0);
-  expect(find('naive', 0.5).failed).toBeGreaterThan(0);
-  expect(find('derived', 1.5).failed).toBeGreaterThan(0);
+  expect(examples[0]).toMatchObject({ m: 5 });
+  expect(find('derived', 1.0).requests).toBeGreaterThan(100);
+  expect(find('derived', 1.0).failed).toBe(0);
+  expect(find('naive', 1.0).failed).toBeGreaterThan(0);
+  // Lag 20 s against a wait of D + M = 15 s.
+  expect(find('derived', 2.0).failed).toBeGreaterThan(0);
   const text = report(rows, {
     command: 'test',
     commit: 'abc',
