@@ -47,7 +47,8 @@ test('derived manifest: a rolling restart drops no request', async () => {
   for (const p of old) {
     // preStop (10 s) outlasts the deregistration lag (<= 10 s): SIGTERM only after the LB let go.
     expect(p.deregistered!).toBeLessThanOrEqual(p.stopSignalSent! + 0.5); // margin: a loaded machine delays timers
-    expect(p.stopSignalSent! - p.deleted!).toBeGreaterThanOrEqual(10);
+    // 10 model seconds, measured on real timers at a time scale: allow their millisecond jitter.
+    expect(p.stopSignalSent! - p.deleted!).toBeGreaterThanOrEqual(9.9);
     expect(p.sigkill).toBeUndefined();
     expect(p.exitCode).toBe(0);
     expect(p.terminationSeconds!).toBeLessThan(45);
