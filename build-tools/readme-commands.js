@@ -44,9 +44,17 @@ for (const block of blocks) {
   }
   console.log(`README.md:${block.line}: running\n${block.script.replace(/^/gm, '  $ ')}`);
   const started = Date.now();
+  // Each block runs in its own process group, and whatever it left running (a server started
+  // with `&`, a child that outlived its parent) is ended with it, so nothing holds a port or
+  // this script's output open.
   const result = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', block.script], {
-    cwd: root, stdio: ['ignore', 'inherit', 'inherit'], timeout: 10 * 60 * 1000,
+    cwd: root, stdio: ['ignore', 'inherit', 'inherit'], timeout: 10 * 60 * 1000, detached: true,
   });
+  try {
+    process.kill(-result.pid, 'SIGKILL');
+  } catch {
+    // The group is already gone: nothing was left running.
+  }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (result.status === 0) {
     console.log(`README.md:${block.line}: ok (${seconds} s)`);
