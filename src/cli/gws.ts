@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { configureDemoAppCommand, LatencyRange, parseLatency, SigtermMode } from './demo-app';
+import { configureDrainTestCommand } from './drain-test';
 import { parseManifest } from './manifest';
 import { formatProgress, formatSummary, runProbe } from './probe';
 import { formatTimeline, runRehearsal } from './rehearse';
@@ -186,6 +187,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     });
 
   configureDemoAppCommand(program.command('demo-app'));
+  configureDrainTestCommand(program.command('drain-test'));
   return program;
 }
 
