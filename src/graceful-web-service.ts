@@ -6,6 +6,7 @@ import { BUDGET_ANNOTATION_PREFIX, budgetAnnotations } from './budget-annotation
 import { HealthCheckOptions, resolveHealthCheck, secondsToHealthy } from './health-check';
 import type { ILoadBalancer, LoadBalancerConfig } from './load-balancer';
 import { addNativePreStopSleep, execPreStopLifecycle, PreStopAction } from './prestop';
+import { addLifecycleStopSignal } from './stop-signal';
 import {
   validateHost,
   validateHttpPath,
@@ -74,9 +75,23 @@ export interface GracefulWebServiceProps {
   /**
    * The shutdown budgets the preStop wait and grace period are derived from.
    *
-   * @default - the load balancer's deregistration delay, a 30 s drain, a 5 s margin, and an app that drains on SIGTERM
+   * @default - the load balancer's deregistration delay, a 30 s drain, a 5 s margin, and an app that drains on its stop signal
    */
   readonly shutdown?: ShutdownBudgetProps;
+
+  /**
+   * Also write `shutdown.stopSignal` into the container's `lifecycle.stopSignal` (with
+   * `spec.os.name: linux`, which Kubernetes requires next to it), so the kubelet sends that
+   * signal whatever the image's `STOPSIGNAL` says.
+   *
+   * Kubernetes 1.33 or later, alpha: the API server needs the `ContainerStopSignals` feature
+   * gate, and the container runtime must support it. Without the gate the API server drops the
+   * field and the image's `STOPSIGNAL` applies, so only turn this on where the gate is on, or
+   * declare a `stopSignal` that equals the image's anyway.
+   *
+   * @default false - the runtime sends the image's STOPSIGNAL; `shutdown.stopSignal` is only recorded
+   */
+  readonly setLifecycleStopSignal?: boolean;
 
   /**
    * An explicit `terminationGracePeriodSeconds`. It is checked, never adjusted: it must be at
@@ -337,6 +352,12 @@ export class GracefulWebService extends Construct {
       });
       if (preStopAction === PreStopAction.SLEEP_ACTION && this.budget.preStopSleepSeconds > 0) {
         addNativePreStopSleep(this.deployment, CONTAINER_NAME, this.budget.preStopSleepSeconds);
+      }
+      if (props.setLifecycleStopSignal) {
+        if (this.budget.stopSignal === undefined) {
+          throw new Error(`${this.node.path}: setLifecycleStopSignal needs shutdown.stopSignal, the signal to write into lifecycle.stopSignal`);
+        }
+        addLifecycleStopSignal(this.deployment, CONTAINER_NAME, this.budget.stopSignal);
       }
       for (const [i, writable] of (props.writablePaths ?? []).entries()) {
         this.container.mount(writable, kplus.Volume.fromEmptyDir(this, `Writable${i}`, `writable-${i}`));

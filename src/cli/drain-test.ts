@@ -139,6 +139,13 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Waits for `promise`, at most `ms` (the timer does not outlive the wait). */
+async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); })]);
+  clearTimeout(timer);
+}
+
 function round(seconds: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(seconds * f) / f;
@@ -484,8 +491,8 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainTest
     log(`t=${rel(exitAt).toFixed(2)}s  process ${killed ? 'killed' : `exited (${describeExit(info)})`}`);
     // Leftover children (workers) of the group go too; they would die with the pod.
     tracker.killGroup(child.pid!, 'SIGKILL');
-    await Promise.race([Promise.all(inflight.map((p) => p.done)), sleep(5000)]);
-    await Promise.race([Promise.all(newConnWaits), sleep(4000)]);
+    await waitAtMost(Promise.all(inflight.map((p) => p.done)), 5000);
+    await waitAtMost(Promise.all(newConnWaits), 4000);
     for (const p of inflight) {
       if (p.result === undefined) p.result = { kind: p.kind, path: p.path, outcome: 'cut', bytes: p.bytes, endedAt: performance.now(), error: 'no end 5 s after the exit' };
     }
@@ -584,7 +591,9 @@ function formatBytes(n: number): string {
 
 /** The `shutdown` props for a GracefulWebService, as TypeScript to paste. */
 export function formatProps(drains: boolean, drainTimeoutSeconds: number, stopSignal: NodeJS.Signals): string {
-  return `shutdown: { stopSignal: StopSignal.${stopSignal}, drainsOnStopSignal: ${drains}, drainTimeout: Duration.seconds(${drainTimeoutSeconds}) }`;
+  const named = ['SIGTERM', 'SIGQUIT', 'SIGWINCH', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'].includes(stopSignal);
+  const signal = named ? `StopSignal.${stopSignal}` : `StopSignal.of('${stopSignal}')`;
+  return `shutdown: { stopSignal: ${signal}, drainsOnStopSignal: ${drains}, drainTimeout: Duration.seconds(${drainTimeoutSeconds}) }`;
 }
 
 function buildNotes(verdict: DrainVerdict, stopSignal: string, idle: IdleResult[], fresh: NewConnectionsResult, killAfterSeconds: number): string[] {
