@@ -69,17 +69,29 @@ function server(appCommand: string, templates: string[], signal: string, extra: 
 
 export const CASES: Case[] = [
   {
-    id: 'nginx-quit', server: 'nginx', version: ['/usr/sbin/nginx', '-v'], signal: 'SIGQUIT', documented: 'drains',
+    id: 'nginx-quit',
+    server: 'nginx',
+    version: ['/usr/sbin/nginx', '-v'],
+    signal: 'SIGQUIT',
+    documented: 'drains',
     ...server(NGINX_CMD, ['nginx.conf.tmpl'], 'SIGQUIT'),
     source: { ...NGINX_DOC, says: 'QUIT is the graceful shutdown: workers stop listening, close idle connections and exit once their clients are served' },
   },
   {
-    id: 'nginx-term', server: 'nginx', version: ['/usr/sbin/nginx', '-v'], signal: 'SIGTERM', documented: 'cuts',
+    id: 'nginx-term',
+    server: 'nginx',
+    version: ['/usr/sbin/nginx', '-v'],
+    signal: 'SIGTERM',
+    documented: 'cuts',
     ...server(NGINX_CMD, ['nginx.conf.tmpl'], 'SIGTERM'),
     source: { ...NGINX_DOC, says: 'TERM and INT are the fast shutdown' },
   },
   {
-    id: 'apache-winch', server: 'Apache httpd', version: ['/usr/sbin/apache2', '-v'], signal: 'SIGWINCH', documented: 'drains',
+    id: 'apache-winch',
+    server: 'Apache httpd',
+    version: ['/usr/sbin/apache2', '-v'],
+    signal: 'SIGWINCH',
+    documented: 'drains',
     ...server(APACHE_CMD, ['apache2.conf.tmpl'], 'SIGWINCH'),
     source: {
       ...APACHE_DOC,
@@ -88,12 +100,20 @@ export const CASES: Case[] = [
     },
   },
   {
-    id: 'apache-term', server: 'Apache httpd', version: ['/usr/sbin/apache2', '-v'], signal: 'SIGTERM', documented: 'cuts',
+    id: 'apache-term',
+    server: 'Apache httpd',
+    version: ['/usr/sbin/apache2', '-v'],
+    signal: 'SIGTERM',
+    documented: 'cuts',
     ...server(APACHE_CMD, ['apache2.conf.tmpl'], 'SIGTERM'),
     source: { ...APACHE_DOC, says: 'TERM stops at once: the parent kills its children immediately, aborting requests in progress' },
   },
   {
-    id: 'python-term', server: 'Python http.server', version: ['/usr/bin/python3', '--version'], signal: 'SIGTERM', documented: 'cuts',
+    id: 'python-term',
+    server: 'Python http.server',
+    version: ['/usr/bin/python3', '--version'],
+    signal: 'SIGTERM',
+    documented: 'cuts',
     ...server(PYTHON_CMD, [], 'SIGTERM'),
     source: {
       title: 'Python: signal module, default handlers',
@@ -104,26 +124,41 @@ export const CASES: Case[] = [
     },
   },
   {
-    id: 'gunicorn-term', server: 'gunicorn (sync workers)', version: ['/usr/bin/gunicorn', '--version'], signal: 'SIGTERM', documented: 'drains',
+    id: 'gunicorn-term',
+    server: 'gunicorn (sync workers)',
+    version: ['/usr/bin/gunicorn', '--version'],
+    signal: 'SIGTERM',
+    documented: 'drains',
     ...server(GUNICORN_CMD, ['wsgi_app.py.tmpl'], 'SIGTERM', ['--slow-path', '/slow']),
     source: {
-      title: 'Gunicorn: Signal Handling', url: 'https://docs.gunicorn.org/en/stable/signals.html',
+      title: 'Gunicorn: Signal Handling',
+      url: 'https://docs.gunicorn.org/en/stable/signals.html',
       says: 'TERM on the master is the graceful shutdown: workers finish their current requests, up to graceful_timeout (30 s by default); QUIT and INT are the quick shutdown',
     },
   },
   {
-    id: 'node-term', server: 'Node http.createServer, defaults', version: ['node', '--version'], signal: 'SIGTERM', documented: 'cuts',
+    id: 'node-term',
+    server: 'Node http.createServer, defaults',
+    version: ['node', '--version'],
+    signal: 'SIGTERM',
+    documented: 'cuts',
     ...server('node {dir}/node-default.js', ['node-default.js.tmpl'], 'SIGTERM', ['--slow-path', '/slow']),
     source: {
-      title: 'Node.js: process signal events', url: 'https://nodejs.org/api/process.html#signal-events',
+      title: 'Node.js: process signal events',
+      url: 'https://nodejs.org/api/process.html#signal-events',
       says: 'without a listener, SIGTERM and SIGINT exit the process at once (after resetting the terminal); nothing closes the server',
     },
   },
   {
-    id: 'node-close-term', server: 'Node http.createServer + server.close() on SIGTERM', version: ['node', '--version'], signal: 'SIGTERM', documented: 'drains',
+    id: 'node-close-term',
+    server: 'Node http.createServer + server.close() on SIGTERM',
+    version: ['node', '--version'],
+    signal: 'SIGTERM',
+    documented: 'drains',
     ...server('node {dir}/node-close.js', ['node-close.js.tmpl'], 'SIGTERM', ['--slow-path', '/slow']),
     source: {
-      title: 'Node.js: http server.close()', url: 'https://nodejs.org/api/http.html#serverclosecallback',
+      title: 'Node.js: http server.close()',
+      url: 'https://nodejs.org/api/http.html#serverclosecallback',
       says: 'server.close() stops accepting connections and, since Node 19, closes idle ones; requests in progress finish, and the process exits once nothing keeps it alive',
     },
   },
@@ -253,7 +288,15 @@ function gitCommit(): string {
   return `${sha}${dirty ? ' (with uncommitted changes)' : ''}`;
 }
 
-function report(rows: RowResult[], rehearsals: RehearsalRow[] | string, info: { commit: string; date: string; runs: number; minutes: number; command: string }): string {
+interface RunInfo {
+  readonly commit: string;
+  readonly date: string;
+  readonly runs: number;
+  readonly minutes: number;
+  readonly command: string;
+}
+
+function report(rows: RowResult[], rehearsals: RehearsalRow[] | string, info: RunInfo): string {
   const lines: string[] = [];
   lines.push(START);
   lines.push('## Real servers: what they do when they are stopped');
@@ -393,7 +436,8 @@ async function run(): Promise<void> {
           rehearsals.push({ case: c, manifest: label, drainsOnStopSignal: drains, drainTimeoutSeconds: drainTimeout, command, ...r });
           process.stderr.write(`${c.id} rehearsal (${label}): ${r.failed} of ${r.requests} failed\n`);
         } catch (e) {
-          rehearsals.push({ case: c, manifest: label, drainsOnStopSignal: drains, drainTimeoutSeconds: drainTimeout, command, error: (e as Error).message });
+          const error = (e as Error).message;
+          rehearsals.push({ case: c, manifest: label, drainsOnStopSignal: drains, drainTimeoutSeconds: drainTimeout, command, error });
         }
       }
     }

@@ -134,6 +134,7 @@ export class DrainTestError extends Error {
 }
 
 const OUTPUT_TAIL_BYTES = 4096;
+const MIB = 1024 * 1024;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -258,8 +259,7 @@ function openIdleConnection(host: string, port: number, urlPath: string): IdleCo
       if (conn.closedAt !== undefined) return;
       conn.closedAt = performance.now();
       conn.how = how;
-      if (!responded) reject(new DrainTestError(`an idle keep-alive connection was ${how} before its first response to GET ${urlPath}`));
-      else if (conn.keptAlive === undefined) {
+      if (!responded) {reject(new DrainTestError(`an idle keep-alive connection was ${how} before its first response to GET ${urlPath}`));} else if (conn.keptAlive === undefined) {
         conn.keptAlive = false;
         resolve(false);
       }
@@ -586,7 +586,7 @@ function describeInFlight(options: DrainTestOptions, clients: number): string {
 }
 
 function formatBytes(n: number): string {
-  return n >= 1 << 20 ? `${round(n / (1 << 20), 1)} MiB` : `${n} bytes`;
+  return n >= MIB ? `${round(n / MIB, 1)} MiB` : `${n} bytes`;
 }
 
 /** The `shutdown` props for a GracefulWebService, as TypeScript to paste. */
@@ -769,7 +769,7 @@ export function configureDrainTestCommand(cmd: Command): Command {
             port: opts.port,
             path: opts.path,
             download: downloadPath !== undefined
-              ? { path: downloadPath, bytes: Math.round(opts.downloadSize * (1 << 20)), seconds: opts.downloadSeconds }
+              ? { path: downloadPath, bytes: Math.round(opts.downloadSize * MIB), seconds: opts.downloadSeconds }
               : undefined,
             slowPath: opts.slowPath,
             clients: opts.clients,
