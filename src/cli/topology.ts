@@ -1,0 +1,375 @@
+/**
+ * Reading manifests written by anyone (cdk8s, Helm, Kustomize, plain YAML) into Kubernetes objects,
+ * and following the path traffic takes: Ingress → Service (backend name and port) → Deployment
+ * (Service selector matches the pod labels; targetPort is a container port, by number or name).
+ *
+ * Shared by `rehearse` (which Deployment, which Ingress, which provider) and `check` (every
+ * Deployment that serves traffic through an Ingress). It only reads; nothing here runs anything.
+ */
+import { isMap, isSeq, LineCounter, parseAllDocuments } from 'yaml';
+
+/** Where an object starts in its input. Lines and columns count from 1. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** A Kubernetes object as parsed from YAML, loosely typed: the input is untrusted. */
+export type KubeObject = { [key: string]: any };
+
+/** An object and where it came from. */
+export interface LoadedObject {
+  readonly object: KubeObject;
+  readonly source: SourceLocation;
+}
+
+/** One input to `loadManifests`: a file name (or "-" / "<stdin>") and its text. */
+export interface ManifestInput {
+  readonly file: string;
+  readonly text: string;
+}
+
+/** Unusable input: invalid YAML, with the place it was found. */
+export class ManifestSyntaxError extends Error {
+  public readonly location: SourceLocation;
+
+  constructor(location: SourceLocation, reason: string) {
+    super(`${location.file}:${location.line}:${location.column}: ${reason}`);
+    this.name = 'ManifestSyntaxError';
+    this.location = location;
+  }
+}
+
+function isObject(value: unknown): value is KubeObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Parses multi-document YAML into objects. `kind: List` (and `kind: <Something>List`) documents are
+ * flattened into their items. Documents that are not mappings (empty documents, comments only,
+ * scalars) are skipped. Invalid YAML throws `ManifestSyntaxError` naming file, line and column.
+ */
+export function loadManifests(inputs: readonly ManifestInput[]): LoadedObject[] {
+  const loaded: LoadedObject[] = [];
+  for (const input of inputs) {
+    const lineCounter = new LineCounter();
+    const docs = parseAllDocuments(input.text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+    // An input with no documents at all comes back as an EmptyStream (no objects, no errors).
+    const list = Array.isArray(docs) ? docs : [];
+    const where = (offset: number): SourceLocation => {
+      const pos = lineCounter.linePos(offset);
+      return { file: input.file, line: pos.line, column: pos.col };
+    };
+    for (const doc of list) {
+      if (doc.errors.length > 0) {
+        const first = doc.errors[0];
+        // yaml's message repeats the position ("... at line 4, column 19:"); ours leads with it.
+        throw new ManifestSyntaxError(where(first.pos[0]), first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''));
+      }
+      let value: unknown;
+      try {
+        value = doc.toJS({ maxAliasCount: 100 });
+      } catch (error) {
+        throw new ManifestSyntaxError(where(doc.range[0]), (error as Error).message);
+      }
+      if (!isObject(value)) continue;
+      const start = doc.contents?.range?.[0] ?? doc.range[0];
+      if (typeof value.kind === 'string' && /List$/.test(value.kind) && Array.isArray(value.items)) {
+        const itemsNode = isMap(doc.contents) ? doc.contents.get('items', true) : undefined;
+        value.items.forEach((item: unknown, index: number) => {
+          if (!isObject(item)) return;
+          const node = isSeq(itemsNode) ? itemsNode.items[index] : undefined;
+          const offset = (node as { range?: [number, number, number] } | undefined)?.range?.[0] ?? start;
+          loaded.push({ object: item, source: where(offset) });
+        });
+        continue;
+      }
+      loaded.push({ object: value, source: where(start) });
+    }
+  }
+  return loaded;
+}
+
+/** `Kind namespace/name` for messages. */
+export function describeObject(object: KubeObject): string {
+  const namespace = object.metadata?.namespace;
+  return `${object.kind ?? 'object'} ${namespace ? `${namespace}/` : ''}${object.metadata?.name ?? '(unnamed)'}`;
+}
+
+function namespaceOf(object: KubeObject): string {
+  return typeof object.metadata?.namespace === 'string' ? object.metadata.namespace : '';
+}
+
+function isKind(object: KubeObject, kind: string): boolean {
+  return object.kind === kind && typeof object.metadata?.name === 'string';
+}
+
+/** The annotations of an object as a string map (non-string values are ignored). */
+export function annotationsOf(object: KubeObject): { [key: string]: string } {
+  const raw = object.metadata?.annotations;
+  const out: { [key: string]: string } = {};
+  if (isObject(raw)) {
+    for (const [key, value] of Object.entries(raw)) {
+      if (typeof value === 'string') out[key] = value;
+    }
+  }
+  return out;
+}
+
+/** One Ingress backend: which Service, which port (number or name). */
+export interface IngressBackendRef {
+  readonly serviceName: string;
+  readonly port: number | string | undefined;
+}
+
+/** Every Service backend an Ingress names (rules and default backend; v1 and v1beta1 shapes). */
+export function ingressBackends(ingress: KubeObject): IngressBackendRef[] {
+  const refs: IngressBackendRef[] = [];
+  const add = (backend: unknown) => {
+    if (!isObject(backend)) return;
+    if (isObject(backend.service) && typeof backend.service.name === 'string') {
+      const port = isObject(backend.service.port) ? backend.service.port.number ?? backend.service.port.name : undefined;
+      refs.push({ serviceName: backend.service.name, port });
+    } else if (typeof backend.serviceName === 'string') {
+      refs.push({ serviceName: backend.serviceName, port: backend.servicePort });
+    }
+  };
+  const spec = isObject(ingress.spec) ? ingress.spec : {};
+  add(spec.defaultBackend ?? spec.backend);
+  for (const rule of Array.isArray(spec.rules) ? spec.rules : []) {
+    for (const p of Array.isArray(rule?.http?.paths) ? rule.http.paths : []) add(p?.backend);
+  }
+  const seen = new Set<string>();
+  return refs.filter((ref) => {
+    const key = `${ref.serviceName}\u0000${String(ref.port)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Whether `selector` (non-empty) matches `labels`. */
+export function selectorMatches(selector: unknown, labels: unknown): boolean {
+  if (!isObject(selector) || Object.keys(selector).length === 0 || !isObject(labels)) return false;
+  return Object.entries(selector).every(([key, value]) => labels[key] === value);
+}
+
+/** A container port a Service's targetPort resolved to. */
+export interface ResolvedTargetPort {
+  /** Index of the container in the pod template. */
+  readonly containerIndex: number;
+  readonly containerName: string;
+  readonly port: number;
+}
+
+/**
+ * The container port a targetPort refers to: by name (must be a declared container port) or by
+ * number (declared or not: Kubernetes does not require declaring it; the first container is assumed
+ * when none declares it).
+ */
+export function resolveTargetPort(deployment: KubeObject, targetPort: number | string): ResolvedTargetPort | undefined {
+  const containers: KubeObject[] = (Array.isArray(deployment.spec?.template?.spec?.containers)
+    ? deployment.spec.template.spec.containers : []).filter(isObject);
+  for (const [index, container] of containers.entries()) {
+    for (const port of Array.isArray(container.ports) ? container.ports : []) {
+      if (!isObject(port)) continue;
+      if ((typeof targetPort === 'string' && port.name === targetPort)
+        || (typeof targetPort === 'number' && port.containerPort === targetPort)) {
+        return { containerIndex: index, containerName: String(container.name ?? ''), port: Number(port.containerPort) };
+      }
+    }
+  }
+  if (typeof targetPort === 'number' && containers.length > 0) {
+    return { containerIndex: 0, containerName: String(containers[0].name ?? ''), port: targetPort };
+  }
+  return undefined;
+}
+
+/** One way traffic reaches a Deployment. */
+export interface TrafficRoute {
+  readonly ingress: LoadedObject;
+  readonly service: LoadedObject;
+  /** The Service port the Ingress names. */
+  readonly servicePort: { readonly port: number; readonly name?: string; readonly targetPort: number | string };
+  /** The container port the Service's targetPort resolved to, if it did. */
+  readonly target?: ResolvedTargetPort;
+}
+
+/** A Deployment that serves traffic through at least one Ingress. */
+export interface ServedDeployment {
+  readonly deployment: LoadedObject;
+  readonly routes: TrafficRoute[];
+}
+
+/** A reference that leads nowhere: an Ingress backend, Service port or targetPort that does not resolve. */
+export interface BrokenReference {
+  readonly object: LoadedObject;
+  readonly message: string;
+}
+
+/** The result of following Ingress → Service → Deployment through a set of objects. */
+export interface Topology {
+  readonly served: ServedDeployment[];
+  readonly broken: BrokenReference[];
+}
+
+/**
+ * Follows every Ingress backend to its Service and the Deployments the Service selects. Objects
+ * without a namespace are taken to share one (the namespace `kubectl apply` would put them in).
+ */
+export function resolveTopology(objects: readonly LoadedObject[]): Topology {
+  const services = objects.filter((o) => isKind(o.object, 'Service'));
+  const deployments = objects.filter((o) => isKind(o.object, 'Deployment'));
+  const served = new Map<LoadedObject, TrafficRoute[]>();
+  const broken: BrokenReference[] = [];
+
+  for (const ingress of objects.filter((o) => isKind(o.object, 'Ingress'))) {
+    for (const ref of ingressBackends(ingress.object)) {
+      const service = services.find((s) => s.object.metadata.name === ref.serviceName
+        && namespaceOf(s.object) === namespaceOf(ingress.object));
+      if (service === undefined) {
+        broken.push({ object: ingress, message: `backend Service ${ref.serviceName} is not in the input` });
+        continue;
+      }
+      const ports: KubeObject[] = (Array.isArray(service.object.spec?.ports) ? service.object.spec.ports : []).filter(isObject);
+      const port = ports.find((p) => (typeof ref.port === 'string' ? p.name === ref.port : p.port === ref.port))
+        ?? (ref.port === undefined && ports.length === 1 ? ports[0] : undefined);
+      if (port === undefined) {
+        broken.push({ object: ingress, message: `Service ${ref.serviceName} has no port ${JSON.stringify(ref.port)}` });
+        continue;
+      }
+      const targetPort: number | string = port.targetPort ?? port.port;
+      const selected = deployments.filter((d) => namespaceOf(d.object) === namespaceOf(service.object)
+        && selectorMatches(service.object.spec?.selector, d.object.spec?.template?.metadata?.labels));
+      for (const deployment of selected) {
+        const target = resolveTargetPort(deployment.object, targetPort);
+        if (target === undefined) {
+          broken.push({ object: service, message: `targetPort ${JSON.stringify(targetPort)} is not a container port of ${describeObject(deployment.object)}` });
+        }
+        const route: TrafficRoute = {
+          ingress,
+          service,
+          servicePort: { port: Number(port.port), name: typeof port.name === 'string' ? port.name : undefined, targetPort },
+          target,
+        };
+        served.set(deployment, [...(served.get(deployment) ?? []), route]);
+      }
+    }
+  }
+  return {
+    served: deployments.filter((d) => served.has(d)).map((deployment) => ({ deployment, routes: served.get(deployment)! })),
+    broken,
+  };
+}
+
+/** The providers the library knows, by their CLI names. */
+export type ProviderId = 'alibaba-alb' | 'tencent-clb' | 'aws-alb' | 'gke-ingress';
+
+/** All provider ids, in a stable order (for help texts and `--provider`/`--lb` choices). */
+export const PROVIDER_IDS: readonly ProviderId[] = ['alibaba-alb', 'tencent-clb', 'aws-alb', 'gke-ingress'];
+
+/** Which provider serves an Ingress, and why; `provider` is undefined when unknown or ambiguous. */
+export interface ProviderDetection {
+  readonly provider?: ProviderId;
+  /** The providers it could be; more than one means ambiguous (settle it with a flag). */
+  readonly candidates: readonly ProviderId[];
+  readonly reason: string;
+}
+
+const ALB_PREFIX = 'alb.ingress.kubernetes.io/';
+/**
+ * `alb.ingress.kubernetes.io/` keys only the AWS Load Balancer Controller documents
+ * (kubernetes-sigs/aws-load-balancer-controller, docs/guide/ingress/annotations.md).
+ */
+const AWS_ONLY_KEYS = [
+  'target-type', 'scheme', 'target-group-attributes', 'load-balancer-attributes', 'group.name', 'group.order',
+  'success-codes', 'healthcheck-port', 'certificate-arn', 'subnets', 'security-groups', 'ip-address-type',
+  'load-balancer-name', 'wafv2-acl-arn', 'waf-acl-id', 'shield-advanced-protection', 'ssl-policy',
+  'backend-protocol-version', 'target-node-labels', 'manage-backend-security-group-rules', 'inbound-cidrs',
+  'customer-owned-ipv4-pool', 'auth-type', 'listener-attributes',
+];
+/**
+ * `alb.ingress.kubernetes.io/` keys only Alibaba Cloud's ALB Ingress controller documents
+ * (ACK "ALB Ingress configuration dictionary").
+ */
+const ALIBABA_ONLY_KEYS = [
+  'healthcheck-enabled', 'healthcheck-method', 'healthcheck-httpcode', 'healthcheck-code',
+  'connection-drain-enabled', 'connection-drain-timeout', 'slow-start-enabled', 'slow-start-duration',
+  'albconfig.order', 'backend-scheduler', 'backend-keepalive', 'canary', 'canary-weight', 'canary-by-header',
+  'canary-by-cookie', 'rewrite-target', 'sticky-session', 'sticky-session-type', 'traffic-limit-qps',
+];
+/** The ALB readiness gate Alibaba's controller sets (pods of an ALB-served Deployment may carry it). */
+const ALIBABA_READINESS_GATE = 'target-health.alb.k8s.alibabacloud';
+/** IngressClass controllers (spec.controller) of the providers that use IngressClass objects. */
+const CONTROLLERS: { [controller: string]: ProviderId } = {
+  'ingress.k8s.aws/alb': 'aws-alb',
+  'ingress.k8s.alibabacloud/alb': 'alibaba-alb',
+};
+
+function hasKey(annotations: { [key: string]: string }, prefix: string, keys: readonly string[]): string | undefined {
+  return Object.keys(annotations).find((key) => key.startsWith(prefix)
+    && keys.some((k) => key === `${prefix}${k}` || key.startsWith(`${prefix}${k}.`)));
+}
+
+/**
+ * The provider of an Ingress, from its class (`spec.ingressClassName` or the
+ * `kubernetes.io/ingress.class` annotation), an IngressClass object's controller when the input has
+ * one, and vendor-specific annotation keys where the class is shared (`alb`: Alibaba Cloud and AWS).
+ * `routedPodSpecs` are the pod specs the Ingress reaches (their readiness gates can tell, too).
+ */
+export function detectProvider(
+  ingress: KubeObject,
+  objects: readonly LoadedObject[] = [],
+  routedPodSpecs: readonly KubeObject[] = [],
+): ProviderDetection {
+  const annotations = annotationsOf(ingress);
+  const specClass = typeof ingress.spec?.ingressClassName === 'string' ? ingress.spec.ingressClassName : undefined;
+  const annotationClass = annotations['kubernetes.io/ingress.class'];
+  const className = specClass ?? annotationClass;
+
+  const ingressClass = className === undefined ? undefined
+    : objects.find((o) => o.object.kind === 'IngressClass' && o.object.metadata?.name === className);
+  const controller = ingressClass?.object.spec?.controller;
+  if (typeof controller === 'string' && controller in CONTROLLERS) {
+    const provider = CONTROLLERS[controller];
+    return { provider, candidates: [provider], reason: `IngressClass ${className} has controller ${controller}` };
+  }
+
+  if (className === 'gce' || className === 'gce-internal') {
+    return { provider: 'gke-ingress', candidates: ['gke-ingress'], reason: `ingress class ${className}` };
+  }
+  const tencentKey = Object.keys(annotations).find((key) => key.startsWith('ingress.cloud.tencent.com/'));
+  if (className === 'qcloud' || (className === undefined && tencentKey !== undefined)) {
+    return {
+      provider: 'tencent-clb',
+      candidates: ['tencent-clb'],
+      reason: className === 'qcloud' ? 'ingress class qcloud' : `no ingress class and the Tencent annotation ${tencentKey}`,
+    };
+  }
+  const albKeys = Object.keys(annotations).some((key) => key.startsWith(ALB_PREFIX));
+  if (className === 'alb' || (className === undefined && albKeys)) {
+    const awsKey = hasKey(annotations, ALB_PREFIX, AWS_ONLY_KEYS);
+    const alibabaKey = hasKey(annotations, ALB_PREFIX, ALIBABA_ONLY_KEYS);
+    const gate = routedPodSpecs.some((spec) => Array.isArray(spec?.readinessGates)
+      && spec.readinessGates.some((g: KubeObject) => g?.conditionType === ALIBABA_READINESS_GATE));
+    const alibabaEvidence = alibabaKey ?? (gate ? `the readiness gate ${ALIBABA_READINESS_GATE}` : undefined);
+    if (awsKey !== undefined && alibabaEvidence === undefined) {
+      return { provider: 'aws-alb', candidates: ['aws-alb'], reason: `class alb with the AWS-only annotation ${awsKey}` };
+    }
+    if (alibabaEvidence !== undefined && awsKey === undefined) {
+      const evidence = alibabaKey !== undefined ? `the Alibaba-only annotation ${alibabaKey}` : alibabaEvidence;
+      return { provider: 'alibaba-alb', candidates: ['alibaba-alb'], reason: `class alb with ${evidence}` };
+    }
+    return {
+      candidates: ['alibaba-alb', 'aws-alb'],
+      reason: awsKey !== undefined
+        ? `class alb with both AWS-only (${awsKey}) and Alibaba-only (${alibabaEvidence}) keys`
+        : 'class alb is used by both Alibaba Cloud ALB and the AWS Load Balancer Controller, and no vendor-specific annotation tells them apart',
+    };
+  }
+  return {
+    candidates: [],
+    reason: className === undefined ? 'the Ingress names no class' : `ingress class ${className} is not one of a supported provider`,
+  };
+}
