@@ -456,7 +456,13 @@ async function run(): Promise<void> {
   } else {
     writeSection(section);
     fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
-    fs.writeFileSync(RESULTS, JSON.stringify({ info, rows: rows.map((r) => ({ ...r, case: r.case.id })), rehearsals }, null, 1) + '\n');
+    // Keep the raw results readable: the server's own output only as its last lines.
+    const slim = rows.map((r) => ({
+      ...r,
+      case: r.case.id,
+      runs: r.runs.map((run) => ({ ...run, result: { ...run.result, serverOutput: run.result.serverOutput.slice(-300) } })),
+    }));
+    fs.writeFileSync(RESULTS, JSON.stringify({ info, rows: slim, rehearsals }, null, 1) + '\n');
     process.stderr.write(`wrote docs/benchmarks.md (bench:servers section) and bench/results/servers.json (${info.minutes.toFixed(1)} min)\n`);
   }
   const mismatches = rows.filter((r) => !r.matches);
