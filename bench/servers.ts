@@ -460,7 +460,7 @@ async function run(): Promise<void> {
     const slim = rows.map((r) => ({
       ...r,
       case: r.case.id,
-      runs: r.runs.map((run) => ({ ...run, result: { ...run.result, serverOutput: run.result.serverOutput.slice(-300) } })),
+      runs: r.runs.map((one) => ({ ...one, result: { ...one.result, serverOutput: one.result.serverOutput.slice(-300) } })),
     }));
     fs.writeFileSync(RESULTS, JSON.stringify({ info, rows: slim, rehearsals }, null, 1) + '\n');
     process.stderr.write(`wrote docs/benchmarks.md (bench:servers section) and bench/results/servers.json (${info.minutes.toFixed(1)} min)\n`);

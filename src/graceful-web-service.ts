@@ -4,9 +4,9 @@ import { Construct } from 'constructs';
 import { ShutdownBudget, ShutdownBudgetProps } from './budget';
 import { BUDGET_ANNOTATION_PREFIX, budgetAnnotations } from './budget-annotations';
 import { HealthCheckOptions, resolveHealthCheck, secondsToHealthy } from './health-check';
+import { addLifecycleStopSignal } from './lifecycle-stop-signal';
 import type { ILoadBalancer, LoadBalancerConfig } from './load-balancer';
 import { addNativePreStopSleep, execPreStopLifecycle, PreStopAction } from './prestop';
-import { addLifecycleStopSignal } from './stop-signal';
 import {
   validateHost,
   validateHttpPath,
