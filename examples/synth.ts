@@ -3,15 +3,24 @@
 import * as path from 'path';
 import { App } from 'cdk8s';
 import { AlibabaAlbTeaChart } from './alibaba-alb-tea';
+import { AwsAlbCheckoutChart } from './aws-alb-checkout';
+import { GkeStorefrontChart } from './gke-storefront';
 import { TencentClbMeetingChart } from './tencent-clb-meeting';
 
 const outdir = path.join('dist', 'examples');
 const app = new App({ outdir });
 const tea = new AlibabaAlbTeaChart(app, 'alibaba-alb-tea');
 const meeting = new TencentClbMeetingChart(app, 'tencent-clb-meeting');
+const checkout = new AwsAlbCheckoutChart(app, 'aws-alb-checkout');
+const storefront = new GkeStorefrontChart(app, 'gke-storefront');
 app.synth();
 
-for (const [name, service] of [['alibaba-alb-tea', tea.tea], ['tencent-clb-meeting', meeting.meeting]] as const) {
+for (const [name, service] of [
+  ['alibaba-alb-tea', tea.tea],
+  ['tencent-clb-meeting', meeting.meeting],
+  ['aws-alb-checkout', checkout.checkout],
+  ['gke-storefront', storefront.storefront],
+] as const) {
   console.log(`${path.join(outdir, name)}.k8s.yaml  (${service.loadBalancer.displayName})`);
   console.log(service.budget.describe());
   console.log();

@@ -2,6 +2,8 @@ export * from './budget';
 export * from './load-balancer';
 export * from './alibaba-alb';
 export * from './tencent-clb';
+export * from './aws-alb';
+export * from './gke-ingress';
 export * from './health-check';
 export * from './prestop';
 export * from './stop-signal';

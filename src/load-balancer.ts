@@ -2,7 +2,9 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { AlibabaAlb, AlibabaAlbProps } from './alibaba-alb';
+import { AwsAlb, AwsAlbProps } from './aws-alb';
 import { ShutdownBudget } from './budget';
+import { GkeIngress, GkeIngressProps } from './gke-ingress';
 import { HealthCheckSettings } from './health-check';
 import { TencentClb, TencentClbProps } from './tencent-clb';
 
@@ -132,6 +134,22 @@ export class LoadBalancer {
    */
   public static tencentClb(props: TencentClbProps = {}): ILoadBalancer {
     return new TencentClb(props);
+  }
+
+  /**
+   * An ALB managed by the AWS Load Balancer Controller (`ingressClassName: alb`, pods as IP
+   * targets by default).
+   */
+  public static awsAlb(props: AwsAlbProps = {}): ILoadBalancer {
+    return new AwsAlb(props);
+  }
+
+  /**
+   * A GKE Ingress with container-native load balancing (`kubernetes.io/ingress.class: gce`,
+   * NEGs and a `BackendConfig`).
+   */
+  public static gkeIngress(props: GkeIngressProps = {}): ILoadBalancer {
+    return new GkeIngress(props);
   }
 
   private constructor() {}

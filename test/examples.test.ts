@@ -5,6 +5,8 @@ import { App, Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { container, KubeObject, only, validateObjects } from './util';
 import { AlibabaAlbTeaChart } from '../examples/alibaba-alb-tea';
+import { AwsAlbCheckoutChart } from '../examples/aws-alb-checkout';
+import { GkeStorefrontChart } from '../examples/gke-storefront';
 import { TencentClbMeetingChart } from '../examples/tencent-clb-meeting';
 
 describe('examples', () => {
@@ -26,6 +28,30 @@ describe('examples', () => {
     validateObjects(objects);
     expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(60);
     expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 5']);
+    expect(objects).toMatchSnapshot();
+  });
+
+  test('aws-alb-checkout: D = 60 s, the chart\'s namespace labelled for the controller\'s readiness gate', () => {
+    const chart = new AwsAlbCheckoutChart(Testing.app(), 'aws-alb-checkout');
+    const objects = Testing.synth(chart) as KubeObject[];
+    validateObjects(objects);
+    expect(only(objects, 'Namespace').metadata.labels).toEqual({ 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' });
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(95);
+    expect(only(objects, 'Deployment').spec.minReadySeconds).toBe(0);
+    expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 60']);
+    expect(only(objects, 'Ingress').metadata.annotations['alb.ingress.kubernetes.io/target-group-attributes'])
+      .toBe('deregistration_delay.timeout_seconds=95,slow_start.duration_seconds=30');
+    expect(objects).toMatchSnapshot();
+  });
+
+  test('gke-storefront: D = 40 s (Google\'s sleep 40), a BackendConfig draining for the grace period', () => {
+    const chart = new GkeStorefrontChart(Testing.app(), 'gke-storefront');
+    const objects = Testing.synth(chart) as KubeObject[];
+    validateObjects(objects);
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(75);
+    expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 40']);
+    expect(only(objects, 'BackendConfig').spec.connectionDraining.drainingTimeoutSec).toBe(75);
+    expect(only(objects, 'BackendConfig').spec.healthCheck.port).toBe(8080);
     expect(objects).toMatchSnapshot();
   });
 
@@ -52,11 +78,19 @@ describe('examples', () => {
       const app = new App({ outdir });
       new AlibabaAlbTeaChart(app, 'alibaba-alb-tea');
       new TencentClbMeetingChart(app, 'tencent-clb-meeting');
+      new AwsAlbCheckoutChart(app, 'aws-alb-checkout');
+      new GkeStorefrontChart(app, 'gke-storefront');
       app.synth();
-      for (const name of ['alibaba-alb-tea', 'tencent-clb-meeting']) {
+      const kinds: { [name: string]: string[] } = {
+        'alibaba-alb-tea': ['Deployment', 'Service', 'Ingress', 'PodDisruptionBudget'],
+        'tencent-clb-meeting': ['Deployment', 'Service', 'Ingress', 'PodDisruptionBudget'],
+        'aws-alb-checkout': ['Namespace', 'Deployment', 'Service', 'Ingress', 'PodDisruptionBudget'],
+        'gke-storefront': ['BackendConfig', 'Deployment', 'Service', 'Ingress', 'PodDisruptionBudget'],
+      };
+      for (const [name, expected] of Object.entries(kinds)) {
         const text = fs.readFileSync(path.join(outdir, `${name}.k8s.yaml`), 'utf8');
         const docs = parseAllDocuments(text).map((d) => d.toJS() as KubeObject);
-        expect(docs.map((d) => d.kind)).toEqual(['Deployment', 'Service', 'Ingress', 'PodDisruptionBudget']);
+        expect(docs.map((d) => d.kind)).toEqual(expected);
         validateObjects(docs);
       }
     } finally {

@@ -1,8 +1,10 @@
 // Shared test helpers: synthesize a service and check every object the way a cluster would.
+import { BackendConfig } from '@kubernetes-models/gke/cloud.google.com/v1/BackendConfig';
 import { Chart, Testing } from 'cdk8s';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
 import { GracefulWebService, GracefulWebServiceProps, LoadBalancer } from '../src';
 
@@ -35,6 +37,31 @@ class TkeServiceConfigModel {
   }
 }
 
+/**
+ * The fields of GKE's BackendConfig (`cloud.google.com/v1`), from ingress-gce's
+ * `pkg/apis/backendconfig/v1/types.go`. The published model accepts unknown fields, which GKE
+ * would silently ignore, so this checks the emitted spec strictly on top of it.
+ */
+const BACKEND_CONFIG_FIELDS: { [path: string]: string[] } = {
+  'spec': ['cdn', 'connectionDraining', 'customRequestHeaders', 'customResponseHeaders', 'healthCheck', 'iap',
+    'logging', 'securityPolicy', 'sessionAffinity', 'timeoutSec'],
+  'spec.connectionDraining': ['drainingTimeoutSec'],
+  'spec.healthCheck': ['checkIntervalSec', 'timeoutSec', 'healthyThreshold', 'unhealthyThreshold', 'type', 'port', 'requestPath'],
+};
+
+class StrictBackendConfigModel {
+  constructor(private readonly data: any) {}
+  validate(): void {
+    new BackendConfig(this.data).validate();
+    for (const [path, allowed] of Object.entries(BACKEND_CONFIG_FIELDS)) {
+      const value = path.split('.').reduce((o, k) => o?.[k], this.data);
+      for (const key of Object.keys(value ?? {})) {
+        if (!allowed.includes(key)) throw new Error(`BackendConfig ${path}.${key} is not a BackendConfig field`);
+      }
+    }
+  }
+}
+
 /** The schema models of every kind the library may emit. */
 const MODELS: { [gvk: string]: new (data: any) => { validate(): void } } = {
   'apps/v1/Deployment': Deployment,
@@ -42,6 +69,8 @@ const MODELS: { [gvk: string]: new (data: any) => { validate(): void } } = {
   'networking.k8s.io/v1/Ingress': Ingress,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'cloud.tencent.com/v1alpha1/TkeServiceConfig': TkeServiceConfigModel,
+  'cloud.google.com/v1/BackendConfig': StrictBackendConfigModel,
+  'v1/Namespace': Namespace,
 };
 
 /** Minimal props for a valid service; tests override what they exercise. */
@@ -123,6 +152,26 @@ export function validateObjects(objects: KubeObject[]): void {
       if (!exposes) {
         throw new Error(`Service ${service.metadata.name}: targetPort ${target} is not a container port of the selected pods`);
       }
+    }
+  }
+
+  for (const service of services) {
+    // GKE: the Service names its BackendConfig, whose health check must hit a port the pods serve.
+    const reference = service.metadata.annotations?.['cloud.google.com/backend-config'];
+    if (reference !== undefined) {
+      const names: string[] = Object.values(JSON.parse(reference).ports ?? {}).concat(JSON.parse(reference).default ?? []) as string[];
+      for (const name of names) {
+        const config = objects.find((o) => o.kind === 'BackendConfig' && o.metadata.name === name);
+        if (!config) throw new Error(`Service ${service.metadata.name}: BackendConfig ${name} does not exist`);
+        const port = config.spec.healthCheck?.port;
+        if (port !== undefined && !service.spec.ports.some((p: any) => (p.targetPort ?? p.port) === port)) {
+          throw new Error(`BackendConfig ${name}: health check port ${port} is not a target port of Service ${service.metadata.name}`);
+        }
+      }
+    }
+    const neg = service.metadata.annotations?.['cloud.google.com/neg'];
+    if (neg !== undefined && typeof JSON.parse(neg) !== 'object') {
+      throw new Error(`Service ${service.metadata.name}: cloud.google.com/neg must be a JSON object, got ${neg}`);
     }
   }
 

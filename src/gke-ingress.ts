@@ -1,0 +1,173 @@
+import { ApiObject, Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { HealthCheckSettings, secondsToHealthy } from './health-check';
+import type { ILoadBalancer, LoadBalancerBindOptions, LoadBalancerConfig, LoadBalancerLaunch } from './load-balancer';
+import { checkRange, wholeSeconds } from './validation';
+
+/**
+ * Settings for a GKE Ingress with container-native load balancing (network endpoint groups).
+ *
+ * @see https://cloud.google.com/kubernetes-engine/docs/how-to/ingress-configuration
+ * @see https://cloud.google.com/kubernetes-engine/docs/how-to/container-native-load-balancing
+ */
+export interface GkeIngressProps {
+  /**
+   * The Ingress class, written as the `kubernetes.io/ingress.class` annotation (what GKE
+   * documents): `gce` for an external Application Load Balancer, `gce-internal` for an internal
+   * one.
+   *
+   * @default "gce"
+   */
+  readonly ingressClassName?: string;
+
+  /**
+   * Give the load balancer the readiness probe's health check (path, port, interval, timeout and
+   * both thresholds) through the `BackendConfig`. Without it GKE copies only the path, interval
+   * and timeout from the probe and uses its own thresholds (healthy after 1 check).
+   *
+   * @default true
+   */
+  readonly backendConfigHealthCheck?: boolean;
+
+  /**
+   * The backend service's connection draining timeout (`connectionDraining.drainingTimeoutSec`,
+   * 0–3600 s): how long the load balancer lets requests already sent to a pod that left the
+   * NEG finish. The load balancer may route new requests to a pod for up to the deregistration
+   * delay D, and each may take the drain timeout S, so it must be at least D + S; 0 turns
+   * draining off and is refused.
+   *
+   * @default - derived: terminationGracePeriodSeconds (at most 3600 s)
+   */
+  readonly connectionDrainingTimeout?: Duration;
+}
+
+/** The `cloud.google.com/neg` value that gives an Ingress-backing Service its NEGs. */
+const NEG_FOR_INGRESS = '{"ingress": true}';
+/** The classes GKE's Ingress controller serves. */
+const GKE_CLASSES = ['gce', 'gce-internal'];
+/** What GKE uses when nothing sets the thresholds: healthy after one check (ingress-gce defaults for NEGs). */
+const GKE_DEFAULT_HEALTHY_THRESHOLD = 1;
+/** The Compute Engine API's range for `connectionDraining.drainingTimeoutSec`. */
+const MAX_DRAINING_TIMEOUT = 3600;
+
+/**
+ * A GKE Ingress with container-native load balancing. Create it with `LoadBalancer.gkeIngress()`.
+ *
+ * Emits a `BackendConfig` (`cloud.google.com/v1`) next to the Service. GKE injects its own
+ * readiness gate (`cloud.google.com/load-balancer-neg-ready`) into the pods of a NEG-backed
+ * Service; this provider never writes it.
+ */
+export class GkeIngress implements ILoadBalancer {
+  /**
+   * Google's knowledge-base article on 502/503s during rollouts behind NEGs suggests a preStop
+   * sleep about as long as removing the pod from the NEG takes, with `sleep 40` as its example.
+   */
+  public static readonly DEFAULT_DEREGISTRATION_DELAY = Duration.seconds(40);
+
+  /** The readiness-gate condition GKE injects and sets; never written by the construct. */
+  public static readonly READINESS_GATE = 'cloud.google.com/load-balancer-neg-ready';
+
+  public readonly displayName = 'GKE Ingress';
+  public readonly defaultDeregistrationDelay = GkeIngress.DEFAULT_DEREGISTRATION_DELAY;
+  /** The Ingress class (`gce` or `gce-internal`). */
+  public readonly ingressClassName: string;
+  /** Whether the BackendConfig carries the readiness probe's health check. */
+  public readonly backendConfigHealthCheck: boolean;
+  private readonly props: GkeIngressProps;
+
+  public constructor(props: GkeIngressProps = {}) {
+    this.props = props;
+    this.ingressClassName = props.ingressClassName ?? 'gce';
+    if (!GKE_CLASSES.includes(this.ingressClassName)) {
+      throw new Error(
+        `loadBalancer.ingressClassName "${this.ingressClassName}" is not served by GKE's Ingress controller: `
+        + `use ${GKE_CLASSES.map((c) => `"${c}"`).join(' or ')}`,
+      );
+    }
+    this.backendConfigHealthCheck = props.backendConfigHealthCheck ?? true;
+  }
+
+  public launch(healthCheck: HealthCheckSettings): LoadBalancerLaunch {
+    const check = this.backendConfigHealthCheck
+      ? healthCheck
+      : { intervalSeconds: healthCheck.intervalSeconds, healthyThreshold: GKE_DEFAULT_HEALTHY_THRESHOLD };
+    return {
+      // GKE injects cloud.google.com/load-balancer-neg-ready into NEG-backed pods itself.
+      gated: true,
+      registrationDelay: Duration.seconds(secondsToHealthy(check) + this.defaultDeregistrationDelay.toSeconds()),
+      readinessGates: [],
+    };
+  }
+
+  public bind(scope: Construct, options: LoadBalancerBindOptions): LoadBalancerConfig {
+    const drainingTimeoutSec = this.drainingTimeoutFor(options);
+    const healthCheck = this.backendConfigHealthCheck ? this.healthCheckFor(options) : undefined;
+    const backendConfig = new ApiObject(scope, 'BackendConfig', {
+      apiVersion: 'cloud.google.com/v1',
+      kind: 'BackendConfig',
+      spec: {
+        connectionDraining: { drainingTimeoutSec },
+        ...(healthCheck ? { healthCheck } : {}),
+      },
+    });
+    return {
+      // NEGs target pod IPs directly, so the Service needs no node ports.
+      serviceType: kplus.ServiceType.CLUSTER_IP,
+      ingressAnnotations: { 'kubernetes.io/ingress.class': this.ingressClassName },
+      serviceAnnotations: {
+        'cloud.google.com/neg': NEG_FOR_INGRESS,
+        'cloud.google.com/backend-config': JSON.stringify({ default: backendConfig.name }),
+      },
+    };
+  }
+
+  private drainingTimeoutFor(options: LoadBalancerBindOptions): number {
+    const budget = options.budget;
+    const minimum = budget.deregistrationDelaySeconds + budget.drainTimeoutSeconds;
+    const explain = `deregistrationDelay (${budget.deregistrationDelaySeconds}s) + drainTimeout (${budget.drainTimeoutSeconds}s) = ${minimum}s`;
+    if (this.props.connectionDrainingTimeout === undefined) {
+      if (minimum > MAX_DRAINING_TIMEOUT) {
+        throw new Error(
+          `${explain} exceeds the ${MAX_DRAINING_TIMEOUT}s a GKE backend service can drain for: requests would be cut; `
+          + 'shorten shutdown.drainTimeout or shutdown.deregistrationDelay',
+        );
+      }
+      return Math.min(budget.terminationGracePeriodSeconds, MAX_DRAINING_TIMEOUT);
+    }
+    const timeout = wholeSeconds('loadBalancer.connectionDrainingTimeout', this.props.connectionDrainingTimeout);
+    checkRange('loadBalancer.connectionDrainingTimeout', timeout, 0, MAX_DRAINING_TIMEOUT, this.displayName, 's');
+    if (timeout < minimum) {
+      throw new Error(
+        `loadBalancer.connectionDrainingTimeout (${timeout}s) must be at least ${explain}: the load balancer may `
+        + 'route new requests to a leaving pod for up to the deregistration delay, and would cut them before the app has finished',
+      );
+    }
+    return timeout;
+  }
+
+  private healthCheckFor(options: LoadBalancerBindOptions): { [key: string]: string | number } {
+    const check = options.healthCheck;
+    // Compute Engine health check ranges.
+    checkRange('healthCheck.interval', check.intervalSeconds, 1, 300, this.displayName, 's');
+    checkRange('healthCheck.timeout', check.timeoutSeconds, 1, 300, this.displayName, 's');
+    checkRange('healthCheck.healthyThreshold', check.healthyThreshold, 1, 10, this.displayName);
+    checkRange('healthCheck.unhealthyThreshold', check.unhealthyThreshold, 1, 10, this.displayName);
+    if (check.timeoutSeconds > check.intervalSeconds) {
+      throw new Error(
+        `healthCheck.timeout (${check.timeoutSeconds}s) must not exceed healthCheck.interval `
+        + `(${check.intervalSeconds}s) for ${this.displayName}: Compute Engine rejects such a health check`,
+      );
+    }
+    return {
+      type: 'HTTP',
+      requestPath: check.path,
+      // With NEGs the load balancer checks the pod itself, on the container port.
+      port: check.port,
+      checkIntervalSec: check.intervalSeconds,
+      timeoutSec: check.timeoutSeconds,
+      healthyThreshold: check.healthyThreshold,
+      unhealthyThreshold: check.unhealthyThreshold,
+    };
+  }
+}
