@@ -20,7 +20,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   peerDeps: ['cdk8s-plus-27@^2.9.5'],
   // The CLI (`gws`) ships inside the package; jsii needs non-jsii runtime deps bundled.
   bundledDeps: ['commander@^14', 'shell-quote@^1.8', 'yaml@^2.8'],
-  devDeps: ['@kubernetes-models/gke@^4', '@types/shell-quote@^1.7', 'fast-check@^4', 'kubernetes-models@^4', 'ts-node@^10', 'vega@^6', 'vega-lite@^6'],
+  devDeps: ['@kubernetes-models/gke@^4', '@types/shell-quote@^1.7', 'cdk8s-cli@2.207.60', 'fast-check@^4', 'kubernetes-models@^4', 'ts-node@^10', 'vega@^6', 'vega-lite@^6'],
 
   // Other jsii languages. Their packaging needs each language's registry, so it runs in
   // the release workflow, not in the local build (see the `package` task below).
@@ -52,10 +52,18 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   gitignore: ['/dist/', '/.tmp/'],
 });
 
-// Run the whole local build with JS packaging only; `package-all` still builds every
-// jsii language where their toolchains and registries are available (release CI).
+// `npm run package` is the one documented way to get the npm tarball (dist/js/*.tgz) on a fresh
+// clone: it compiles first (jsii-pacmak packs lib/, which does not exist until then), then packs
+// JS only; `package-all` still builds every jsii language where their toolchains and registries
+// are available (release CI). The extra compile inside `build` is incremental and takes seconds.
+// jsii writes lib/cli/gws.js without the executable bit, and on a fresh clone npm ci ran before
+// lib/ existed, so nothing set it: `npx cdk8s-graceful-web-service` would fail with "Permission
+// denied". Every compile makes the bin executable.
+project.compileTask.exec('chmod +x lib/cli/gws.js');
+
 const packageTask = project.tasks.tryFind('package')!;
 packageTask.reset();
+packageTask.spawn(project.tasks.tryFind('compile')!);
 packageTask.spawn(project.tasks.tryFind('package:js')!);
 
 // Generate (not build) the Python, Java, .NET and Go bindings, to catch jsii naming problems in
@@ -83,9 +91,34 @@ project.addTask('bench:servers', {
 // search for the long flag finds nothing in, so a reviewer's grep for it stays meaningful.
 project.tasks.tryFind('test:update')!.reset('jest -u --ci', { receiveArgs: true });
 
+project.addTask('docs:rules', {
+  description: 'Render the check rules (src/check/rules.ts) into docs/rules.md',
+  exec: 'ts-node --project tsconfig.dev.json -e "require(\'fs\').writeFileSync(\'docs/rules.md\', require(\'./src/check/rules\').renderRulesMarkdown())"',
+});
+
+project.addTask('bench:check', {
+  description: 'Audit 2,000 generated services (8,000 objects) with check and write time and peak memory into docs/benchmarks.md',
+  exec: 'ts-node --project tsconfig.dev.json bench/check.ts',
+});
+
+// The quick start's first command. It compiles lib/ first, so that the CLI commands the README
+// writes as `npx cdk8s-graceful-web-service ...` run the project's own bin on a fresh clone.
 project.addTask('examples', {
-  description: 'Synthesize the examples into dist/examples/*.k8s.yaml and print each shutdown timeline',
-  exec: 'ts-node --project tsconfig.dev.json examples/synth.ts',
+  description: 'Compile lib/ (for the CLI), then synthesize the examples into dist/examples/*.k8s.yaml and print each shutdown timeline',
+  steps: [
+    { spawn: 'compile' },
+    { exec: 'ts-node --project tsconfig.dev.json examples/synth.ts' },
+  ],
+});
+
+// Packs the library, installs the tarball into a brand-new cdk8s app and synthesizes through
+// the cdk8s CLI, as a user would (.ci/run runs it).
+project.addTask('test:consumer', {
+  description: 'Pack the npm tarball, install it into a new cdk8s app in a temp dir, run cdk8s synth and the installed CLI',
+  steps: [
+    { spawn: 'package' },
+    { exec: 'bash build-tools/consumer-smoke.sh' },
+  ],
 });
 
 // Type-check exactly the TypeScript we own (projen's default `**/*.ts` also sweeps lib/ and dist/).
@@ -98,6 +131,14 @@ for (const dir of ['/bench/', '/build-tools/', '/docs/', '/examples/', '/.ci/'])
   project.addPackageIgnore(dir);
 }
 
-project.addFields({ bin: { gws: 'lib/cli/gws.js' } });
+// The main bin has the package's own name, so `npx cdk8s-graceful-web-service ...` can never
+// resolve to another npm package (inside this checkout npx runs the project's own bin for its own
+// name). `gws` is a short alias for installed use only; docs never write `npx gws`.
+// Runtime support: Node.js 20 and later (commander 14, bundled for the CLI, needs 20; the README
+// says which lines are tested). Set directly rather than through `minNodeVersion`, which would
+// also pin @types/node and the CI workflows' Node version.
+project.package.addEngine('node', '>=20');
+
+project.addFields({ bin: { 'cdk8s-graceful-web-service': 'lib/cli/gws.js', 'gws': 'lib/cli/gws.js' } });
 
 project.synth();

@@ -14,6 +14,8 @@ export class AlibabaAlbTeaChart extends Chart {
     super(scope, id, props);
 
     this.tea = new GracefulWebService(this, 'tea', {
+      // Stable names: deployment/tea, service/tea, ... and selectors on app.kubernetes.io/name.
+      name: 'tea',
       image: 'registry.cn-hangzhou.aliyuncs.com/acs-sample/nginxdemos:latest',
       port: 80,
       replicas: 3,
@@ -32,8 +34,7 @@ export class AlibabaAlbTeaChart extends Chart {
       // The image runs nginx's master process as root to bind port 80, so the non-root
       // requirement that cdk8s-plus sets by default is lifted for this pod. The root
       // filesystem stays read-only; nginx gets writable cache and pid directories.
-      podSecurityContext: { ensureNonRoot: false },
-      containerSecurityContext: { ensureNonRoot: false, readOnlyRootFilesystem: true },
+      runAsRoot: true,
       writablePaths: ['/var/cache/nginx', '/var/run'],
       resources: {
         cpu: { request: Cpu.millis(100), limit: Cpu.millis(500) },

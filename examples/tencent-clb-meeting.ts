@@ -15,6 +15,8 @@ export class TencentClbMeetingChart extends Chart {
     super(scope, id, props);
 
     this.meeting = new GracefulWebService(this, 'meeting', {
+      // Stable names: deployment/meeting, service/meeting, ... and selectors on app.kubernetes.io/name.
+      name: 'meeting',
       // nginx built to run as an unprivileged user (UID 101) on port 8080: it satisfies
       // cdk8s-plus's non-root, read-only defaults once /tmp (pid and temp files) is writable.
       image: 'nginxinc/nginx-unprivileged:1.27-alpine',

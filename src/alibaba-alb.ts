@@ -37,11 +37,13 @@ export interface AlibabaAlbProps {
 
   /**
    * Emit the ALB health-check annotations, generated from the service's readiness probe (path,
-   * interval, timeout, thresholds), so the ALB and Kubernetes judge a pod the same way.
+   * interval, timeout, thresholds, accepted status codes), so the ALB and Kubernetes judge a pod
+   * the same way. The probe's timing is then checked against the ALB's ranges.
+   * (Renamed from `healthCheck`; see CHANGELOG.md.)
    *
    * @default true
    */
-  readonly healthCheck?: boolean;
+  readonly healthCheckAnnotations?: boolean;
 
   /**
    * Keep connections to a deregistered backend open until `connectionDrainTimeout`
@@ -99,29 +101,19 @@ export class AlibabaAlb implements ILoadBalancer {
   /** Whether the pods carry the ALB readiness gate. */
   public readonly readinessGate: boolean;
   private readonly props: AlibabaAlbProps;
-  private readonly connectionDrain: boolean;
-  private readonly slowStart: boolean;
-  private readonly slowStartSeconds: number;
 
+  // The constructor only records the settings: it runs before the service exists (the user
+  // evaluates `LoadBalancer.alibabaAlb({...})` first), so every check runs in launch() and
+  // bind(), inside the construct, where errors get the construct path.
   public constructor(props: AlibabaAlbProps = {}) {
     this.props = props;
     this.ingressClassName = props.ingressClassName ?? 'alb';
-    validateIngressClassName('loadBalancer.ingressClassName', this.ingressClassName);
     this.directAccess = props.directAccess ?? false;
     this.readinessGate = props.readinessGate ?? this.directAccess;
-    if (this.readinessGate && !this.directAccess) {
-      throw new Error(
-        'loadBalancer.readinessGate needs loadBalancer.directAccess: with NodePort targets the ALB never '
-        + 'registers pods, so the gate would never open and every rollout would stall',
-      );
-    }
-    this.connectionDrain = explicitSwitch('connectionDrain', props.connectionDrain, 'connectionDrainTimeout', props.connectionDrainTimeout);
-    this.slowStart = explicitSwitch('slowStart', props.slowStart, 'slowStartDuration', props.slowStartDuration);
-    this.slowStartSeconds = wholeSeconds('loadBalancer.slowStartDuration', props.slowStartDuration, 30);
-    checkRange('loadBalancer.slowStartDuration', this.slowStartSeconds, 30, 900, this.displayName, 's');
   }
 
   public launch(healthCheck: HealthCheckSettings): LoadBalancerLaunch {
+    this.validate();
     return {
       gated: this.readinessGate,
       registrationDelay: Duration.seconds(
@@ -132,22 +124,40 @@ export class AlibabaAlb implements ILoadBalancer {
   }
 
   public bind(_scope: Construct, options: LoadBalancerBindOptions): LoadBalancerConfig {
+    const { connectionDrain, slowStart, slowStartSeconds } = this.validate();
     return {
       serviceType: this.directAccess ? kplus.ServiceType.CLUSTER_IP : kplus.ServiceType.NODE_PORT,
       ingressClassName: this.ingressClassName,
       ingressAnnotations: {
         ...this.healthCheckAnnotations(options.healthCheck),
-        ...this.connectionDrainAnnotations(options),
-        ...(this.slowStart ? {
+        ...(connectionDrain ? this.connectionDrainAnnotations(options) : {}),
+        ...(slowStart ? {
           [`${PREFIX}/slow-start-enabled`]: 'true',
-          [`${PREFIX}/slow-start-duration`]: String(this.slowStartSeconds),
+          [`${PREFIX}/slow-start-duration`]: String(slowStartSeconds),
         } : {}),
       },
     };
   }
 
+  /** The provider's own rules; plain messages (the construct prefixes its path). */
+  private validate(): { connectionDrain: boolean; slowStart: boolean; slowStartSeconds: number } {
+    const props = this.props;
+    validateIngressClassName('loadBalancer.ingressClassName', this.ingressClassName);
+    if (this.readinessGate && !this.directAccess) {
+      throw new Error(
+        'loadBalancer.readinessGate needs loadBalancer.directAccess: with NodePort targets the ALB never '
+        + 'registers pods, so the gate would never open and every rollout would stall',
+      );
+    }
+    const connectionDrain = explicitSwitch('connectionDrain', props.connectionDrain, 'connectionDrainTimeout', props.connectionDrainTimeout);
+    const slowStart = explicitSwitch('slowStart', props.slowStart, 'slowStartDuration', props.slowStartDuration);
+    const slowStartSeconds = wholeSeconds('loadBalancer.slowStartDuration', props.slowStartDuration, 30);
+    checkRange('loadBalancer.slowStartDuration', slowStartSeconds, 30, 900, this.displayName, 's');
+    return { connectionDrain, slowStart, slowStartSeconds };
+  }
+
   private healthCheckAnnotations(check: HealthCheckSettings): { [key: string]: string } {
-    if (this.props.healthCheck === false) {
+    if (this.props.healthCheckAnnotations === false) {
       return {};
     }
     checkRange('healthCheck.interval', check.intervalSeconds, 1, 50, this.displayName, 's');
@@ -160,6 +170,10 @@ export class AlibabaAlb implements ILoadBalancer {
       [`${PREFIX}/healthcheck-protocol`]: 'HTTP',
       // The kubelet probes with GET and accepts 2xx and 3xx; the ALB should judge the same way.
       [`${PREFIX}/healthcheck-method`]: 'GET',
+      // `healthcheck-code` is the current key and wins over `healthcheck-httpcode` where both are
+      // set; controllers that predate it only read `healthcheck-httpcode`. Both carry the same
+      // value, so every controller version judges the same status codes.
+      [`${PREFIX}/healthcheck-code`]: 'http_2xx,http_3xx',
       [`${PREFIX}/healthcheck-httpcode`]: 'http_2xx,http_3xx',
       [`${PREFIX}/healthcheck-interval-seconds`]: String(check.intervalSeconds),
       [`${PREFIX}/healthcheck-timeout-seconds`]: String(check.timeoutSeconds),
@@ -169,9 +183,6 @@ export class AlibabaAlb implements ILoadBalancer {
   }
 
   private connectionDrainAnnotations(options: LoadBalancerBindOptions): { [key: string]: string } {
-    if (!this.connectionDrain) {
-      return {};
-    }
     const drain = options.budget.drainTimeoutSeconds;
     const timeout = wholeSeconds('loadBalancer.connectionDrainTimeout', this.props.connectionDrainTimeout, drain);
     checkRange('loadBalancer.connectionDrainTimeout', timeout, 0, 900, this.displayName, 's');

@@ -61,10 +61,14 @@ export interface ShutdownBudgetProps {
 }
 
 /**
- * Everything `ShutdownBudget.derive()` needs: the declared budgets plus what the load balancer
- * and the pod spec contribute.
+ * Everything the full derivation needs: the declared budgets plus what the construct feeds in
+ * from the load balancer and the pod spec. Not part of the public API: users pass
+ * `ShutdownBudgetProps` (to `ShutdownBudget.derive()` or `GracefulWebServiceProps.shutdown`); the
+ * construct and the CLI call `deriveShutdownBudget()` with these.
+ *
+ * @internal
  */
-export interface ShutdownBudgetOptions extends ShutdownBudgetProps {
+export interface ShutdownBudgetInputs extends ShutdownBudgetProps {
   /**
    * The deregistration delay to assume when `deregistrationDelay` is not declared, normally
    * the load balancer's documented value.
@@ -90,6 +94,14 @@ export interface ShutdownBudgetOptions extends ShutdownBudgetProps {
    * @default Duration.seconds(0) - no custom preStop command
    */
   readonly preStopCommandDuration?: Duration;
+
+  /**
+   * Launch side: the longest a new container may take to pass its startup probe (0 when it has
+   * none). The readiness probe only starts once the startup probe has passed.
+   *
+   * @default Duration.seconds(0)
+   */
+  readonly startupDelay?: Duration;
 
   /**
    * Launch side: how long a new container takes to pass its readiness probe
@@ -157,8 +169,24 @@ export class ShutdownBudget {
    * @throws if a duration is not finite or negative, if no deregistration delay is known, or if
    * an explicit grace period is shorter than the time the pod legitimately needs.
    */
-  public static derive(options: ShutdownBudgetOptions): ShutdownBudget {
-    return new ShutdownBudget(options);
+  public static derive(props: ShutdownBudgetProps = {}): ShutdownBudget {
+    // Only the declared budgets: launch inputs come from the construct, never from users.
+    return new ShutdownBudget({
+      deregistrationDelay: props.deregistrationDelay,
+      drainTimeout: props.drainTimeout,
+      safetyMargin: props.safetyMargin,
+      drainsOnStopSignal: props.drainsOnStopSignal,
+      stopSignal: props.stopSignal,
+    });
+  }
+
+  /**
+   * The full derivation, with the launch inputs the construct feeds in.
+   *
+   * @internal
+   */
+  public static _fromInputs(inputs: ShutdownBudgetInputs): ShutdownBudget {
+    return new ShutdownBudget(inputs);
   }
 
   /** Deregistration delay D, in whole seconds. */
@@ -179,7 +207,12 @@ export class ShutdownBudget {
   public readonly terminationGracePeriodSeconds: number;
   /** True when G was given explicitly rather than derived. */
   public readonly terminationGracePeriodIsExplicit: boolean;
-  /** Launch side: seconds from container start until the readiness probe passes. */
+  /**
+   * Launch side: the longest a new container may take to pass its startup probe, in whole
+   * seconds (0 without a startup probe).
+   */
+  public readonly startupSeconds: number;
+  /** Launch side: seconds from the end of startup until the readiness probe passes. */
   public readonly readinessDelaySeconds: number;
   /** Launch side: seconds the load balancer needs to register a new pod and see it healthy. */
   public readonly registrationDelaySeconds: number;
@@ -193,10 +226,10 @@ export class ShutdownBudget {
   /** `progressDeadlineSeconds`, derived or explicit. */
   public readonly progressDeadlineSeconds: number;
 
-  private constructor(options: ShutdownBudgetOptions) {
+  private constructor(options: ShutdownBudgetInputs) {
     const declaredDelay = options.deregistrationDelay ?? options.defaultDeregistrationDelay;
     if (declaredDelay === undefined) {
-      throw new Error('shutdown.deregistrationDelay is required when the load balancer has no default deregistration delay');
+      throw new Error('shutdown.deregistrationDelay is required: no load balancer supplies a default deregistration delay here');
     }
     const delayName = options.deregistrationDelay !== undefined ? 'shutdown.deregistrationDelay' : 'the load balancer\'s default deregistration delay';
     this.deregistrationDelaySeconds = wholeSeconds(delayName, declaredDelay);
@@ -222,6 +255,7 @@ export class ShutdownBudget {
     this.terminationGracePeriodIsExplicit = explicitGrace !== undefined;
     this.terminationGracePeriodSeconds = explicitGrace ?? minimum + this.safetyMarginSeconds;
 
+    this.startupSeconds = wholeSeconds('startupTimeout', options.startupDelay, 0);
     this.readinessDelaySeconds = wholeSeconds('readinessDelay', options.readinessDelay, 0);
     this.registrationDelaySeconds = wholeSeconds('registrationDelay', options.registrationDelay, 0);
     this.launchGated = options.launchGated ?? false;
@@ -233,12 +267,12 @@ export class ShutdownBudget {
   }
 
   /**
-   * The longest one rollout step may legitimately take: a new pod turning Ready, the load
+   * The longest one rollout step may legitimately take: a new pod starting and turning Ready, the load
    * balancer registering it (through the readiness gate or `minReadySeconds`), and an old pod
    * terminating, including the kubelet's one-off 2 s preStop extension.
    */
   public get minimumProgressDeadlineSeconds(): number {
-    return this.readinessDelaySeconds + this.registrationDelaySeconds
+    return this.startupSeconds + this.readinessDelaySeconds + this.registrationDelaySeconds
       + this.terminationGracePeriodSeconds + KUBELET_PRESTOP_EXTENSION_SECONDS;
   }
 
@@ -326,9 +360,13 @@ export class ShutdownBudget {
       .map((event, index) => ({ at: event[0], text: event[1], index }))
       .sort((a, b) => a.at - b.at || a.index - b.index);
     const launch: Array<[number, string]> = [];
-    const r = this.readinessDelaySeconds;
+    const u = this.startupSeconds;
+    const r = u + this.readinessDelaySeconds;
     const l = this.registrationDelaySeconds;
     launch.push([0, 'new pod started']);
+    if (u > 0) {
+      launch.push([u, `startup probe passed at the latest (startupTimeout ${u}s); readiness probing starts`]);
+    }
     launch.push([r, 'containers pass the readiness probe; the LB starts registering the pod']);
     if (this.launchGated) {
       launch.push([r + l, `LB reports it healthy (registration ${l}s); readiness gate opens: pod Ready and available`]);
@@ -346,7 +384,7 @@ export class ShutdownBudget {
   }
 
   private progressDeadlineFormula(): string {
-    return `readinessDelay (${this.readinessDelaySeconds}s) + registrationDelay (${this.registrationDelaySeconds}s) `
+    return `startupTimeout (${this.startupSeconds}s) + readinessDelay (${this.readinessDelaySeconds}s) + registrationDelay (${this.registrationDelaySeconds}s) `
       + `+ terminationGracePeriod (${this.terminationGracePeriodSeconds}s) + the kubelet's ${KUBELET_PRESTOP_EXTENSION_SECONDS}s preStop extension`;
   }
 
@@ -379,4 +417,14 @@ function explicitAtLeast(prop: string, value: Duration | undefined, minimum: num
 function formatEvents(events: Array<{ at: number; text: string }>): string[] {
   const width = Math.max(...events.map((e) => `t=${e.at}s`.length));
   return events.map((e) => `  ${`t=${e.at}s`.padEnd(width)}  ${e.text}`);
+}
+
+/**
+ * Derives a budget from the declared budgets plus the launch inputs the construct (or a CLI
+ * command reading a manifest) feeds in. Users call `ShutdownBudget.derive()` instead.
+ *
+ * @internal
+ */
+export function deriveShutdownBudget(inputs: ShutdownBudgetInputs): ShutdownBudget {
+  return ShutdownBudget._fromInputs(inputs);
 }

@@ -106,6 +106,8 @@ export class GkeIngress implements ILoadBalancer {
     const backendConfig = new ApiObject(scope, 'BackendConfig', {
       apiVersion: 'cloud.google.com/v1',
       kind: 'BackendConfig',
+      // The service's name and labels (GracefulWebServiceProps.name, labels), like every object it emits.
+      metadata: { ...(options.name === undefined ? {} : { name: options.name }), labels: options.labels },
       spec: {
         connectionDraining: { drainingTimeoutSec },
         ...(healthCheck ? { healthCheck } : {}),

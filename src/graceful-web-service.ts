@@ -1,18 +1,23 @@
-import { ApiObject, Duration, JsonPatch, Lazy } from 'cdk8s';
+import * as posixPath from 'node:path/posix';
+import { ApiObject, Chart, Duration, JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ShutdownBudget, ShutdownBudgetProps } from './budget';
+import { deriveShutdownBudget, ShutdownBudget, ShutdownBudgetProps } from './budget';
 import { BUDGET_ANNOTATION_PREFIX, budgetAnnotations } from './budget-annotations';
-import { HealthCheckOptions, resolveHealthCheck, secondsToHealthy } from './health-check';
+import { HealthCheckOptions, HealthCheckSettings, resolveHealthCheck, secondsToHealthy } from './health-check';
 import { addLifecycleStopSignal } from './lifecycle-stop-signal';
 import type { ILoadBalancer, LoadBalancerConfig } from './load-balancer';
 import { addNativePreStopSleep, execPreStopLifecycle, PreStopAction } from './prestop';
 import {
+  validateAnnotations,
   validateHost,
   validateHttpPath,
+  validateLabels,
   validateNonEmpty,
+  validateObjectName,
   validatePort,
   validatePositiveInteger,
+  wholeSeconds,
 } from './validation';
 
 /**
@@ -23,6 +28,23 @@ export interface GracefulWebServiceProps {
    * The container image.
    */
   readonly image: string;
+
+  /**
+   * The name of every object the service emits (Deployment, Service, Ingress,
+   * PodDisruptionBudget and any provider object), exactly as given, with no hash. The pods and
+   * every object also get the labels `app.kubernetes.io/name` and `app.kubernetes.io/instance`
+   * set to it, and the Deployment, Service and PodDisruptionBudget select on those two labels
+   * only, so moving the construct to another scope (a refactor) changes neither names nor
+   * selectors (only cdk8s-plus's `cdk8s.io/metadata.addr` pod label, which rolls the pods once).
+   * Two services with the same name in one chart are an error.
+   *
+   * Must be an RFC 1035 label: 1-63 lower-case letters, digits or `-`, starting with a letter.
+   *
+   * @default - names generated from the construct path (with a hash), and selectors on the
+   * `cdk8s.io/metadata.addr` label, which is also derived from the construct path: moving the
+   * construct then changes the Deployment's selector, which Kubernetes refuses to update
+   */
+  readonly name?: string;
 
   /**
    * The load balancer in front of the service, e.g. `LoadBalancer.alibabaAlb()`.
@@ -73,6 +95,26 @@ export interface GracefulWebServiceProps {
   readonly healthCheck?: HealthCheckOptions;
 
   /**
+   * The longest the application may take from container start until it answers its health
+   * check (`healthCheckPath`). A startup probe on that path gives it this long before the
+   * kubelet restarts the container; the readiness probe starts once it has passed. Slow
+   * starters (JVM apps, large caches) need more. It is part of the launch timeline and of the
+   * derived `progressDeadlineSeconds`. Rounded up to whole probe intervals.
+   *
+   * @default Duration.seconds(60)
+   */
+  readonly startupTimeout?: Duration;
+
+  /**
+   * Whether the container has a startup probe. Turn it off for an app whose readiness probe
+   * alone should decide (the container is then never restarted for starting slowly); cdk8s-plus's
+   * own default startup probe (TCP, 3 × 10 s) is not emitted either.
+   *
+   * @default true
+   */
+  readonly startupProbe?: boolean;
+
+  /**
    * The shutdown budgets the preStop wait and grace period are derived from.
    *
    * @default - the load balancer's deregistration delay, a 30 s drain, a 5 s margin, and an app that drains on its stop signal
@@ -112,6 +154,9 @@ export interface GracefulWebServiceProps {
    * A command to run in the preStop hook before the wait, for example to flush a cache or
    * deregister from a service registry. Its declared `preStopCommandDuration` is added to the
    * grace period; it runs through `/bin/sh`, so it needs `PreStopAction.EXEC_SLEEP`.
+   *
+   * Each element is one argument, and the first is the program: write
+   * `['nginx', '-s', 'quit']`, or `['/bin/sh', '-c', 'nginx -s quit']` for a shell command line.
    *
    * @default - no command, only the wait
    */
@@ -169,29 +214,52 @@ export interface GracefulWebServiceProps {
   readonly args?: string[];
 
   /**
-   * The container's security context.
+   * Allow the container to run as root (UID 0). Images such as the stock nginx images start
+   * their master process as root; they need this. It lifts `runAsNonRoot` on the pod and on the
+   * container together (cdk8s-plus sets it on both, and both must agree for a root image to
+   * start). Prefer a non-root image where one exists (for nginx: `nginxinc/nginx-unprivileged`).
    *
-   * @default - cdk8s-plus defaults: must run as non-root, read-only root filesystem, no privilege escalation
+   * @default false - the pod and the container must run as non-root
+   */
+  readonly runAsRoot?: boolean;
+
+  /**
+   * Whether the container's root filesystem is read-only. Keep it, and list the directories the
+   * app writes to in `writablePaths`; turn it off only for images that write all over their
+   * filesystem.
+   *
+   * @default true
+   */
+  readonly readOnlyRootFilesystem?: boolean;
+
+  /**
+   * Further settings of the container's security context (user, group, privileges). Use
+   * `runAsRoot` and `readOnlyRootFilesystem` for those two; a contradicting `ensureNonRoot` or
+   * `readOnlyRootFilesystem` here is an error.
+   *
+   * @default - cdk8s-plus defaults: no privilege escalation, not privileged
    */
   readonly containerSecurityContext?: kplus.ContainerSecurityContextProps;
 
   /**
-   * The pod's security context.
+   * Further settings of the pod's security context (user, group, fsGroup, sysctls). Use
+   * `runAsRoot` for the non-root requirement; a contradicting `ensureNonRoot` here is an error.
    *
-   * @default - cdk8s-plus defaults: must run as non-root
+   * @default - cdk8s-plus defaults
    */
   readonly podSecurityContext?: kplus.PodSecurityContextProps;
 
   /**
    * Directories the container may write to even with a read-only root filesystem. Each one is
-   * mounted from its own `emptyDir` volume (for example `/tmp` or `/var/cache/nginx`).
+   * mounted from its own `emptyDir` volume (for example `/tmp` or `/var/cache/nginx`); each
+   * path may appear once.
    *
    * @default - none
    */
   readonly writablePaths?: string[];
 
   /**
-   * Labels added to every object and to the pods.
+   * Labels added to every object and to the pods. Keys and values follow Kubernetes' rules.
    *
    * @default - none
    */
@@ -234,6 +302,7 @@ export interface GracefulWebServiceProps {
  * Emits a Deployment, a Service and an Ingress. The preStop wait and
  * `terminationGracePeriodSeconds` are derived from the declared shutdown budgets
  * (see `ShutdownBudget`), and configurations that would drop requests are refused.
+ * Every error starts with the construct's path (`<chart>/<id>: `).
  */
 export class GracefulWebService extends Construct {
   /**
@@ -242,6 +311,15 @@ export class GracefulWebService extends Construct {
    * `drains-on-stop-signal`), so the YAML explains its own numbers and tools can read them.
    */
   public static readonly BUDGET_ANNOTATION_PREFIX = BUDGET_ANNOTATION_PREFIX;
+
+  /** The label that carries `name` on every object and pod (`app.kubernetes.io/name`). */
+  public static readonly NAME_LABEL = 'app.kubernetes.io/name';
+
+  /** The label that carries `name` as the instance (`app.kubernetes.io/instance`). */
+  public static readonly INSTANCE_LABEL = 'app.kubernetes.io/instance';
+
+  /** The default `startupTimeout`. */
+  public static readonly DEFAULT_STARTUP_TIMEOUT = Duration.seconds(60);
 
   /** The Deployment. */
   public readonly deployment: kplus.Deployment;
@@ -261,75 +339,91 @@ export class GracefulWebService extends Construct {
   public readonly loadBalancer: ILoadBalancer;
   /** The port the container listens on and the Service exposes. */
   public readonly port: number;
+  /**
+   * The name every emitted object carries, when `name` was given.
+   */
+  public readonly name?: string;
 
   public constructor(scope: Construct, id: string, props: GracefulWebServiceProps) {
     super(scope, id);
-
-    // Validate everything before creating any object, so a bad input leaves nothing behind.
-    validateNonEmpty('image', props.image);
-    this.port = props.port ?? 80;
-    validatePort('port', this.port);
-    const replicas = props.replicas ?? 3;
-    validatePositiveInteger('replicas', replicas);
-    if (props.host !== undefined) validateHost('host', props.host);
-    const path = props.path ?? '/';
-    validateHttpPath('path', path);
-    const healthCheck = resolveHealthCheck(props.healthCheckPath ?? '/', this.port, props.healthCheck);
-    const maxSurge = props.maxSurge ?? kplus.PercentOrAbsolute.percent(25);
-    if (maxSurge.isZero()) {
-      throw new Error('maxSurge must be more than 0: maxUnavailable is 0, so a rolling update needs room for at least one extra pod');
-    }
-    for (const [i, writable] of (props.writablePaths ?? []).entries()) {
-      validateHttpPath(`writablePaths[${i}]`, writable);
-    }
-    const preStopAction = props.preStopAction ?? PreStopAction.EXEC_SLEEP;
-    validatePreStopCommand(props, preStopAction);
-
-    this.loadBalancer = props.loadBalancer;
-    const launch = props.loadBalancer.launch(healthCheck);
-    this.budget = ShutdownBudget.derive({
-      ...props.shutdown,
-      defaultDeregistrationDelay: props.loadBalancer.defaultDeregistrationDelay,
-      terminationGracePeriod: props.terminationGracePeriod,
-      preStopCommandDuration: props.preStopCommandDuration,
-      readinessDelay: Duration.seconds(secondsToHealthy(healthCheck)),
-      registrationDelay: launch.registrationDelay,
-      launchGated: launch.gated,
-      progressDeadline: props.progressDeadline,
-    });
-    if (preStopAction === PreStopAction.SLEEP_ACTION
-      && this.budget.preStopSleepSeconds > this.budget.terminationGracePeriodSeconds) {
-      throw new Error(
-        `the preStop sleep action (${this.budget.preStopSleepSeconds}s) must not exceed terminationGracePeriod `
-        + `(${this.budget.terminationGracePeriodSeconds}s): Kubernetes rejects it`,
-      );
-    }
-
     try {
-      // A provider may add objects under this construct; if anything below fails, remove them
-      // again so the chart holds nothing of a service that was refused.
-      const lb = props.loadBalancer.bind(this, {
-        budget: this.budget, port: this.port, healthCheck, host: props.host, path,
+      // Validate everything before creating any object, so a bad input leaves nothing behind.
+      const v = validateProps(props);
+      this.port = v.port;
+      this.name = props.name;
+      this.loadBalancer = props.loadBalancer;
+      const launch = props.loadBalancer.launch(v.healthCheck);
+      this.budget = deriveShutdownBudget({
+        ...props.shutdown,
+        defaultDeregistrationDelay: props.loadBalancer.defaultDeregistrationDelay,
+        terminationGracePeriod: props.terminationGracePeriod,
+        preStopCommandDuration: props.preStopCommandDuration,
+        startupDelay: Duration.seconds(v.startup ? v.startup.periodSeconds * v.startup.failureThreshold : 0),
+        readinessDelay: Duration.seconds(secondsToHealthy(v.healthCheck)),
+        registrationDelay: launch.registrationDelay,
+        launchGated: launch.gated,
+        progressDeadline: props.progressDeadline,
       });
+      if (v.preStopAction === PreStopAction.SLEEP_ACTION
+        && this.budget.preStopSleepSeconds > this.budget.terminationGracePeriodSeconds) {
+        throw new Error(
+          `the preStop sleep action (${this.budget.preStopSleepSeconds}s) must not exceed terminationGracePeriod `
+          + `(${this.budget.terminationGracePeriodSeconds}s): Kubernetes rejects it`,
+        );
+      }
+      if (props.name !== undefined) {
+        claimName(this, props.name);
+      }
+
+      // A provider may add objects under this construct; if anything below fails, the catch
+      // removes them again so the chart holds nothing of a service that was refused.
+      const labels = v.labels;
+      const lb = props.loadBalancer.bind(this, {
+        budget: this.budget,
+        port: this.port,
+        healthCheck: v.healthCheck,
+        host: props.host,
+        path: v.path,
+        name: props.name,
+        labels,
+      });
+      validateAnnotations('the load balancer\'s ingress annotations', lb.ingressAnnotations);
+      validateAnnotations('the load balancer\'s service annotations', lb.serviceAnnotations);
       const ingressAnnotations = mergeAnnotations('ingressAnnotations', lb.ingressAnnotations, props.ingressAnnotations);
       const serviceAnnotations = mergeAnnotations('serviceAnnotations', lb.serviceAnnotations, props.serviceAnnotations);
       checkIngressClass(lb, ingressAnnotations);
 
-      const labels = props.labels ?? {};
+      const identity = v.identity;
+      // A `name: undefined` key would stop cdk8s from generating one.
+      const named = props.name === undefined ? {} : { name: props.name };
       this.deployment = new kplus.Deployment(this, 'Deployment', {
-        metadata: { labels, annotations: budgetAnnotations(this.budget) },
+        metadata: { ...named, labels, annotations: budgetAnnotations(this.budget) },
         podMetadata: { labels, annotations: props.podAnnotations },
-        replicas,
+        // With a name, select on the standard labels only; otherwise on cdk8s-plus's path label.
+        select: identity === undefined,
+        replicas: v.replicas,
         strategy: kplus.DeploymentStrategy.rollingUpdate({
-          maxSurge,
+          maxSurge: v.maxSurge,
           maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
         }),
         minReady: Duration.seconds(this.budget.minReadySeconds),
         progressDeadline: Duration.seconds(this.budget.progressDeadlineSeconds),
         terminationGracePeriod: this.budget.terminationGracePeriod,
-        securityContext: props.podSecurityContext,
+        securityContext: { ...props.podSecurityContext, ensureNonRoot: !v.runAsRoot },
       });
+      if (identity !== undefined) {
+        // cdk8s-plus still labels the pod template with its construct path (cdk8s.io/metadata.addr).
+        // The label stays: cdk8s-plus helpers that select this Deployment's pods (a Service built
+        // from it, network policies, affinity) select on it. It is not in any selector here, so a
+        // moved construct only changes that pod label, which rolls the pods once, gracefully.
+        this.deployment.select(kplus.LabelSelector.of({ labels: identity }));
+      }
 
+      const probeOptions = {
+        port: this.port,
+        periodSeconds: Duration.seconds(v.healthCheck.intervalSeconds),
+        timeoutSeconds: Duration.seconds(v.healthCheck.timeoutSeconds),
+      };
       this.container = this.deployment.addContainer({
         name: CONTAINER_NAME,
         image: props.image,
@@ -338,28 +432,36 @@ export class GracefulWebService extends Construct {
         args: props.args,
         envVariables: props.envVariables,
         resources: props.resources,
-        securityContext: props.containerSecurityContext,
-        readiness: kplus.Probe.fromHttpGet(healthCheck.path, {
-          port: this.port,
-          periodSeconds: Duration.seconds(healthCheck.intervalSeconds),
-          timeoutSeconds: Duration.seconds(healthCheck.timeoutSeconds),
-          successThreshold: healthCheck.healthyThreshold,
-          failureThreshold: healthCheck.unhealthyThreshold,
+        securityContext: {
+          ...props.containerSecurityContext,
+          ensureNonRoot: !v.runAsRoot,
+          readOnlyRootFilesystem: v.readOnlyRootFilesystem,
+        },
+        readiness: kplus.Probe.fromHttpGet(v.healthCheck.path, {
+          ...probeOptions,
+          successThreshold: v.healthCheck.healthyThreshold,
+          failureThreshold: v.healthCheck.unhealthyThreshold,
         }),
-        lifecycle: preStopAction === PreStopAction.EXEC_SLEEP
+        startup: v.startup === undefined ? undefined : kplus.Probe.fromHttpGet(v.healthCheck.path, {
+          ...probeOptions,
+          successThreshold: 1,
+          failureThreshold: v.startup.failureThreshold,
+        }),
+        lifecycle: v.preStopAction === PreStopAction.EXEC_SLEEP
           ? execPreStopLifecycle(this.budget, props.preStopCommand)
           : undefined,
       });
-      if (preStopAction === PreStopAction.SLEEP_ACTION && this.budget.preStopSleepSeconds > 0) {
+      if (v.startup === undefined) {
+        // cdk8s-plus adds a TCP startup probe to every container with a port unless told otherwise.
+        ApiObject.of(this.deployment).addJsonPatch(JsonPatch.remove('/spec/template/spec/containers/0/startupProbe'));
+      }
+      if (v.preStopAction === PreStopAction.SLEEP_ACTION && this.budget.preStopSleepSeconds > 0) {
         addNativePreStopSleep(this.deployment, CONTAINER_NAME, this.budget.preStopSleepSeconds);
       }
-      if (props.setLifecycleStopSignal) {
-        if (this.budget.stopSignal === undefined) {
-          throw new Error(`${this.node.path}: setLifecycleStopSignal needs shutdown.stopSignal, the signal to write into lifecycle.stopSignal`);
-        }
+      if (props.setLifecycleStopSignal && this.budget.stopSignal !== undefined) {
         addLifecycleStopSignal(this.deployment, CONTAINER_NAME, this.budget.stopSignal);
       }
-      for (const [i, writable] of (props.writablePaths ?? []).entries()) {
+      for (const [i, writable] of v.writablePaths.entries()) {
         this.container.mount(writable, kplus.Volume.fromEmptyDir(this, `Writable${i}`, `writable-${i}`));
       }
       const gates = launch.readinessGates ?? [];
@@ -370,29 +472,32 @@ export class GracefulWebService extends Construct {
       }
 
       this.service = new kplus.Service(this, 'Service', {
-        metadata: { labels, annotations: serviceAnnotations },
+        metadata: { ...named, labels, annotations: serviceAnnotations },
         type: lb.serviceType,
-        selector: this.deployment,
+        selector: identity === undefined ? this.deployment : undefined,
         ports: [{ name: 'http', port: this.port, targetPort: this.port }],
       });
+      for (const [key, value] of Object.entries(identity ?? {})) {
+        this.service.selectLabel(key, value);
+      }
 
       this.ingress = new kplus.Ingress(this, 'Ingress', {
-        metadata: { labels, annotations: ingressAnnotations },
+        metadata: { ...named, labels, annotations: ingressAnnotations },
         className: lb.ingressClassName,
       });
       const backend = kplus.IngressBackend.fromService(this.service, { port: this.port });
       if (props.host !== undefined) {
-        this.ingress.addHostRule(props.host, path, backend, kplus.HttpIngressPathType.PREFIX);
+        this.ingress.addHostRule(props.host, v.path, backend, kplus.HttpIngressPathType.PREFIX);
       } else {
-        this.ingress.addRule(path, backend, kplus.HttpIngressPathType.PREFIX);
+        this.ingress.addRule(v.path, backend, kplus.HttpIngressPathType.PREFIX);
       }
 
-      if (props.podDisruptionBudget ?? replicas >= 2) {
+      if (props.podDisruptionBudget ?? v.replicas >= 2) {
         const deployment = this.deployment;
         this.podDisruptionBudget = new ApiObject(this, 'PodDisruptionBudget', {
           apiVersion: 'policy/v1',
           kind: 'PodDisruptionBudget',
-          metadata: { labels },
+          metadata: { ...named, labels },
           spec: {
             maxUnavailable: 1,
             // Lazy: selectors added later through the escape hatch are picked up too.
@@ -404,13 +509,144 @@ export class GracefulWebService extends Construct {
       for (const child of [...this.node.children]) {
         this.node.tryRemoveChild(child.node.id);
       }
-      throw error;
+      releaseName(this);
+      throw withPath(this, error);
     }
   }
 }
 
 /** The name of the service's container in the pod template. */
 const CONTAINER_NAME = 'web';
+
+/** Probe settings of the startup probe. */
+interface StartupProbeSettings {
+  readonly periodSeconds: number;
+  readonly failureThreshold: number;
+}
+
+/** Props after validation, with defaults applied. */
+interface ValidatedProps {
+  readonly port: number;
+  readonly replicas: number;
+  readonly path: string;
+  readonly healthCheck: HealthCheckSettings;
+  readonly maxSurge: kplus.PercentOrAbsolute;
+  readonly preStopAction: PreStopAction;
+  readonly writablePaths: string[];
+  readonly labels: { [key: string]: string };
+  readonly identity?: { [key: string]: string };
+  readonly runAsRoot: boolean;
+  readonly readOnlyRootFilesystem: boolean;
+  readonly startup?: StartupProbeSettings;
+}
+
+/** Every check on the props that needs no load balancer; throws plain messages naming the prop. */
+function validateProps(props: GracefulWebServiceProps): ValidatedProps {
+  validateNonEmpty('image', props.image);
+  if (props.name !== undefined) validateObjectName('name', props.name);
+  const port = props.port ?? 80;
+  validatePort('port', port);
+  const replicas = props.replicas ?? 3;
+  validatePositiveInteger('replicas', replicas);
+  if (props.host !== undefined) validateHost('host', props.host);
+  const path = props.path ?? '/';
+  validateHttpPath('path', path);
+  const healthCheck = resolveHealthCheck(props.healthCheckPath ?? '/', port, props.healthCheck);
+  const maxSurge = props.maxSurge ?? kplus.PercentOrAbsolute.percent(25);
+  if (maxSurge.isZero()) {
+    throw new Error('maxSurge must be more than 0: maxUnavailable is 0, so a rolling update needs room for at least one extra pod');
+  }
+  const writablePaths = validateWritablePaths(props.writablePaths ?? []);
+  const preStopAction = props.preStopAction ?? PreStopAction.EXEC_SLEEP;
+  validatePreStopCommand(props, preStopAction);
+  if (props.setLifecycleStopSignal && props.shutdown?.stopSignal === undefined) {
+    throw new Error('setLifecycleStopSignal needs shutdown.stopSignal, the signal to write into lifecycle.stopSignal');
+  }
+
+  validateLabels('labels', props.labels);
+  validateAnnotations('podAnnotations', props.podAnnotations);
+  validateAnnotations('ingressAnnotations', props.ingressAnnotations);
+  validateAnnotations('serviceAnnotations', props.serviceAnnotations);
+  let identity: { [key: string]: string } | undefined;
+  const labels = { ...props.labels };
+  if (props.name !== undefined) {
+    identity = {
+      [GracefulWebService.NAME_LABEL]: props.name,
+      [GracefulWebService.INSTANCE_LABEL]: props.name,
+    };
+    for (const [key, value] of Object.entries(identity)) {
+      if (key in labels && labels[key] !== value) {
+        throw new Error(`labels["${key}"] is "${labels[key]}", but name "${props.name}" sets it to "${value}": remove the label or change name`);
+      }
+      labels[key] = value;
+    }
+  }
+
+  const runAsRoot = props.runAsRoot ?? false;
+  const readOnlyRootFilesystem = props.readOnlyRootFilesystem ?? true;
+  for (const [prop, context] of [['podSecurityContext', props.podSecurityContext], ['containerSecurityContext', props.containerSecurityContext]] as const) {
+    if (context?.ensureNonRoot !== undefined && context.ensureNonRoot === runAsRoot) {
+      throw new Error(
+        `${prop}.ensureNonRoot is ${context.ensureNonRoot} but runAsRoot is ${runAsRoot}: `
+        + 'set runAsRoot, which sets the pod and the container together, and leave ensureNonRoot out',
+      );
+    }
+  }
+  const containerRootFs = props.containerSecurityContext?.readOnlyRootFilesystem;
+  if (containerRootFs !== undefined && containerRootFs !== readOnlyRootFilesystem) {
+    throw new Error(
+      `containerSecurityContext.readOnlyRootFilesystem is ${containerRootFs} but readOnlyRootFilesystem is ${readOnlyRootFilesystem}: `
+      + 'set readOnlyRootFilesystem and leave it out of containerSecurityContext',
+    );
+  }
+
+  const startupProbe = props.startupProbe ?? true;
+  let startup: StartupProbeSettings | undefined;
+  if (!startupProbe) {
+    if (props.startupTimeout !== undefined) {
+      throw new Error('startupTimeout is set but startupProbe is false: remove one of them');
+    }
+  } else {
+    const timeout = wholeSeconds('startupTimeout', props.startupTimeout ?? GracefulWebService.DEFAULT_STARTUP_TIMEOUT);
+    if (timeout === 0) {
+      throw new Error('startupTimeout must be more than 0 seconds; to emit no startup probe, set startupProbe: false');
+    }
+    const periodSeconds = healthCheck.intervalSeconds;
+    startup = { periodSeconds, failureThreshold: Math.ceil(timeout / periodSeconds) };
+  }
+  return {
+    port,
+    replicas,
+    path,
+    healthCheck,
+    maxSurge,
+    preStopAction,
+    writablePaths,
+    labels,
+    identity,
+    runAsRoot,
+    readOnlyRootFilesystem,
+    startup,
+  };
+}
+
+/** Writable paths: absolute, no whitespace, each mount path once (Kubernetes rejects duplicates). */
+function validateWritablePaths(paths: string[]): string[] {
+  const seen = new Map<string, number>();
+  for (const [i, writable] of paths.entries()) {
+    validateHttpPath(`writablePaths[${i}]`, writable);
+    const normalized = posixPath.normalize(writable).replace(/(.)\/$/, '$1');
+    const first = seen.get(normalized);
+    if (first !== undefined) {
+      throw new Error(
+        `writablePaths[${i}] ("${writable}") is the same directory as writablePaths[${first}] ("${paths[first]}"): `
+        + 'Kubernetes rejects two volumes on one mount path; list it once',
+      );
+    }
+    seen.set(normalized, i);
+  }
+  return paths;
+}
 
 /** A custom preStop command needs a declared duration and the exec flavour. */
 function validatePreStopCommand(props: GracefulWebServiceProps, action: PreStopAction): void {
@@ -423,6 +659,16 @@ function validatePreStopCommand(props: GracefulWebServiceProps, action: PreStopA
   if (props.preStopCommand.length === 0 || props.preStopCommand[0].trim() === '') {
     throw new Error('preStopCommand must not be empty');
   }
+  const program = props.preStopCommand[0];
+  if (/\s/.test(program)) {
+    const words = program.trim().split(/\s+/);
+    throw new Error(
+      `preStopCommand[0] is "${program}", which contains whitespace: the first element is the program to run, `
+      + 'not a shell command line, so the kubelet would look for a program of that exact name. Write one element per argument '
+      + `(${JSON.stringify([...words, ...props.preStopCommand.slice(1)])}) or run it through a shell `
+      + `(${JSON.stringify(['/bin/sh', '-c', props.preStopCommand.join(' ')])})`,
+    );
+  }
   if (props.preStopCommandDuration === undefined) {
     throw new Error('preStopCommandDuration is required with preStopCommand: the grace period must include its worst case');
   }
@@ -432,6 +678,40 @@ function validatePreStopCommand(props: GracefulWebServiceProps, action: PreStopA
       + 'action, so the command and the wait run together through /bin/sh (PreStopAction.EXEC_SLEEP)',
     );
   }
+}
+
+/** Names taken per chart, so two services cannot emit objects with the same name. */
+const NAMES = new WeakMap<Chart, Map<string, GracefulWebService>>();
+
+function claimName(service: GracefulWebService, name: string): void {
+  const chart = Chart.of(service);
+  const taken = NAMES.get(chart) ?? new Map<string, GracefulWebService>();
+  NAMES.set(chart, taken);
+  const other = taken.get(name);
+  if (other !== undefined && other !== service) {
+    throw new Error(
+      `name "${name}" is already used by ${other.node.path} in chart ${chart.node.path}: `
+      + 'two services would emit a Deployment, Service and Ingress of the same name',
+    );
+  }
+  taken.set(name, service);
+}
+
+function releaseName(service: GracefulWebService): void {
+  const taken = NAMES.get(Chart.of(service));
+  for (const [name, owner] of taken ?? []) {
+    if (owner === service) taken!.delete(name);
+  }
+}
+
+/** The error, its message prefixed with the construct's path (once). */
+function withPath(scope: Construct, error: unknown): Error {
+  const prefix = `${scope.node.path}: `;
+  const message = error instanceof Error ? error.message : String(error);
+  if (message.startsWith(prefix)) {
+    return error as Error;
+  }
+  return new Error(prefix + message, { cause: error });
 }
 
 /**

@@ -30,6 +30,21 @@ export interface LoadBalancerBindOptions {
 
   /** The path the Ingress routes. */
   readonly path: string;
+
+  /**
+   * The name every object of the service carries (`GracefulWebServiceProps.name`); objects the
+   * provider adds should use it too.
+   *
+   * @default - generated names
+   */
+  readonly name?: string;
+
+  /**
+   * Labels every object of the service carries; objects the provider adds should carry them too.
+   *
+   * @default - none
+   */
+  readonly labels?: { [key: string]: string };
 }
 
 /**
@@ -92,6 +107,11 @@ export interface LoadBalancerConfig {
  * Each implementation owns everything specific to its provider: class selection, annotations,
  * the Service type, its default deregistration delay and its own validation. Use the
  * factories on `LoadBalancer`, or implement this interface for another provider.
+ *
+ * Validate settings in `launch()` and `bind()`, not in the constructor, and throw plain
+ * messages that start with the prop (`loadBalancer.x ...`): the construct calls both and
+ * prefixes every error with its path (`<chart>/<id>: `), which a constructor, evaluated before
+ * the service exists, cannot get.
  */
 export interface ILoadBalancer {
   /** A human-readable name, used in error messages and timelines (e.g. "Alibaba Cloud ALB"). */
@@ -122,18 +142,21 @@ export interface ILoadBalancer {
  * Factories for the supported load balancers.
  */
 export class LoadBalancer {
+  // Every factory defers a settings error to the service that uses the load balancer: the
+  // factory runs before the service exists, and the service prefixes each error with its path.
+
   /**
    * Alibaba Cloud ACK with an ALB Ingress (`ingressClassName: alb`).
    */
   public static alibabaAlb(props: AlibabaAlbProps = {}): ILoadBalancer {
-    return new AlibabaAlb(props);
+    return deferErrors(() => new AlibabaAlb(props));
   }
 
   /**
    * Tencent Cloud TKE with a CLB Ingress (`kubernetes.io/ingress.class: qcloud`).
    */
   public static tencentClb(props: TencentClbProps = {}): ILoadBalancer {
-    return new TencentClb(props);
+    return deferErrors(() => new TencentClb(props));
   }
 
   /**
@@ -141,7 +164,7 @@ export class LoadBalancer {
    * targets by default).
    */
   public static awsAlb(props: AwsAlbProps = {}): ILoadBalancer {
-    return new AwsAlb(props);
+    return deferErrors(() => new AwsAlb(props));
   }
 
   /**
@@ -149,8 +172,37 @@ export class LoadBalancer {
    * NEGs and a `BackendConfig`).
    */
   public static gkeIngress(props: GkeIngressProps = {}): ILoadBalancer {
-    return new GkeIngress(props);
+    return deferErrors(() => new GkeIngress(props));
   }
 
   private constructor() {}
+}
+
+/**
+ * The provider, or, when its constructor refuses the settings, a stand-in that raises the same
+ * error once a service uses it (in `launch()`, the first call the construct makes), where the
+ * construct prefixes it with its path (`<chart>/<id>: `).
+ */
+function deferErrors(create: () => ILoadBalancer): ILoadBalancer {
+  try {
+    return create();
+  } catch (error) {
+    return new RefusedLoadBalancer(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/** Load-balancer settings that were refused; any use raises the refusal. */
+class RefusedLoadBalancer implements ILoadBalancer {
+  public readonly displayName = 'refused load balancer settings';
+  public readonly defaultDeregistrationDelay = Duration.seconds(0);
+
+  public constructor(private readonly error: Error) {}
+
+  public launch(_healthCheck: HealthCheckSettings): LoadBalancerLaunch {
+    throw this.error;
+  }
+
+  public bind(_scope: Construct, _options: LoadBalancerBindOptions): LoadBalancerConfig {
+    throw this.error;
+  }
 }

@@ -14,8 +14,10 @@ export enum PreStopAction {
 
   /**
    * The native `lifecycle.preStop.sleep.seconds: N` action: nothing is needed in the image.
-   * Needs Kubernetes 1.30 or later (beta, on by default; GA in 1.34). On older clusters, or with
-   * the `PodLifecycleSleepAction` feature gate off, the API server silently drops the field.
+   * Needs Kubernetes 1.30 or later (beta, on by default; GA in 1.34). Do not use it on older
+   * clusters: on 1.29 with the `PodLifecycleSleepAction` feature gate off the API server drops
+   * the whole preStop hook (no wait at all), and on 1.28 and older the field is unknown, so
+   * `kubectl apply` fails under its default strict field validation.
    */
   SLEEP_ACTION = 'SLEEP_ACTION',
 }

@@ -23,11 +23,12 @@ export enum TencentIngressClassMode {
  */
 export interface TencentClbProps {
   /**
-   * The ingress class the TKE controller serves.
+   * The ingress class the TKE controller serves, written where `ingressClassMode` says.
+   * (Renamed from `ingressClass`, to match the other providers; see CHANGELOG.md.)
    *
    * @default "qcloud"
    */
-  readonly ingressClass?: string;
+  readonly ingressClassName?: string;
 
   /**
    * Where the class is written: the annotation or `spec.ingressClassName` (never both).
@@ -63,8 +64,9 @@ export interface TencentClbProps {
 
   /**
    * Make pod deletion wait until the pod's CLB weight is 0
-   * (`ingress.cloud.tencent.com/enable-grace-deletion`). Needs direct access, TKE's Ingress
-   * controller v2.4.0 or later and the cluster-side support that feature documents; opt in
+   * (`ingress.cloud.tencent.com/enable-grace-deletion`). Needs direct access, the TKE
+   * Service/Ingress component v2.5.0 or later and node-side pod deletion protection
+   * (https://cloud.tencent.com/document/product/457/109977); opt in
    * only where that is in place.
    *
    * @default false
@@ -118,8 +120,8 @@ export class TencentClb implements ILoadBalancer {
 
   public readonly displayName = 'Tencent Cloud CLB';
   public readonly defaultDeregistrationDelay = TencentClb.DEFAULT_DEREGISTRATION_DELAY;
-  /** The ingress class. */
-  public readonly ingressClass: string;
+  /** The ingress class name. */
+  public readonly ingressClassName: string;
   /** Where the ingress class is written. */
   public readonly ingressClassMode: TencentIngressClassMode;
   /** Whether the CLB targets pods directly. */
@@ -135,15 +137,23 @@ export class TencentClb implements ILoadBalancer {
   private readonly existingLoadBalancerId?: string;
   private readonly subnetId?: string;
 
+  // The constructor only records the settings: it runs before the service exists, so every
+  // check runs in launch() and bind(), inside the construct, where errors get its path.
   public constructor(props: TencentClbProps = {}) {
-    this.ingressClass = props.ingressClass ?? 'qcloud';
-    validateIngressClassName('loadBalancer.ingressClass', this.ingressClass);
+    this.ingressClassName = props.ingressClassName ?? 'qcloud';
     this.ingressClassMode = props.ingressClassMode ?? TencentIngressClassMode.ANNOTATION;
     this.directAccess = props.directAccess ?? true;
     this.graceShutdown = props.graceShutdown ?? this.directAccess;
     this.graceShutdownOnUnhealthy = props.graceShutdownOnUnhealthy ?? this.directAccess;
     this.graceDeletion = props.graceDeletion ?? false;
     this.tkeServiceConfig = props.tkeServiceConfig ?? false;
+    this.existingLoadBalancerId = props.existingLoadBalancerId;
+    this.subnetId = props.subnetId;
+  }
+
+  /** The provider's own rules; plain messages (the construct prefixes its path). */
+  private validate(): void {
+    validateIngressClassName('loadBalancer.ingressClassName', this.ingressClassName);
     if (!this.directAccess) {
       const needsDirect = [
         ...(this.graceShutdown ? ['graceShutdown'] : []),
@@ -152,16 +162,17 @@ export class TencentClb implements ILoadBalancer {
       ];
       if (needsDirect.length > 0) {
         throw new Error(
-          `loadBalancer.${needsDirect.join(' and loadBalancer.')} need loadBalancer.directAccess: `
+          `loadBalancer.${needsDirect.join(' and loadBalancer.')} ${needsDirect.length === 1 ? 'needs' : 'need'} loadBalancer.directAccess: `
           + 'TKE only sets CLB weights to 0 for pods it targets directly. Enable directAccess or turn them off',
         );
       }
     }
-    this.existingLoadBalancerId = nonEmptyOptional('loadBalancer.existingLoadBalancerId', props.existingLoadBalancerId);
-    this.subnetId = nonEmptyOptional('loadBalancer.subnetId', props.subnetId);
+    nonEmptyOptional('loadBalancer.existingLoadBalancerId', this.existingLoadBalancerId);
+    nonEmptyOptional('loadBalancer.subnetId', this.subnetId);
   }
 
   public launch(healthCheck: HealthCheckSettings): LoadBalancerLaunch {
+    this.validate();
     const check = this.tkeServiceConfig ? healthCheck : CLB_DEFAULT_HEALTH_CHECK;
     return {
       // In direct-access mode TKE injects its own readiness gate
@@ -175,9 +186,10 @@ export class TencentClb implements ILoadBalancer {
   }
 
   public bind(scope: Construct, options: LoadBalancerBindOptions): LoadBalancerConfig {
+    this.validate();
     const annotations: { [key: string]: string } = {};
     if (this.ingressClassMode === TencentIngressClassMode.ANNOTATION) {
-      annotations['kubernetes.io/ingress.class'] = this.ingressClass;
+      annotations['kubernetes.io/ingress.class'] = this.ingressClassName;
     }
     if (this.directAccess) {
       annotations[`${ANNOTATION_PREFIX}/direct-access`] = 'true';
@@ -202,7 +214,7 @@ export class TencentClb implements ILoadBalancer {
     }
     return {
       serviceType: this.directAccess ? kplus.ServiceType.CLUSTER_IP : kplus.ServiceType.NODE_PORT,
-      ingressClassName: this.ingressClassMode === TencentIngressClassMode.SPEC ? this.ingressClass : undefined,
+      ingressClassName: this.ingressClassMode === TencentIngressClassMode.SPEC ? this.ingressClassName : undefined,
       ingressAnnotations: annotations,
     };
   }
@@ -210,10 +222,12 @@ export class TencentClb implements ILoadBalancer {
   /** A TkeServiceConfig whose health check for the Ingress rule matches the readiness probe. */
   private addTkeServiceConfig(scope: Construct, options: LoadBalancerBindOptions): ApiObject {
     const check = options.healthCheck;
-    checkRange('healthCheck.interval', check.intervalSeconds, 5, 300, this.displayName, 's');
-    checkRange('healthCheck.timeout', check.timeoutSeconds, 2, 60, this.displayName, 's');
-    checkRange('healthCheck.healthyThreshold', check.healthyThreshold, 2, 10, this.displayName);
-    checkRange('healthCheck.unhealthyThreshold', check.unhealthyThreshold, 2, 10, this.displayName);
+    // Only here does the CLB use the probe's settings; without a TkeServiceConfig it keeps its own check.
+    const who = `the ${this.displayName} health check (loadBalancer.tkeServiceConfig mirrors the readiness probe)`;
+    checkRange('healthCheck.interval', check.intervalSeconds, 5, 300, who, 's');
+    checkRange('healthCheck.timeout', check.timeoutSeconds, 2, 60, who, 's');
+    checkRange('healthCheck.healthyThreshold', check.healthyThreshold, 2, 10, who);
+    checkRange('healthCheck.unhealthyThreshold', check.unhealthyThreshold, 2, 10, who);
     if (check.timeoutSeconds >= check.intervalSeconds) {
       throw new Error(
         `healthCheck.timeout (${check.timeoutSeconds}s) must be shorter than healthCheck.interval `
@@ -223,6 +237,7 @@ export class TencentClb implements ILoadBalancer {
     return new ApiObject(scope, 'TkeServiceConfig', {
       apiVersion: 'cloud.tencent.com/v1alpha1',
       kind: 'TkeServiceConfig',
+      metadata: { ...(options.name === undefined ? {} : { name: options.name }), labels: options.labels },
       spec: {
         loadBalancer: {
           l7Listeners: [{
@@ -252,9 +267,8 @@ export class TencentClb implements ILoadBalancer {
   }
 }
 
-function nonEmptyOptional(prop: string, value: string | undefined): string | undefined {
+function nonEmptyOptional(prop: string, value: string | undefined): void {
   if (value !== undefined && value.trim() === '') {
     throw new Error(`${prop} must not be empty when given`);
   }
-  return value;
 }

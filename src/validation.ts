@@ -103,3 +103,91 @@ export function checkRange(prop: string, value: number, min: number, max: number
     throw new Error(`${prop} is ${value}${unit}, but ${provider} accepts ${min}${unit} to ${max}${unit}`);
   }
 }
+
+// Kubernetes' rules for metadata (k8s.io/apimachinery/pkg/util/validation): a qualified name is
+// an optional DNS-subdomain prefix and "/", then a name of at most 63 characters.
+const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** Kubernetes' limit on the total size of an object's annotations (keys and values). */
+const ANNOTATIONS_MAX_BYTES = 256 * 1024;
+
+/**
+ * A label or annotation key: `[prefix/]name`, the prefix a lower-case DNS subdomain (at most
+ * 253 characters), the name at most 63 characters of letters, digits, `-`, `_` and `.`,
+ * starting and ending with a letter or digit.
+ *
+ * @internal
+ */
+export function validateMetadataKey(prop: string, key: string): void {
+  const fail = (why: string) => {
+    throw new Error(`${prop} key "${key}" is not a valid Kubernetes key: ${why}`);
+  };
+  const parts = key.split('/');
+  if (parts.length > 2) fail('it may contain at most one "/" (prefix/name)');
+  const name = parts[parts.length - 1];
+  if (parts.length === 2) {
+    const prefix = parts[0];
+    if (prefix.length === 0 || prefix.length > 253 || !prefix.split('.').every((l) => DNS_LABEL.test(l))) {
+      fail(`the prefix "${prefix}" must be a lower-case DNS subdomain of at most 253 characters`);
+    }
+  }
+  if (name.length === 0 || name.length > 63) fail(`the name part must have 1 to 63 characters, it has ${name.length}`);
+  if (!QUALIFIED_NAME.test(name)) {
+    fail(`the name part "${name}" may only hold letters, digits, "-", "_" and ".", and must start and end with a letter or digit`);
+  }
+}
+
+/**
+ * Labels: valid keys, and values of at most 63 characters of letters, digits, `-`, `_` and
+ * `.`, starting and ending with a letter or digit (or empty).
+ *
+ * @internal
+ */
+export function validateLabels(prop: string, labels: { [key: string]: string } | undefined): void {
+  for (const [key, value] of Object.entries(labels ?? {})) {
+    validateMetadataKey(prop, key);
+    if (typeof value !== 'string') {
+      throw new Error(`${prop}["${key}"] must be a string, got ${typeof value}`);
+    }
+    if (value.length > 63 || (value !== '' && !QUALIFIED_NAME.test(value))) {
+      throw new Error(
+        `${prop}["${key}"] value "${value}" is not a valid label value: at most 63 letters, digits, "-", "_" or ".", `
+        + 'starting and ending with a letter or digit (or empty)',
+      );
+    }
+  }
+}
+
+/**
+ * Annotations: valid keys, string values, at most 256 KiB in total.
+ *
+ * @internal
+ */
+export function validateAnnotations(prop: string, annotations: { [key: string]: string } | undefined): void {
+  let bytes = 0;
+  for (const [key, value] of Object.entries(annotations ?? {})) {
+    validateMetadataKey(prop, key);
+    if (typeof value !== 'string') {
+      throw new Error(`${prop}["${key}"] must be a string, got ${typeof value}: write "${String(value)}" in quotes`);
+    }
+    bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+  }
+  if (bytes > ANNOTATIONS_MAX_BYTES) {
+    throw new Error(`${prop} hold ${bytes} bytes, but Kubernetes allows at most ${ANNOTATIONS_MAX_BYTES} bytes of annotations per object`);
+  }
+}
+
+/**
+ * A name that is valid for every object the service emits: a DNS-1035 label (the Service's
+ * rule, the strictest of them), which is also a valid label value.
+ *
+ * @internal
+ */
+export function validateObjectName(prop: string, name: string): void {
+  if (name.length === 0 || name.length > 63 || !DNS_1035_LABEL.test(name)) {
+    throw new Error(
+      `${prop} "${name}" is not a valid name: 1 to 63 lower-case letters, digits or "-", starting with a letter `
+      + 'and ending with a letter or digit (a Service name is an RFC 1035 label)',
+    );
+  }
+}

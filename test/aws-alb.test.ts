@@ -84,7 +84,7 @@ describe('AWS ALB', () => {
   test.each([
     [{ targetType: AwsAlbTargetType.INSTANCE, readinessGateNamespaceLabelled: true }, /needs loadBalancer\.targetType IP/],
   ])('a gate with instance targets is refused: %j', (props, message) => {
-    expect(() => LoadBalancer.awsAlb(props)).toThrow(message);
+    expect(() => synth(baseProps({ loadBalancer: LoadBalancer.awsAlb(props) }))).toThrow(message);
   });
 
   describe('labelling a namespace the chart owns', () => {
@@ -142,11 +142,13 @@ describe('AWS ALB', () => {
 
     test('refused: not a Namespace, or contradicting the declaration', () => {
       const { namespace: configMap } = build('shop', 'shop', 'ConfigMap');
-      expect(() => LoadBalancer.awsAlb({ readinessGateNamespace: configMap })).toThrow(/must be a Namespace, got a ConfigMap/);
+      expect(() => synth(baseProps({ loadBalancer: LoadBalancer.awsAlb({ readinessGateNamespace: configMap }) }))).toThrow(/must be a Namespace, got a ConfigMap/);
       const { namespace } = build('shop', 'shop');
-      expect(() => LoadBalancer.awsAlb({ readinessGateNamespace: namespace, readinessGateNamespaceLabelled: false }))
+      const contradicting = LoadBalancer.awsAlb({ readinessGateNamespace: namespace, readinessGateNamespaceLabelled: false });
+      expect(() => synth(baseProps({ loadBalancer: contradicting })))
         .toThrow(/readinessGateNamespaceLabelled is false/);
-      expect(() => LoadBalancer.awsAlb({ readinessGateNamespace: namespace, targetType: AwsAlbTargetType.INSTANCE }))
+      const instanceTargets = LoadBalancer.awsAlb({ readinessGateNamespace: namespace, targetType: AwsAlbTargetType.INSTANCE });
+      expect(() => synth(baseProps({ loadBalancer: instanceTargets })))
         .toThrow(/needs loadBalancer\.targetType IP/);
     });
   });
@@ -211,7 +213,7 @@ describe('AWS ALB', () => {
   });
 
   test.each([29, 901])('slow start outside 30-900 s is refused: %d s', (seconds) => {
-    expect(() => LoadBalancer.awsAlb({ slowStartDuration: Duration.seconds(seconds) }))
+    expect(() => synth(baseProps({ loadBalancer: LoadBalancer.awsAlb({ slowStartDuration: Duration.seconds(seconds) }) })))
       .toThrow(`loadBalancer.slowStartDuration is ${seconds}s, but AWS ALB accepts 30s to 900s`);
   });
 
@@ -221,7 +223,7 @@ describe('AWS ALB', () => {
     [{ 'stickiness.enabled': 'true,x=1' }, /without ",", "=" or whitespace/],
     [{ 'Bad Key': 'x' }, /must be a target group attribute name/],
   ])('refused target group attributes: %j', (attributes, message) => {
-    expect(() => LoadBalancer.awsAlb({ targetGroupAttributes: attributes })).toThrow(message);
+    expect(() => synth(baseProps({ loadBalancer: LoadBalancer.awsAlb({ targetGroupAttributes: attributes }) }))).toThrow(message);
   });
 
   test('a user annotation contradicting the derived attributes is refused by the construct', () => {
@@ -274,6 +276,6 @@ describe('AWS ALB', () => {
     const { objects } = synth(baseProps({ loadBalancer: LoadBalancer.awsAlb({ scheme: AwsAlbScheme.INTERNET_FACING, ingressClassName: 'alb-public' }) }));
     expect(annotationsOf(objects)[`${PREFIX}/scheme`]).toBe('internet-facing');
     expect(only(objects, 'Ingress').spec.ingressClassName).toBe('alb-public');
-    expect(() => LoadBalancer.awsAlb({ ingressClassName: 'ALB' })).toThrow(/loadBalancer\.ingressClassName/);
+    expect(() => synth(baseProps({ loadBalancer: LoadBalancer.awsAlb({ ingressClassName: 'ALB' }) }))).toThrow(/loadBalancer\.ingressClassName/);
   });
 });

@@ -1,12 +1,13 @@
 import { Duration } from 'cdk8s';
 import * as fc from 'fast-check';
-import { ShutdownBudget, ShutdownBudgetOptions } from '../src';
+import { ShutdownBudget } from '../src';
+import { deriveShutdownBudget, ShutdownBudgetInputs } from '../src/budget';
 
 const seconds = (n: number) => Duration.seconds(n);
 
 describe('ShutdownBudget: the model\'s documented numbers', () => {
   test('Alibaba ALB defaults: preStop 10, grace 45', () => {
-    const budget = ShutdownBudget.derive({ defaultDeregistrationDelay: seconds(10) });
+    const budget = deriveShutdownBudget({ defaultDeregistrationDelay: seconds(10) });
     expect(budget.preStopSleepSeconds).toBe(10);
     expect(budget.terminationGracePeriodSeconds).toBe(45);
     expect(budget.preStopSleep.toSeconds()).toBe(10);
@@ -14,32 +15,32 @@ describe('ShutdownBudget: the model\'s documented numbers', () => {
   });
 
   test('Tencent CLB defaults: preStop 5, grace 40; a 50 s drain gives 5 / 60', () => {
-    expect(ShutdownBudget.derive({ defaultDeregistrationDelay: seconds(5) }).terminationGracePeriodSeconds).toBe(40);
-    const meeting = ShutdownBudget.derive({ defaultDeregistrationDelay: seconds(5), drainTimeout: seconds(50) });
+    expect(deriveShutdownBudget({ defaultDeregistrationDelay: seconds(5) }).terminationGracePeriodSeconds).toBe(40);
+    const meeting = deriveShutdownBudget({ defaultDeregistrationDelay: seconds(5), drainTimeout: seconds(50) });
     expect(meeting.preStopSleepSeconds).toBe(5);
     expect(meeting.terminationGracePeriodSeconds).toBe(60);
   });
 
   test('an app that does not drain on SIGTERM waits out the drain in preStop', () => {
-    const budget = ShutdownBudget.derive({ defaultDeregistrationDelay: seconds(10), drainsOnStopSignal: false });
+    const budget = deriveShutdownBudget({ defaultDeregistrationDelay: seconds(10), drainsOnStopSignal: false });
     expect(budget.preStopSleepSeconds).toBe(40);
     expect(budget.terminationGracePeriodSeconds).toBe(45);
   });
 
   test('a declared deregistrationDelay wins over the load balancer default', () => {
-    const budget = ShutdownBudget.derive({ defaultDeregistrationDelay: seconds(10), deregistrationDelay: seconds(20) });
+    const budget = deriveShutdownBudget({ defaultDeregistrationDelay: seconds(10), deregistrationDelay: seconds(20) });
     expect(budget.deregistrationDelaySeconds).toBe(20);
     expect(budget.terminationGracePeriodSeconds).toBe(55);
   });
 
   test('a zero deregistration delay needs no wait', () => {
-    const budget = ShutdownBudget.derive({ deregistrationDelay: seconds(0) });
+    const budget = deriveShutdownBudget({ deregistrationDelay: seconds(0) });
     expect(budget.preStopSleepSeconds).toBe(0);
     expect(budget.terminationGracePeriodSeconds).toBe(35);
   });
 
   test('fractional durations round up to whole seconds', () => {
-    const budget = ShutdownBudget.derive({
+    const budget = deriveShutdownBudget({
       deregistrationDelay: Duration.millis(2500),
       drainTimeout: Duration.millis(100),
       safetyMargin: Duration.millis(1),
@@ -51,7 +52,7 @@ describe('ShutdownBudget: the model\'s documented numbers', () => {
   });
 
   test('a custom preStop command is counted before the wait', () => {
-    const budget = ShutdownBudget.derive({ deregistrationDelay: seconds(10), preStopCommandDuration: seconds(3) });
+    const budget = deriveShutdownBudget({ deregistrationDelay: seconds(10), preStopCommandDuration: seconds(3) });
     expect(budget.preStopSleepSeconds).toBe(10);
     expect(budget.preStopTotalSeconds).toBe(13);
     expect(budget.terminationGracePeriodSeconds).toBe(48);
@@ -61,24 +62,24 @@ describe('ShutdownBudget: the model\'s documented numbers', () => {
 
 describe('ShutdownBudget: explicit grace period', () => {
   test('accepted when it covers D + S, and never adjusted', () => {
-    const budget = ShutdownBudget.derive({ defaultDeregistrationDelay: seconds(10), terminationGracePeriod: seconds(40) });
+    const budget = deriveShutdownBudget({ defaultDeregistrationDelay: seconds(10), terminationGracePeriod: seconds(40) });
     expect(budget.terminationGracePeriodSeconds).toBe(40);
     expect(budget.terminationGracePeriodIsExplicit).toBe(true);
   });
 
   test('refused below D + S, naming the prop and the numbers', () => {
-    expect(() => ShutdownBudget.derive({ defaultDeregistrationDelay: seconds(10), terminationGracePeriod: seconds(39) }))
+    expect(() => deriveShutdownBudget({ defaultDeregistrationDelay: seconds(10), terminationGracePeriod: seconds(39) }))
       .toThrow('terminationGracePeriod (39s) must be at least deregistrationDelay (10s) + drainTimeout (30s) = 40s');
   });
 
   test('refused below D + S for an abrupt app too', () => {
-    expect(() => ShutdownBudget.derive({
+    expect(() => deriveShutdownBudget({
       deregistrationDelay: seconds(5), drainTimeout: seconds(20), drainsOnStopSignal: false, terminationGracePeriod: seconds(24),
     })).toThrow(/terminationGracePeriod \(24s\).*= 25s/);
   });
 
   test('the preStop command counts against it', () => {
-    expect(() => ShutdownBudget.derive({
+    expect(() => deriveShutdownBudget({
       deregistrationDelay: seconds(10), preStopCommandDuration: seconds(5), terminationGracePeriod: seconds(44),
     })).toThrow('preStopCommandDuration (5s) + deregistrationDelay (10s) + drainTimeout (30s) = 45s');
   });
@@ -90,30 +91,30 @@ describe('ShutdownBudget: refused inputs', () => {
     ['safetyMargin', { deregistrationDelay: seconds(1), safetyMargin: Duration.seconds(NaN) }],
     ['shutdown.deregistrationDelay', { deregistrationDelay: Duration.minutes(Infinity) }],
     ['terminationGracePeriod', { deregistrationDelay: seconds(1), terminationGracePeriod: Duration.seconds(NaN) }],
-  ] as Array<[string, ShutdownBudgetOptions]>)('a non-finite %s', (prop, options) => {
-    expect(() => ShutdownBudget.derive(options)).toThrow(new RegExp(`${prop.replace('.', '\\.')} must be a finite duration`));
+  ] as Array<[string, ShutdownBudgetInputs]>)('a non-finite %s', (prop, options) => {
+    expect(() => deriveShutdownBudget(options)).toThrow(new RegExp(`${prop.replace('.', '\\.')} must be a finite duration`));
   });
 
   test('negative durations cannot even be created', () => {
     // cdk8s refuses them at Duration creation, before they can reach a budget.
-    expect(() => ShutdownBudget.derive({ deregistrationDelay: seconds(1), drainTimeout: seconds(-5) }))
+    expect(() => deriveShutdownBudget({ deregistrationDelay: seconds(1), drainTimeout: seconds(-5) }))
       .toThrow(/cannot be negative/);
   });
 
   test('a negative duration that gets through is still refused, by name', () => {
     const forged = Object.create(Duration.prototype, { toMilliseconds: { value: () => -1000 } });
-    expect(() => ShutdownBudget.derive({ deregistrationDelay: seconds(1), safetyMargin: forged }))
+    expect(() => deriveShutdownBudget({ deregistrationDelay: seconds(1), safetyMargin: forged }))
       .toThrow('shutdown.safetyMargin must not be negative, got -1000 ms');
   });
 
   test('no deregistration delay at all', () => {
-    expect(() => ShutdownBudget.derive({})).toThrow(/shutdown\.deregistrationDelay is required/);
+    expect(() => deriveShutdownBudget({})).toThrow(/shutdown\.deregistrationDelay is required/);
   });
 });
 
 describe('ShutdownBudget: describe()', () => {
   test('shows the ALB timeline in order', () => {
-    const text = ShutdownBudget.derive({ defaultDeregistrationDelay: seconds(10) }).describe();
+    const text = deriveShutdownBudget({ defaultDeregistrationDelay: seconds(10) }).describe();
     expect(text).toMatchInlineSnapshot(`
 "Shutdown timeline (D=10s, S=30s, app drains on the stop signal):
   t=0s   pod deleted; LB deregistration starts; preStop starts: sleep 10
@@ -130,7 +131,7 @@ Launch timeline (no readiness gate, progressDeadlineSeconds 600):
   });
 
   test('an abrupt app drains before its stop signal; an explicit grace is labelled', () => {
-    const text = ShutdownBudget.derive({
+    const text = deriveShutdownBudget({
       deregistrationDelay: seconds(5), drainsOnStopSignal: false, terminationGracePeriod: seconds(50),
     }).describe();
     expect(text).toContain('app stops abruptly on the stop signal');
@@ -139,7 +140,7 @@ Launch timeline (no readiness gate, progressDeadlineSeconds 600):
   });
 
   test('no wait means no preStop hook', () => {
-    expect(ShutdownBudget.derive({ deregistrationDelay: seconds(0) }).describe()).toContain('no preStop hook');
+    expect(deriveShutdownBudget({ deregistrationDelay: seconds(0) }).describe()).toContain('no preStop hook');
   });
 });
 
@@ -150,7 +151,7 @@ describe('ShutdownBudget: properties', () => {
   const inputs = fc.record({
     d: secondsArb, s: secondsArb, m: secondsArb, c: fc.integer({ min: 0, max: 600 }), drains: fc.boolean(),
   });
-  const derive = (i: { d: number; s: number; m: number; c: number; drains: boolean }) => ShutdownBudget.derive({
+  const derive = (i: { d: number; s: number; m: number; c: number; drains: boolean }) => deriveShutdownBudget({
     deregistrationDelay: seconds(i.d),
     drainTimeout: seconds(i.s),
     safetyMargin: seconds(i.m),
@@ -202,7 +203,7 @@ describe('ShutdownBudget: properties', () => {
 
   test('rounding is upward and never shrinks a budget', () => {
     fc.assert(fc.property(millisArb, millisArb, millisArb, (d, s, m) => {
-      const b = ShutdownBudget.derive({
+      const b = deriveShutdownBudget({
         deregistrationDelay: Duration.millis(d), drainTimeout: Duration.millis(s), safetyMargin: Duration.millis(m),
       });
       expect(b.deregistrationDelaySeconds).toBe(Math.ceil(d / 1000));
@@ -213,7 +214,7 @@ describe('ShutdownBudget: properties', () => {
 
   test('an explicit grace period is accepted exactly when it covers C + D + S', () => {
     fc.assert(fc.property(inputs, secondsArb, (i, g) => {
-      const make = () => ShutdownBudget.derive({
+      const make = () => deriveShutdownBudget({
         deregistrationDelay: seconds(i.d),
         drainTimeout: seconds(i.s),
         preStopCommandDuration: seconds(i.c),
@@ -225,6 +226,92 @@ describe('ShutdownBudget: properties', () => {
       } else {
         expect(make).toThrow(/terminationGracePeriod/);
       }
+    }));
+  });
+});
+
+describe('ShutdownBudget.derive(): the public entry point takes the declared budgets only', () => {
+  test('the README example: D = 15 s, an abrupt app', () => {
+    const budget = ShutdownBudget.derive({ deregistrationDelay: seconds(15), drainsOnStopSignal: false });
+    expect(budget.preStopSleepSeconds).toBe(45);
+    expect(budget.terminationGracePeriodSeconds).toBe(50);
+  });
+
+  test('launch inputs smuggled in from JavaScript are ignored, not used', () => {
+    const smuggled = { deregistrationDelay: seconds(10), terminationGracePeriod: seconds(100), readinessDelay: seconds(50) };
+    const budget = ShutdownBudget.derive(smuggled as any);
+    expect(budget.terminationGracePeriodSeconds).toBe(45);
+    expect(budget.terminationGracePeriodIsExplicit).toBe(false);
+    expect(budget.readinessDelaySeconds).toBe(0);
+  });
+
+  test('without a load balancer, D must be declared', () => {
+    expect(() => ShutdownBudget.derive()).toThrow('shutdown.deregistrationDelay is required');
+  });
+});
+
+describe('the startup budget', () => {
+  test('counts in the progress deadline and shows in the launch timeline', () => {
+    const budget = deriveShutdownBudget({
+      deregistrationDelay: seconds(10), startupDelay: seconds(300), readinessDelay: seconds(10), registrationDelay: seconds(20),
+    });
+    expect(budget.startupSeconds).toBe(300);
+    expect(budget.minimumProgressDeadlineSeconds).toBe(300 + 10 + 20 + 45 + 2);
+    expect(budget.progressDeadlineSeconds).toBe(600);
+    expect(budget.describe()).toContain('t=300s  startup probe passed at the latest (startupTimeout 300s); readiness probing starts');
+    expect(budget.describe()).toContain('t=310s  containers pass the readiness probe');
+  });
+
+  test('a long startup raises the derived deadline above 600 s', () => {
+    const budget = deriveShutdownBudget({ deregistrationDelay: seconds(10), startupDelay: seconds(600), readinessDelay: seconds(10) });
+    expect(budget.progressDeadlineSeconds).toBe(600 + 10 + 45 + 2);
+  });
+
+  test('without a startup probe the timeline has no startup line', () => {
+    expect(deriveShutdownBudget({ deregistrationDelay: seconds(10) }).describe()).not.toContain('startup probe');
+  });
+});
+
+describe('the launch side, property-based', () => {
+  const launch = fc.record({
+    u: fc.integer({ min: 0, max: 3600 }),
+    r: fc.integer({ min: 0, max: 600 }),
+    l: fc.integer({ min: 0, max: 600 }),
+    d: fc.integer({ min: 0, max: 900 }),
+    s: fc.integer({ min: 0, max: 900 }),
+    gated: fc.boolean(),
+  });
+  const derive = (i: { u: number; r: number; l: number; d: number; s: number; gated: boolean }) => deriveShutdownBudget({
+    deregistrationDelay: seconds(i.d),
+    drainTimeout: seconds(i.s),
+    startupDelay: seconds(i.u),
+    readinessDelay: seconds(i.r),
+    registrationDelay: seconds(i.l),
+    launchGated: i.gated,
+  });
+
+  test('the derived deadline is the larger of 600 s and startup + readiness + registration + grace + 2 s', () => {
+    fc.assert(fc.property(launch, (i) => {
+      const b = derive(i);
+      const step = i.u + i.r + i.l + (i.d + i.s + 5) + 2;
+      expect(b.minimumProgressDeadlineSeconds).toBe(step);
+      expect(b.progressDeadlineSeconds).toBe(Math.max(600, step));
+    }));
+  });
+
+  test('a longer startup never shortens the deadline, and an explicit one at the minimum is accepted', () => {
+    fc.assert(fc.property(launch, fc.integer({ min: 1, max: 600 }), (i, more) => {
+      expect(derive({ ...i, u: i.u + more }).progressDeadlineSeconds).toBeGreaterThanOrEqual(derive(i).progressDeadlineSeconds);
+      const minimum = derive(i).minimumProgressDeadlineSeconds;
+      const inputs = {
+        deregistrationDelay: seconds(i.d),
+        drainTimeout: seconds(i.s),
+        startupDelay: seconds(i.u),
+        readinessDelay: seconds(i.r),
+        registrationDelay: seconds(i.l),
+      };
+      expect(deriveShutdownBudget({ ...inputs, progressDeadline: seconds(minimum) }).progressDeadlineSeconds).toBe(minimum);
+      expect(() => deriveShutdownBudget({ ...inputs, progressDeadline: seconds(minimum - 1) })).toThrow(/progressDeadline/);
     }));
   });
 });

@@ -65,7 +65,7 @@ describe('GKE Ingress', () => {
     expect(only(objects, 'Ingress').metadata.annotations['kubernetes.io/ingress.class']).toBe('gce-internal');
     expect(detectProvider(only(objects, 'Ingress')).provider).toBe('gke-ingress');
     expect(detectProvider(only(synth(gke).objects, 'Ingress')).provider).toBe('gke-ingress');
-    expect(() => LoadBalancer.gkeIngress({ ingressClassName: 'nginx' }))
+    expect(() => synth(baseProps({ loadBalancer: LoadBalancer.gkeIngress({ ingressClassName: 'nginx' }) })))
       .toThrow('loadBalancer.ingressClassName "nginx" is not served by GKE\'s Ingress controller: use "gce" or "gce-internal"');
   });
 

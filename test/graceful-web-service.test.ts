@@ -102,8 +102,8 @@ describe('GracefulWebService: workload, Service and Ingress', () => {
       resources: { cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.millis(500) } },
       command: ['/app/server'],
       args: ['--listen', ':80'],
-      containerSecurityContext: { ensureNonRoot: false, readOnlyRootFilesystem: true },
-      podSecurityContext: { ensureNonRoot: false, fsGroup: 2000 },
+      runAsRoot: true,
+      podSecurityContext: { fsGroup: 2000 },
       writablePaths: ['/tmp', '/var/cache/app'],
     }));
     const c = container(objects);

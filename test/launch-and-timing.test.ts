@@ -46,7 +46,7 @@ describe('seamless launch', () => {
   });
 
   test('a readiness gate on NodePort targets would never open: refused', () => {
-    expect(() => LoadBalancer.alibabaAlb({ readinessGate: true }))
+    expect(() => synth(baseProps({ loadBalancer: LoadBalancer.alibabaAlb({ readinessGate: true }) })))
       .toThrow(/loadBalancer\.readinessGate needs loadBalancer\.directAccess/);
   });
 
@@ -77,9 +77,9 @@ describe('seamless launch', () => {
     const { service, objects } = synth(baseProps({ shutdown: { drainTimeout: Duration.minutes(15) } }));
     const spec = only(objects, 'Deployment').spec;
     expect(spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
-    // readiness 10 + registration 20 + grace (10 + 900 + 5) + 2
-    expect(spec.progressDeadlineSeconds).toBe(947);
-    expect(service.budget.minimumProgressDeadlineSeconds).toBe(947);
+    // startup 60 + readiness 10 + registration 20 + grace (10 + 900 + 5) + 2
+    expect(spec.progressDeadlineSeconds).toBe(1007);
+    expect(service.budget.minimumProgressDeadlineSeconds).toBe(1007);
     expect(spec.progressDeadlineSeconds).toBeGreaterThan(spec.minReadySeconds);
   });
 
@@ -88,18 +88,20 @@ describe('seamless launch', () => {
   });
 
   test('an explicit progressDeadline is checked, never adjusted', () => {
-    expect(only(synth(baseProps({ progressDeadline: Duration.seconds(120) })).objects, 'Deployment')
-      .spec.progressDeadlineSeconds).toBe(120);
-    expect(() => synth(baseProps({ progressDeadline: Duration.seconds(60) })))
-      .toThrow('progressDeadline (60s) must be at least readinessDelay (10s) + registrationDelay (20s) + terminationGracePeriod (45s)');
+    expect(only(synth(baseProps({ progressDeadline: Duration.seconds(140) })).objects, 'Deployment')
+      .spec.progressDeadlineSeconds).toBe(140);
+    expect(() => synth(baseProps({ progressDeadline: Duration.seconds(136) })))
+      .toThrow('test/web: progressDeadline (136s) must be at least startupTimeout (60s) + readinessDelay (10s) + registrationDelay (20s) '
+        + '+ terminationGracePeriod (45s) + the kubelet\'s 2s preStop extension = 137s');
   });
 
   test('describe() shows the launch side', () => {
     const { service } = synth(baseProps({ loadBalancer: LoadBalancer.alibabaAlb({ directAccess: true }) }));
     expect(service.budget.describe()).toContain(`Launch timeline (readiness gate, progressDeadlineSeconds 600):
   t=0s   new pod started
-  t=10s  containers pass the readiness probe; the LB starts registering the pod
-  t=30s  LB reports it healthy (registration 20s); readiness gate opens: pod Ready and available`);
+  t=60s  startup probe passed at the latest (startupTimeout 60s); readiness probing starts
+  t=70s  containers pass the readiness probe; the LB starts registering the pod
+  t=90s  LB reports it healthy (registration 20s); readiness gate opens: pod Ready and available`);
   });
 });
 
@@ -118,6 +120,7 @@ describe('the LB sees what Kubernetes sees', () => {
       failureThreshold: 5,
     });
     expect(only(objects, 'Ingress').metadata.annotations).toEqual({
+      [`${ALB}/healthcheck-code`]: 'http_2xx,http_3xx',
       [`${ALB}/healthcheck-enabled`]: 'true',
       [`${ALB}/healthcheck-path`]: '/healthz',
       [`${ALB}/healthcheck-protocol`]: 'HTTP',
@@ -146,7 +149,9 @@ describe('the LB sees what Kubernetes sees', () => {
   });
 
   test('ALB health check annotations can be left to the AlbConfig', () => {
-    const { objects } = synth(baseProps({ loadBalancer: LoadBalancer.alibabaAlb({ healthCheck: false }), healthCheck: { healthyThreshold: 1 } }));
+    const { objects } = synth(baseProps({
+      loadBalancer: LoadBalancer.alibabaAlb({ healthCheckAnnotations: false }), healthCheck: { healthyThreshold: 1 },
+    }));
     expect(only(objects, 'Ingress').metadata.annotations).toBeUndefined();
   });
 
@@ -175,18 +180,19 @@ describe('the LB sees what Kubernetes sees', () => {
   });
 
   test('contradictory switches are refused, not guessed', () => {
-    expect(() => LoadBalancer.alibabaAlb({ connectionDrain: false, connectionDrainTimeout: Duration.seconds(60) }))
+    const drainOff = LoadBalancer.alibabaAlb({ connectionDrain: false, connectionDrainTimeout: Duration.seconds(60) });
+    expect(() => synth(baseProps({ loadBalancer: drainOff })))
       .toThrow('loadBalancer.connectionDrainTimeout is set but loadBalancer.connectionDrain is false');
-    expect(() => LoadBalancer.alibabaAlb({ slowStart: false, slowStartDuration: Duration.seconds(60) }))
+    expect(() => synth(baseProps({ loadBalancer: LoadBalancer.alibabaAlb({ slowStart: false, slowStartDuration: Duration.seconds(60) }) })))
       .toThrow('loadBalancer.slowStartDuration is set but loadBalancer.slowStart is false');
   });
 
   test('ALB slow start within 30-900 s', () => {
     const annotations = only(synth(baseProps({ loadBalancer: LoadBalancer.alibabaAlb({ slowStart: true }) })).objects, 'Ingress').metadata.annotations;
     expect(annotations).toMatchObject({ [`${ALB}/slow-start-enabled`]: 'true', [`${ALB}/slow-start-duration`]: '30' });
-    expect(() => LoadBalancer.alibabaAlb({ slowStartDuration: Duration.seconds(29) }))
+    expect(() => synth(baseProps({ loadBalancer: LoadBalancer.alibabaAlb({ slowStartDuration: Duration.seconds(29) }) })))
       .toThrow('loadBalancer.slowStartDuration is 29s, but Alibaba Cloud ALB accepts 30s to 900s');
-    expect(() => LoadBalancer.alibabaAlb({ slowStartDuration: Duration.seconds(901) })).toThrow(/accepts 30s to 900s/);
+    expect(() => synth(baseProps({ loadBalancer: LoadBalancer.alibabaAlb({ slowStartDuration: Duration.seconds(901) }) }))).toThrow(/accepts 30s to 900s/);
   });
 
   test('Tencent TkeServiceConfig carries the readiness probe\'s health check and is referenced by the Ingress', () => {
@@ -232,8 +238,8 @@ describe('the LB sees what Kubernetes sees', () => {
   });
 
   test.each([
-    ['interval 4 s', { interval: Duration.seconds(4) }, 'healthCheck.interval is 4s, but Tencent Cloud CLB accepts 5s to 300s'],
-    ['timeout 61 s', { timeout: Duration.seconds(61) }, 'healthCheck.timeout is 61s, but Tencent Cloud CLB accepts 2s to 60s'],
+    ['interval 4 s', { interval: Duration.seconds(4) }, 'test/web: healthCheck.interval is 4s, but the Tencent Cloud CLB health check (loadBalancer.tkeServiceConfig mirrors the readiness probe) accepts 5s to 300s'],
+    ['timeout 61 s', { timeout: Duration.seconds(61) }, 'healthCheck.timeout is 61s, but the Tencent Cloud CLB health check (loadBalancer.tkeServiceConfig mirrors the readiness probe) accepts 2s to 60s'],
     ['timeout = interval', { interval: Duration.seconds(5), timeout: Duration.seconds(5) },
       'healthCheck.timeout (5s) must be shorter than healthCheck.interval (5s)'],
   ])('Tencent CLB health-check ranges are validated: %s', (_name, healthCheck, message) => {
@@ -254,8 +260,9 @@ describe('the LB sees what Kubernetes sees', () => {
     expect(defaults['ingress.cloud.tencent.com/enable-grace-deletion']).toBeUndefined();
     const optedIn = only(synth(baseProps({ loadBalancer: LoadBalancer.tencentClb({ graceDeletion: true }) })).objects, 'Ingress');
     expect(optedIn.metadata.annotations['ingress.cloud.tencent.com/enable-grace-deletion']).toBe('true');
-    expect(() => LoadBalancer.tencentClb({ directAccess: false, graceShutdown: false, graceShutdownOnUnhealthy: false, graceDeletion: true }))
-      .toThrow('loadBalancer.graceDeletion need loadBalancer.directAccess');
+    const deletionOnly = LoadBalancer.tencentClb({ directAccess: false, graceShutdown: false, graceShutdownOnUnhealthy: false, graceDeletion: true });
+    expect(() => synth(baseProps({ loadBalancer: deletionOnly })))
+      .toThrow('test/web: loadBalancer.graceDeletion needs loadBalancer.directAccess');
   });
 });
 

@@ -112,6 +112,10 @@ export function validateObjects(objects: KubeObject[]): void {
       throw new Error(`no schema model for ${gvk}: add one before emitting this kind`);
     }
     new Model(object).validate();
+    validateMetadata(`${object.kind} ${object.metadata?.name}`, object.metadata, object.kind === 'Service');
+    if (object.kind === 'Deployment') {
+      validateMetadata(`${object.kind} ${object.metadata.name} pod template`, { name: 'x', ...object.spec.template.metadata }, false);
+    }
   }
 
   const deployments = objects.filter((o) => o.kind === 'Deployment');
@@ -206,6 +210,34 @@ export function validateObjects(objects: KubeObject[]): void {
       if (!svc.spec.ports.some((p: any) => p.port === port.number || (port.name !== undefined && p.name === port.name))) {
         throw new Error(`Ingress ${ingress.metadata.name}: Service ${svc.metadata.name} has no port ${JSON.stringify(port)}`);
       }
+    }
+  }
+}
+
+// What the API server's metadata validation checks and the JSON schemas do not (written here
+// independently of src/validation.ts, so the library's rules are checked, not reused).
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_1035 = /^(?=.{1,63}$)[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const NAME_PART = /^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+function validKey(key: string): boolean {
+  const slash = key.indexOf('/');
+  if (slash === -1) return NAME_PART.test(key);
+  return DNS_SUBDOMAIN.test(key.slice(0, slash)) && NAME_PART.test(key.slice(slash + 1));
+}
+
+function validateMetadata(what: string, metadata: any, dns1035: boolean): void {
+  if (typeof metadata?.name !== 'string' || !(dns1035 ? DNS_1035 : DNS_SUBDOMAIN).test(metadata.name)) {
+    throw new Error(`${what}: metadata.name is not a valid ${dns1035 ? 'RFC 1035 label' : 'DNS subdomain'}`);
+  }
+  for (const [key, value] of Object.entries<any>(metadata.labels ?? {})) {
+    if (!validKey(key) || typeof value !== 'string' || (value !== '' && !NAME_PART.test(value))) {
+      throw new Error(`${what}: label ${JSON.stringify(key)}: ${JSON.stringify(value)} breaks Kubernetes' label rules`);
+    }
+  }
+  for (const [key, value] of Object.entries<any>(metadata.annotations ?? {})) {
+    if (!validKey(key) || typeof value !== 'string') {
+      throw new Error(`${what}: annotation ${JSON.stringify(key)} breaks Kubernetes' annotation rules`);
     }
   }
 }

@@ -6,6 +6,7 @@ import { configureDrainTestCommand } from './drain-test';
 import { parseManifest } from './manifest';
 import { formatProgress, formatSummary, runProbe } from './probe';
 import { formatTimeline, runRehearsal } from './rehearse';
+import { configureCheckCommand } from '../check/command';
 
 /** Where the CLI writes; tests substitute their own. */
 export interface CliIo {
@@ -90,7 +91,7 @@ interface RehearseCliOptions {
 
 /** The `gws` program. Actions set `process.exitCode` (1 = some request failed) rather than exiting. */
 export function buildProgram(io: CliIo = defaultIo): Command {
-  const program = new Command('gws')
+  const program = new Command('cdk8s-graceful-web-service') // the main bin; `gws` is its installed alias
     .description('Rehearse and verify graceful rolling updates of web services behind a cloud load balancer')
     .showHelpAfterError()
     .exitOverride() // throw instead of exiting, inherited by the subcommands below
@@ -188,6 +189,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
 
   configureDemoAppCommand(program.command('demo-app'));
   configureDrainTestCommand(program.command('drain-test'));
+  configureCheckCommand(program.command('check'), { ...io, readStdin: () => fs.readFileSync(0, 'utf8') });
   return program;
 }
 

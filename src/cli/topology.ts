@@ -219,15 +219,39 @@ export interface Topology {
  * without a namespace are taken to share one (the namespace `kubectl apply` would put them in).
  */
 export function resolveTopology(objects: readonly LoadedObject[]): Topology {
-  const services = objects.filter((o) => isKind(o.object, 'Service'));
-  const deployments = objects.filter((o) => isKind(o.object, 'Deployment'));
+  // Indexes keep this linear in the input (check audits thousands of services at once):
+  // Services by namespace and name, Deployments by namespace and each pod label.
+  const services = new Map<string, LoadedObject>();
+  const deploymentsByLabel = new Map<string, LoadedObject[]>();
+  const deploymentOrder = new Map<LoadedObject, number>();
+  for (const o of objects) {
+    if (isKind(o.object, 'Service')) {
+      const key = `${namespaceOf(o.object)}\u0000${o.object.metadata.name}`;
+      if (!services.has(key)) services.set(key, o);
+    } else if (isKind(o.object, 'Deployment')) {
+      deploymentOrder.set(o, deploymentOrder.size);
+      const labels = o.object.spec?.template?.metadata?.labels;
+      if (!isObject(labels)) continue;
+      for (const [label, value] of Object.entries(labels)) {
+        const key = `${namespaceOf(o.object)}\u0000${label}\u0000${String(value)}`;
+        const list = deploymentsByLabel.get(key);
+        if (list === undefined) deploymentsByLabel.set(key, [o]); else list.push(o);
+      }
+    }
+  }
+  const selectedBy = (service: LoadedObject): LoadedObject[] => {
+    const selector = service.object.spec?.selector;
+    if (!isObject(selector) || Object.keys(selector).length === 0) return [];
+    const [label, value] = Object.entries(selector)[0];
+    const candidates = deploymentsByLabel.get(`${namespaceOf(service.object)}\u0000${label}\u0000${String(value)}`) ?? [];
+    return candidates.filter((d) => selectorMatches(selector, d.object.spec?.template?.metadata?.labels));
+  };
   const served = new Map<LoadedObject, TrafficRoute[]>();
   const broken: BrokenReference[] = [];
 
   for (const ingress of objects.filter((o) => isKind(o.object, 'Ingress'))) {
     for (const ref of ingressBackends(ingress.object)) {
-      const service = services.find((s) => s.object.metadata.name === ref.serviceName
-        && namespaceOf(s.object) === namespaceOf(ingress.object));
+      const service = services.get(`${namespaceOf(ingress.object)}\u0000${ref.serviceName}`);
       if (service === undefined) {
         broken.push({ object: ingress, message: `backend Service ${ref.serviceName} is not in the input` });
         continue;
@@ -240,9 +264,7 @@ export function resolveTopology(objects: readonly LoadedObject[]): Topology {
         continue;
       }
       const targetPort: number | string = port.targetPort ?? port.port;
-      const selected = deployments.filter((d) => namespaceOf(d.object) === namespaceOf(service.object)
-        && selectorMatches(service.object.spec?.selector, d.object.spec?.template?.metadata?.labels));
-      for (const deployment of selected) {
+      for (const deployment of selectedBy(service)) {
         const target = resolveTargetPort(deployment.object, targetPort);
         if (target === undefined) {
           broken.push({ object: service, message: `targetPort ${JSON.stringify(targetPort)} is not a container port of ${describeObject(deployment.object)}` });
@@ -253,12 +275,14 @@ export function resolveTopology(objects: readonly LoadedObject[]): Topology {
           servicePort: { port: Number(port.port), name: typeof port.name === 'string' ? port.name : undefined, targetPort },
           target,
         };
-        served.set(deployment, [...(served.get(deployment) ?? []), route]);
+        const routes = served.get(deployment);
+        if (routes === undefined) served.set(deployment, [route]); else routes.push(route);
       }
     }
   }
   return {
-    served: deployments.filter((d) => served.has(d)).map((deployment) => ({ deployment, routes: served.get(deployment)! })),
+    served: [...served.keys()].sort((a, b) => deploymentOrder.get(a)! - deploymentOrder.get(b)!)
+      .map((deployment) => ({ deployment, routes: served.get(deployment)! })),
     broken,
   };
 }

@@ -1,0 +1,768 @@
+/**
+ * The `check` audit: every Deployment that serves traffic through an Ingress, checked against the
+ * rules in ./rules.ts. Numbers come from the flags, our budget annotations and the provider's
+ * defaults; every fix is computed by `ShutdownBudget` (see `deriveBudget`, the one place it is
+ * called). It only reads objects; nothing from a manifest is run.
+ */
+import { Duration } from 'cdk8s';
+import { PreStopWait, preStopWait } from './prestop-wait';
+import { rule, Severity } from './rules';
+import { AlibabaAlb } from '../alibaba-alb';
+import { AwsAlb } from '../aws-alb';
+import { deriveShutdownBudget, ShutdownBudget } from '../budget';
+import {
+  DEREGISTRATION_DELAY_ANNOTATION, DRAIN_TIMEOUT_ANNOTATION, DRAINS_ON_STOP_SIGNAL_ANNOTATION,
+  LEGACY_DRAINS_ON_SIGTERM_ANNOTATION, SAFETY_MARGIN_ANNOTATION,
+} from '../budget-annotations';
+import {
+  annotationsOf, detectProvider, KubeObject, LoadedObject, ProviderDetection, ProviderId, resolveTopology,
+  selectorMatches, SourceLocation, TrafficRoute,
+} from '../cli/topology';
+import { GkeIngress } from '../gke-ingress';
+import { resolveHealthCheck } from '../health-check';
+import { TencentClb } from '../tencent-clb';
+
+/**
+ * Each provider's default deregistration delay D, used when neither `--deregistration-delay`
+ * nor the Deployment's annotation gives one. AWS depends on the route's target type (the
+ * controller's default is `instance`).
+ */
+const PROVIDER_DEFAULT_DEREGISTRATION_DELAY: { readonly [id in ProviderId]: (awsTargetType: string) => Duration } = {
+  'alibaba-alb': () => AlibabaAlb.DEFAULT_DEREGISTRATION_DELAY,
+  'tencent-clb': () => TencentClb.DEFAULT_DEREGISTRATION_DELAY,
+  'aws-alb': (targetType) => (targetType === 'ip' ? AwsAlb.DEFAULT_DEREGISTRATION_DELAY_IP : AwsAlb.DEFAULT_DEREGISTRATION_DELAY_INSTANCE),
+  'gke-ingress': () => GkeIngress.DEFAULT_DEREGISTRATION_DELAY,
+};
+
+/** The provider's default D for one route, in seconds. */
+export function providerDefaultDeregistrationDelaySeconds(provider: ProviderId, route: TrafficRoute): number {
+  return PROVIDER_DEFAULT_DEREGISTRATION_DELAY[provider](awsTargetType(route)).toSeconds();
+}
+
+/** `alb.ingress.kubernetes.io/target-type` of a route (the Service's annotation wins), `instance` by default. */
+function awsTargetType(route: TrafficRoute): string {
+  const key = 'alb.ingress.kubernetes.io/target-type';
+  return annotationsOf(route.service.object)[key] ?? annotationsOf(route.ingress.object)[key] ?? 'instance';
+}
+
+/** Settings of one audit (the CLI flags and the plugin properties). */
+export interface CheckOptions {
+  /**
+   * The provider of every Ingress whose class and annotations do not tell (class `alb` without a
+   * vendor-specific key, a missing or unknown class); a clearly detected provider is kept.
+   */
+  readonly provider?: ProviderId;
+  /** D in seconds; overrides the annotation and the provider's default. */
+  readonly deregistrationDelaySeconds?: number;
+  /** S in seconds where the Deployment has no drain-timeout annotation. @default 30 */
+  readonly drainTimeoutSeconds?: number;
+}
+
+/** Which object a finding is about. */
+export interface FindingObject {
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** How to fix a finding: a sentence, and the fields to set (paths into the object). */
+export interface Fix {
+  readonly description: string;
+  readonly set?: { readonly [field: string]: unknown };
+  /** The budget the numbers come from, for timing rules. */
+  readonly budget?: BudgetNumbers;
+}
+
+/** A budget's inputs and outputs, as reported with a fix. */
+export interface BudgetNumbers {
+  readonly deregistrationDelaySeconds: number;
+  readonly drainTimeoutSeconds: number;
+  readonly safetyMarginSeconds: number;
+  readonly drainsOnStopSignal: boolean;
+  readonly preStopSleepSeconds: number;
+  readonly terminationGracePeriodSeconds: number;
+}
+
+/** One problem found. */
+export interface Finding {
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly object: FindingObject;
+  readonly message: string;
+  readonly fix: Fix;
+  /** Where the object starts in the input. */
+  readonly location: SourceLocation;
+}
+
+/** The outcome of an audit. */
+export interface AuditResult {
+  readonly findings: Finding[];
+  /** Objects read. */
+  readonly objects: number;
+  /** Deployments audited (served through an Ingress). */
+  readonly deployments: number;
+}
+
+/** Inputs of `ShutdownBudget.derive` that the checker knows. */
+interface BudgetInputs {
+  readonly deregistrationDelaySeconds: number;
+  readonly drainTimeoutSeconds: number;
+  readonly safetyMarginSeconds?: number;
+  readonly drainsOnStopSignal: boolean;
+  readonly startupDelaySeconds?: number;
+  readonly readinessDelaySeconds?: number;
+  readonly registrationDelaySeconds?: number;
+  /**
+   * The manifest's grace period: used as the budget's (explicit) grace period when it is long
+   * enough, so the launch side counts the grace the pods really get; ignored when it is shorter
+   * than the budget's minimum (the grace rule reports that).
+   */
+  readonly terminationGracePeriodSeconds?: number;
+}
+
+/** The one place the checker derives a budget. */
+export function deriveBudget(inputs: BudgetInputs): ShutdownBudget {
+  const seconds = (value: number | undefined) => (value === undefined ? undefined : Duration.seconds(value));
+  const options = {
+    deregistrationDelay: Duration.seconds(inputs.deregistrationDelaySeconds),
+    drainTimeout: Duration.seconds(inputs.drainTimeoutSeconds),
+    safetyMargin: seconds(inputs.safetyMarginSeconds),
+    drainsOnStopSignal: inputs.drainsOnStopSignal,
+    startupDelay: seconds(inputs.startupDelaySeconds),
+    readinessDelay: seconds(inputs.readinessDelaySeconds),
+    registrationDelay: seconds(inputs.registrationDelaySeconds),
+  };
+  const derived = deriveShutdownBudget(options);
+  const grace = inputs.terminationGracePeriodSeconds;
+  if (grace === undefined || grace < derived.minimumTerminationGracePeriodSeconds) return derived;
+  return deriveShutdownBudget({ ...options, terminationGracePeriod: Duration.seconds(grace) });
+}
+
+function numbersOf(budget: ShutdownBudget): BudgetNumbers {
+  return {
+    deregistrationDelaySeconds: budget.deregistrationDelaySeconds,
+    drainTimeoutSeconds: budget.drainTimeoutSeconds,
+    safetyMarginSeconds: budget.safetyMarginSeconds,
+    drainsOnStopSignal: budget.drainsOnStopSignal,
+    preStopSleepSeconds: budget.preStopSleepSeconds,
+    terminationGracePeriodSeconds: budget.terminationGracePeriodSeconds,
+  };
+}
+
+function isObject(value: unknown): value is KubeObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function objectRef(object: KubeObject): FindingObject {
+  return {
+    kind: String(object.kind ?? ''),
+    namespace: typeof object.metadata?.namespace === 'string' ? object.metadata.namespace : '',
+    name: String(object.metadata?.name ?? ''),
+  };
+}
+
+/** A non-negative number from an annotation, or undefined when absent or not a number. */
+function annotationSeconds(annotations: { [key: string]: string }, key: string): number | undefined {
+  const value = annotations[key];
+  if (value === undefined || value.trim() === '') return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+function annotationBool(annotations: { [key: string]: string }, ...keys: string[]): boolean | undefined {
+  for (const key of keys) {
+    const value = annotations[key]?.trim().toLowerCase();
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+  }
+  return undefined;
+}
+
+/** An int-or-percent against a total: percentages round down (maxUnavailable) or up (maxSurge). */
+function resolveIntOrPercent(value: unknown, total: number, roundUp: boolean): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string') {
+    const m = /^(\d+)%$/.exec(value.trim());
+    if (m !== null) {
+      const exact = (Number(m[1]) * total) / 100;
+      return roundUp ? Math.ceil(exact) : Math.floor(exact);
+    }
+    if (/^\d+$/.test(value.trim())) return Number(value);
+  }
+  return undefined;
+}
+
+/** Whether a label selector (matchLabels and matchExpressions) selects `labels`. */
+function labelSelectorMatches(selector: unknown, labels: unknown): boolean {
+  if (!isObject(selector) || !isObject(labels)) return false;
+  const matchLabels = isObject(selector.matchLabels) ? selector.matchLabels : {};
+  const expressions: unknown[] = Array.isArray(selector.matchExpressions) ? selector.matchExpressions : [];
+  if (Object.keys(matchLabels).length === 0 && expressions.length === 0) return false;
+  if (Object.keys(matchLabels).length > 0 && !selectorMatches(matchLabels, labels)) return false;
+  return expressions.every((e) => {
+    if (!isObject(e) || typeof e.key !== 'string') return false;
+    const values: unknown[] = Array.isArray(e.values) ? e.values : [];
+    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
+    switch (e.operator) {
+      case 'In': return has && values.includes(labels[e.key]);
+      case 'NotIn': return !has || !values.includes(labels[e.key]);
+      case 'Exists': return has;
+      case 'DoesNotExist': return !has;
+      default: return false;
+    }
+  });
+}
+
+/** `sh -c` fix for a container's wait, keeping this library's wrapper and its command when present. */
+function waitHandler(container: KubeObject, wait: PreStopWait, seconds: number): KubeObject {
+  if (wait.kind === 'sleep-action') return { sleep: { seconds } };
+  const command: unknown = container.lifecycle?.preStop?.exec?.command;
+  if (Array.isArray(command) && command.length >= 4 && /^"\$@"; sleep /.test(String(command[2]))) {
+    return { exec: { command: ['/bin/sh', '-c', `"$@"; sleep ${seconds}`, ...command.slice(3).map(String)] } };
+  }
+  return { exec: { command: ['/bin/sh', '-c', `sleep ${seconds}`] } };
+}
+
+/** Audits every Deployment served through an Ingress. */
+export function audit(objects: readonly LoadedObject[], options: CheckOptions = {}): AuditResult {
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  const add = (ruleId: string, target: LoadedObject, message: string, fix: Fix, severity?: Severity) => {
+    const object = objectRef(target.object);
+    const key = `${ruleId}\u0000${object.kind}\u0000${object.namespace}\u0000${object.name}\u0000${message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    findings.push({ rule: ruleId, severity: severity ?? rule(ruleId).severity, object, message, fix, location: target.source });
+  };
+
+  const topology = resolveTopology(objects);
+  for (const broken of topology.broken) {
+    add('broken-reference', broken.object, `${broken.message}; the route behind it is not audited`, {
+      description: 'fix the reference, or check the input is complete (all files of the app)',
+    });
+  }
+
+  const byNamespace = (kind: string) => {
+    const map = new Map<string, LoadedObject[]>();
+    for (const o of objects) {
+      if (o.object.kind !== kind) continue;
+      const ns = objectRef(o.object).namespace;
+      const list = map.get(ns);
+      if (list === undefined) map.set(ns, [o]); else list.push(o);
+    }
+    return map;
+  };
+  const pdbs = indexDisruptionBudgets(objects);
+  const backendConfigs = byNamespace('BackendConfig');
+  const tkeServiceConfigs = byNamespace('TkeServiceConfig');
+
+  for (const ingress of objects.filter((o) => o.object.kind === 'Ingress')) {
+    auditIngress(ingress, add);
+  }
+
+  const detections = new Map<LoadedObject, ProviderDetection>();
+  // detectProvider only looks for IngressClass objects in what it is given.
+  const ingressClasses = objects.filter((o) => o.object.kind === 'IngressClass');
+  const providerOf = (route: TrafficRoute, podSpec: KubeObject): ProviderDetection => {
+    let detection = detections.get(route.ingress);
+    if (detection === undefined) {
+      detection = detectProvider(route.ingress.object, ingressClasses, [podSpec]);
+      // --provider settles what the Ingress itself does not tell; it never overrides a clear answer.
+      if (detection.provider === undefined && options.provider !== undefined) {
+        detection = { provider: options.provider, candidates: [options.provider], reason: `--provider (${detection.reason})` };
+      }
+      detections.set(route.ingress, detection);
+    }
+    return detection;
+  };
+
+  for (const served of topology.served) {
+    const deployment = served.deployment;
+    const dep = deployment.object;
+    const podSpec: KubeObject = isObject(dep.spec?.template?.spec) ? dep.spec.template.spec : {};
+    const containers: KubeObject[] = Array.isArray(podSpec.containers) ? podSpec.containers : [];
+    const annotations = annotationsOf(dep);
+
+    // D: the flag, else our annotation, else the largest provider default among the routes.
+    const flagOrAnnotationD = options.deregistrationDelaySeconds ?? annotationSeconds(annotations, DEREGISTRATION_DELAY_ANNOTATION);
+    let providerD: number | undefined;
+    const providers = new Map<TrafficRoute, ProviderId | undefined>();
+    for (const route of served.routes) {
+      const detection = providerOf(route, podSpec);
+      providers.set(route, detection.provider);
+      if (detection.provider !== undefined) {
+        providerD = Math.max(providerD ?? 0, providerDefaultDeregistrationDelaySeconds(detection.provider, route));
+      } else if (flagOrAnnotationD === undefined) {
+        const choices = detection.candidates.length > 1 ? detection.candidates : undefined;
+        add('provider-unknown', route.ingress,
+          `the load balancer cannot be told (${detection.reason}), so the preStop wait and grace period of ${objectLabel(dep)} are not checked`,
+          {
+            description: choices !== undefined
+              ? `run with --provider ${choices.join(' or --provider ')} (or --deregistration-delay <seconds>)`
+              : 'run with --deregistration-delay <seconds> (the time your load balancer needs to stop routing to a deleted pod), or --provider',
+          });
+      }
+    }
+    const d = flagOrAnnotationD ?? providerD;
+    const s = annotationSeconds(annotations, DRAIN_TIMEOUT_ANNOTATION) ?? options.drainTimeoutSeconds ?? 30;
+    const m = annotationSeconds(annotations, SAFETY_MARGIN_ANNOTATION);
+    const drains = annotationBool(annotations, DRAINS_ON_STOP_SIGNAL_ANNOTATION, LEGACY_DRAINS_ON_SIGTERM_ANNOTATION) ?? true;
+    const graceDeclared = typeof podSpec.terminationGracePeriodSeconds === 'number';
+    const grace: number = graceDeclared ? podSpec.terminationGracePeriodSeconds : 30;
+    const graceText = graceDeclared ? `terminationGracePeriodSeconds is ${grace}` : 'terminationGracePeriodSeconds is 30 (the Kubernetes default)';
+    const appText = drains ? 'the app drains on its stop signal' : 'the app stops abruptly on its stop signal';
+
+    // The containers the Services route to.
+    const targets = new Map<number, TrafficRoute[]>();
+    for (const route of served.routes) {
+      if (route.target === undefined) continue;
+      const list = targets.get(route.target.containerIndex);
+      if (list === undefined) targets.set(route.target.containerIndex, [route]); else list.push(route);
+    }
+
+    let longestStep = 0;
+    let longestStartup = 0;
+    let widestGrace = grace;
+    for (const [index, routes] of targets) {
+      const container = containers[index];
+      if (!isObject(container)) continue;
+      const cname = String(container.name ?? index);
+      const field = `spec.template.spec.containers[${cname}]`;
+      const wait = preStopWait(container);
+      // A startup probe may hold readiness probing back for up to initialDelay + period × failureThreshold.
+      const startup = container.startupProbe;
+      if (isObject(startup)) {
+        const worst = Number(startup.initialDelaySeconds ?? 0) + Number(startup.periodSeconds ?? 10) * Number(startup.failureThreshold ?? 3);
+        if (Number.isFinite(worst)) longestStartup = Math.max(longestStartup, worst);
+      }
+
+      if (d !== undefined) {
+        const budget = deriveBudget({ deregistrationDelaySeconds: d, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains });
+        const needed = budget.preStopSleepSeconds;
+        const waitFix = (): Fix => {
+          const set: { [field: string]: unknown } = { [`${field}.lifecycle.preStop`]: waitHandler(container, wait, needed) };
+          if (grace < budget.minimumTerminationGracePeriodSeconds) {
+            set['spec.template.spec.terminationGracePeriodSeconds'] = budget.terminationGracePeriodSeconds;
+          }
+          const graceText2 = set['spec.template.spec.terminationGracePeriodSeconds'] !== undefined
+            ? ` and set terminationGracePeriodSeconds to ${budget.terminationGracePeriodSeconds}` : '';
+          return { description: `wait ${needed} s in preStop${graceText2}`, set, budget: numbersOf(budget) };
+        };
+        const neededText = drains ? `D = ${budget.deregistrationDelaySeconds} s` : `D + S = ${budget.deregistrationDelaySeconds} + ${budget.drainTimeoutSeconds} = ${needed} s (${appText})`;
+        if (needed > 0 && wait.kind === 'none') {
+          add('prestop-wait-missing', deployment,
+            `container ${cname} has no preStop wait, but the load balancer needs ${neededText} to stop routing to a deleted pod`, waitFix());
+        } else if (needed > 0 && wait.seconds === 0 && wait.runsUnknown) {
+          add('prestop-wait-unrecognised', deployment,
+            `container ${cname} runs ${wait.description} in preStop, with no wait this checker recognises; it must keep the pod serving for ${neededText}`,
+            waitFix());
+        } else if (wait.seconds < needed) {
+          add('prestop-wait-too-short', deployment,
+            `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}), shorter than ${neededText}`, waitFix());
+        }
+      }
+
+      // The grace period against the wait the manifest really has (a longer wait needs more grace).
+      // (Skipped only when the hook's length is unknown: an HTTP call or a command without a wait.)
+      if (!(wait.seconds === 0 && wait.runsUnknown)) {
+        const effectiveD = Math.max(d ?? 0, drains ? wait.seconds : Math.max(0, wait.seconds - s));
+        const effective = deriveBudget({
+          deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains,
+        });
+        const minimum = Math.max(effective.minimumTerminationGracePeriodSeconds, wait.seconds);
+        // The grace the pods get once the findings are fixed.
+        widestGrace = Math.max(widestGrace, grace < minimum ? effective.terminationGracePeriodSeconds : grace);
+        if (grace < minimum) {
+          const covered = effectiveD > (drains ? wait.seconds : Math.max(0, wait.seconds - s))
+            ? `D (${effectiveD} s, which the preStop wait must cover)` : `the preStop wait (${wait.seconds} s)`;
+          const parts = drains
+            ? `${covered} + the drain timeout S (${s} s) = ${minimum} s`
+            : `${covered === `the preStop wait (${wait.seconds} s)` ? covered : `${covered} + S (${s} s)`}, which must also cover the drain (${appText}), = ${minimum} s`;
+          add('grace-period-too-short', deployment,
+            `${graceText}, shorter than ${parts}: SIGKILL can cut requests still in flight`,
+            {
+              description: `set terminationGracePeriodSeconds to ${effective.terminationGracePeriodSeconds}`,
+              set: { 'spec.template.spec.terminationGracePeriodSeconds': effective.terminationGracePeriodSeconds },
+              budget: numbersOf(effective),
+            });
+        }
+        if (wait.kind === 'sleep-action' && wait.seconds > grace) {
+          add('sleep-action-exceeds-grace', deployment,
+            `container ${cname} sleeps ${wait.seconds} s in its native preStop sleep action, longer than ${graceText}: the API server rejects the pod template`,
+            {
+              description: `set terminationGracePeriodSeconds to ${effective.terminationGracePeriodSeconds}`,
+              set: { 'spec.template.spec.terminationGracePeriodSeconds': effective.terminationGracePeriodSeconds },
+              budget: numbersOf(effective),
+            });
+        }
+      }
+
+      // Readiness probe, and the load balancer's health check against it.
+      const probe = container.readinessProbe;
+      const targetPort = routes[0].target!.port;
+      if (!isObject(probe)) {
+        const check = resolveHealthCheck('/', targetPort);
+        add('readiness-probe-missing', deployment,
+          `container ${cname} has no readiness probe: a new pod counts as Ready before it can serve`,
+          {
+            description: `add an HTTP readiness probe on port ${targetPort}`,
+            set: {
+              [`${field}.readinessProbe`]: {
+                httpGet: { path: check.path, port: targetPort },
+                periodSeconds: check.intervalSeconds,
+                timeoutSeconds: check.timeoutSeconds,
+                successThreshold: check.healthyThreshold,
+                failureThreshold: check.unhealthyThreshold,
+              },
+            },
+          });
+      } else {
+        const initialDelay = Number(probe.initialDelaySeconds ?? 0);
+        const period = Number(probe.periodSeconds ?? 10);
+        const successes = Number(probe.successThreshold ?? 1);
+        const readiness = [initialDelay, period, successes].every(Number.isFinite) ? initialDelay + period * successes : 0;
+        longestStep = Math.max(longestStep, readiness);
+        if (isObject(probe.httpGet)) {
+          for (const route of routes) {
+            auditHealthCheck(route, providers.get(route), container, probe.httpGet, cname, deployment, backendConfigs, tkeServiceConfigs, add);
+          }
+        }
+      }
+    }
+
+    // Provider settings that depend on S and D.
+    for (const route of served.routes) {
+      auditProviderTiming(route, providers.get(route), d, s, m, drains, podSpec, backendConfigs, add);
+    }
+
+    auditStrategy(deployment, add);
+    auditDisruptionBudget(deployment, pdbs(dep), add);
+
+    // Progress deadline: one rollout step = startup + readiness + minReadySeconds + grace + the kubelet's 2 s.
+    const minReady = typeof dep.spec?.minReadySeconds === 'number' ? dep.spec.minReadySeconds : 0;
+    const stepBudget = deriveBudget({
+      deregistrationDelaySeconds: d ?? 0,
+      drainTimeoutSeconds: s,
+      safetyMarginSeconds: m,
+      drainsOnStopSignal: drains,
+      startupDelaySeconds: longestStartup,
+      readinessDelaySeconds: longestStep,
+      registrationDelaySeconds: minReady,
+      terminationGracePeriodSeconds: widestGrace,
+    });
+    const step = stepBudget.minimumProgressDeadlineSeconds;
+    const deadlineDeclared = typeof dep.spec?.progressDeadlineSeconds === 'number';
+    const deadline = deadlineDeclared ? dep.spec.progressDeadlineSeconds : 600;
+    if (deadline < step) {
+      add('progress-deadline-too-short', deployment,
+        `progressDeadlineSeconds is ${deadline}${deadlineDeclared ? '' : ' (the Kubernetes default)'}, shorter than one rollout step: `
+        + `${stepBudget.startupSeconds > 0 ? `startup probe ${stepBudget.startupSeconds} s + ` : ''}readiness ${stepBudget.readinessDelaySeconds} s + minReadySeconds ${stepBudget.registrationDelaySeconds} s `
+        + `+ grace ${stepBudget.terminationGracePeriodSeconds} s + the kubelet's 2 s = ${step} s`,
+        {
+          description: `set progressDeadlineSeconds to ${stepBudget.progressDeadlineSeconds}`,
+          set: { 'spec.progressDeadlineSeconds': stepBudget.progressDeadlineSeconds },
+        });
+    }
+  }
+
+  findings.sort((a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line
+    || a.location.column - b.location.column || severityRank(a.severity) - severityRank(b.severity) || a.rule.localeCompare(b.rule));
+  return { findings, objects: objects.length, deployments: topology.served.length };
+}
+
+function severityRank(severity: Severity): number {
+  return ['error', 'warning', 'info'].indexOf(severity);
+}
+
+function objectLabel(object: KubeObject): string {
+  const ref = objectRef(object);
+  return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+}
+
+type Add = (ruleId: string, target: LoadedObject, message: string, fix: Fix, severity?: Severity) => void;
+
+const TENCENT_PREFIX = 'ingress.cloud.tencent.com/';
+const TENCENT_NEEDS_DIRECT = ['enable-grace-shutdown', 'enable-grace-shutdown-tkex', 'enable-grace-deletion'];
+
+function auditIngress(ingress: LoadedObject, add: Add): void {
+  const annotations = annotationsOf(ingress.object);
+  const specClass = ingress.object.spec?.ingressClassName;
+  const annotationClass = annotations['kubernetes.io/ingress.class'];
+  if (typeof specClass === 'string' && annotationClass !== undefined) {
+    add('ingress-class-conflict', ingress,
+      `sets both kubernetes.io/ingress.class (${annotationClass}) and spec.ingressClassName (${specClass})`,
+      { description: 'keep one of them', set: { 'metadata.annotations["kubernetes.io/ingress.class"]': null } });
+  }
+  const enabled = TENCENT_NEEDS_DIRECT.filter((key) => annotations[`${TENCENT_PREFIX}${key}`]?.trim().toLowerCase() === 'true');
+  if (enabled.length > 0 && annotations[`${TENCENT_PREFIX}direct-access`]?.trim().toLowerCase() !== 'true') {
+    add('tencent-grace-shutdown-without-direct-access', ingress,
+      `${enabled.map((k) => `${TENCENT_PREFIX}${k}`).join(', ')} ${enabled.length > 1 ? 'have' : 'has'} no effect without `
+      + `${TENCENT_PREFIX}direct-access: "true": terminating pods keep their CLB weight`,
+      {
+        description: `set ${TENCENT_PREFIX}direct-access: "true" (needs VPC-CNI networking or GlobalRouteDirectAccess), or rely on the preStop wait alone`,
+        set: { [`metadata.annotations["${TENCENT_PREFIX}direct-access"]`]: 'true' },
+      });
+  }
+}
+
+const ALB_PREFIX = 'alb.ingress.kubernetes.io/';
+const AWS_GATE_PREFIX = 'target-health.elbv2.k8s.aws/';
+
+/** `k=v,k=v` (AWS target-group-attributes). */
+function keyValues(text: string | undefined): { [key: string]: string } {
+  const out: { [key: string]: string } = {};
+  for (const pair of (text ?? '').split(',')) {
+    const [key, ...rest] = pair.split('=');
+    if (key.trim() !== '' && rest.length > 0) out[key.trim()] = rest.join('=').trim();
+  }
+  return out;
+}
+
+/** The BackendConfig a Service port uses (`cloud.google.com/backend-config`: `{"default": ...}` or `{"ports": {...}}`). */
+function backendConfigName(service: KubeObject, port: { port: number; name?: string }): string | undefined {
+  const annotations = annotationsOf(service);
+  const raw = annotations['cloud.google.com/backend-config'] ?? annotations['beta.cloud.google.com/backend-config'];
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(raw);
+    if (!isObject(parsed)) return undefined;
+    const ports = isObject(parsed.ports) ? parsed.ports : {};
+    const named = ports[String(port.port)] ?? (port.name !== undefined ? ports[port.name] : undefined) ?? parsed.default;
+    return typeof named === 'string' ? named : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function auditProviderTiming(
+  route: TrafficRoute, provider: ProviderId | undefined, d: number | undefined, s: number, m: number | undefined,
+  drains: boolean, podSpec: KubeObject, backendConfigs: Map<string, LoadedObject[]>, add: Add,
+): void {
+  const ingressAnnotations = annotationsOf(route.ingress.object);
+  const serviceAnnotations = annotationsOf(route.service.object);
+  const gates: string[] = (Array.isArray(podSpec.readinessGates) ? podSpec.readinessGates : [])
+    .map((g: KubeObject) => g?.conditionType).filter((c: unknown): c is string => typeof c === 'string');
+  const serviceType = route.service.object.spec?.type ?? 'ClusterIP';
+  const budget = deriveBudget({ deregistrationDelaySeconds: d ?? 0, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains });
+
+  if (provider === 'alibaba-alb') {
+    if (gates.includes(AlibabaAlb.READINESS_GATE) && serviceType !== 'ClusterIP') {
+      add('alb-readiness-gate-without-direct-access', route.service,
+        `the pods carry the ALB readiness gate ${AlibabaAlb.READINESS_GATE}, but Service type ${serviceType} makes the ALB target nodes: the gate never opens and rollouts stall`,
+        { description: 'use a ClusterIP Service on a Terway cluster (pods as ALB backends), or remove the readiness gate', set: { 'spec.type': 'ClusterIP' } });
+    }
+    const drainOn = ingressAnnotations[`${ALB_PREFIX}connection-drain-enabled`]?.trim().toLowerCase() === 'true';
+    const timeout = annotationSeconds(ingressAnnotations, `${ALB_PREFIX}connection-drain-timeout`) ?? (drainOn ? 300 : undefined);
+    if (drainOn && timeout !== undefined && timeout < budget.drainTimeoutSeconds) {
+      add('alibaba-connection-drain-too-short', route.ingress,
+        `${ALB_PREFIX}connection-drain-timeout is ${timeout} s, shorter than the drain timeout S (${budget.drainTimeoutSeconds} s): the ALB closes connections the app is still serving`,
+        {
+          description: `set ${ALB_PREFIX}connection-drain-timeout to ${budget.drainTimeoutSeconds}`,
+          set: { [`metadata.annotations["${ALB_PREFIX}connection-drain-timeout"]`]: String(budget.drainTimeoutSeconds) },
+          budget: numbersOf(budget),
+        });
+    }
+  }
+
+  if (provider === 'aws-alb') {
+    const targetType = awsTargetType(route);
+    const awsGate = gates.find((g) => g.startsWith(AWS_GATE_PREFIX));
+    if (awsGate !== undefined && targetType !== 'ip') {
+      add('alb-readiness-gate-without-direct-access', route.ingress,
+        `the pods carry the AWS readiness gate ${awsGate}, but target-type is ${targetType}: the controller only sets it for ip targets, so rollouts stall`,
+        { description: `set ${ALB_PREFIX}target-type: ip, or remove the readiness gate`, set: { [`metadata.annotations["${ALB_PREFIX}target-type"]`]: 'ip' } });
+    }
+    if (d !== undefined) {
+      const fromService = serviceAnnotations[`${ALB_PREFIX}target-group-attributes`];
+      const attributes = keyValues(fromService ?? ingressAnnotations[`${ALB_PREFIX}target-group-attributes`]);
+      const raw = attributes['deregistration_delay.timeout_seconds'];
+      const delay = raw === undefined ? undefined : Number(raw);
+      const needed = budget.minimumTerminationGracePeriodSeconds; // D + S, by the budget
+      if (delay !== undefined && Number.isFinite(delay) && delay < needed) {
+        const holder = fromService !== undefined ? route.service : route.ingress;
+        add('aws-deregistration-delay-too-short', holder,
+          `deregistration_delay.timeout_seconds is ${delay}, below D + S = ${budget.deregistrationDelaySeconds} + ${budget.drainTimeoutSeconds} = ${needed} s: the ALB drops a draining target's connections while it still serves`,
+          {
+            description: `set deregistration_delay.timeout_seconds=${needed} in ${ALB_PREFIX}target-group-attributes`,
+            set: { [`metadata.annotations["${ALB_PREFIX}target-group-attributes"]`]: Object.entries({ ...attributes, 'deregistration_delay.timeout_seconds': String(needed) }).map(([k, v]) => `${k}=${v}`).join(',') },
+            budget: numbersOf(budget),
+          });
+      }
+    }
+  }
+
+  if (provider === 'gke-ingress') {
+    const name = backendConfigName(route.service.object, route.servicePort);
+    if (name !== undefined) {
+      const config = (backendConfigs.get(objectRef(route.service.object).namespace) ?? []).find((o) => o.object.metadata?.name === name);
+      if (config === undefined) {
+        add('broken-reference', route.service, `cloud.google.com/backend-config names BackendConfig ${name}, which is not in the input`,
+          { description: 'include the BackendConfig in the input, or fix the name' });
+      } else {
+        const timeout = config.object.spec?.connectionDraining?.drainingTimeoutSec;
+        if (typeof timeout === 'number' && timeout < budget.drainTimeoutSeconds) {
+          add('gke-draining-timeout-too-short', config,
+            `connectionDraining.drainingTimeoutSec is ${timeout}, shorter than the drain timeout S (${budget.drainTimeoutSeconds} s): the load balancer cuts requests the app is still serving`,
+            {
+              description: `set spec.connectionDraining.drainingTimeoutSec to ${budget.drainTimeoutSeconds}`,
+              set: { 'spec.connectionDraining.drainingTimeoutSec': budget.drainTimeoutSeconds },
+              budget: numbersOf(budget),
+            });
+        }
+      }
+    }
+  }
+}
+
+function auditHealthCheck(
+  route: TrafficRoute, provider: ProviderId | undefined, container: KubeObject, httpGet: KubeObject, cname: string,
+  deployment: LoadedObject, backendConfigs: Map<string, LoadedObject[]>, tkeServiceConfigs: Map<string, LoadedObject[]>, add: Add,
+): void {
+  const probePath = typeof httpGet.path === 'string' ? httpGet.path : '/';
+  const probePort = typeof httpGet.port === 'number' ? httpGet.port
+    : (Array.isArray(container.ports) ? container.ports : []).find((p: KubeObject) => p?.name === httpGet.port)?.containerPort;
+  const ingressAnnotations = annotationsOf(route.ingress.object);
+  const serviceAnnotations = annotationsOf(route.service.object);
+  const mismatch = (holder: LoadedObject, what: string, lbPath: string, field: string, value: unknown) => {
+    add('health-check-mismatch', holder,
+      `${what} checks ${lbPath}, but the readiness probe of container ${cname} (${objectLabel(deployment.object)}) checks ${probePath}${probePort !== undefined ? ` on port ${probePort}` : ''}`,
+      { description: `make the load balancer check ${probePath}`, set: { [field]: value } });
+  };
+
+  if (provider === 'alibaba-alb') {
+    if (ingressAnnotations[`${ALB_PREFIX}healthcheck-enabled`]?.trim().toLowerCase() === 'false') return;
+    const path = ingressAnnotations[`${ALB_PREFIX}healthcheck-path`];
+    if (path !== undefined && path !== probePath) {
+      mismatch(route.ingress, `the ALB health check (${ALB_PREFIX}healthcheck-path)`, path, `metadata.annotations["${ALB_PREFIX}healthcheck-path"]`, probePath);
+    }
+  } else if (provider === 'aws-alb') {
+    const path = serviceAnnotations[`${ALB_PREFIX}healthcheck-path`] ?? ingressAnnotations[`${ALB_PREFIX}healthcheck-path`] ?? '/';
+    const holder = serviceAnnotations[`${ALB_PREFIX}healthcheck-path`] !== undefined ? route.service : route.ingress;
+    if (path !== probePath) {
+      mismatch(holder, `the ALB health check (${ALB_PREFIX}healthcheck-path${path === '/' ? ', default /' : ''})`, path, `metadata.annotations["${ALB_PREFIX}healthcheck-path"]`, probePath);
+    }
+    const port = serviceAnnotations[`${ALB_PREFIX}healthcheck-port`] ?? ingressAnnotations[`${ALB_PREFIX}healthcheck-port`];
+    const targetType = awsTargetType(route);
+    if (port !== undefined && /^\d+$/.test(port) && targetType === 'ip' && probePort !== undefined && Number(port) !== probePort) {
+      mismatch(holder, `the ALB health check port (${ALB_PREFIX}healthcheck-port ${port})`, `port ${port}`, `metadata.annotations["${ALB_PREFIX}healthcheck-port"]`, 'traffic-port');
+    }
+  } else if (provider === 'gke-ingress') {
+    const name = backendConfigName(route.service.object, route.servicePort);
+    const config = name === undefined ? undefined
+      : (backendConfigs.get(objectRef(route.service.object).namespace) ?? []).find((o) => o.object.metadata?.name === name);
+    const path = config?.object.spec?.healthCheck?.requestPath;
+    if (config !== undefined && typeof path === 'string' && path !== probePath) {
+      mismatch(config, `BackendConfig ${name} (healthCheck.requestPath)`, path, 'spec.healthCheck.requestPath', probePath);
+    }
+  } else if (provider === 'tencent-clb') {
+    const name = ingressAnnotations[`${TENCENT_PREFIX}tke-service-config`];
+    const config = name === undefined ? undefined
+      : (tkeServiceConfigs.get(objectRef(route.ingress.object).namespace) ?? []).find((o) => o.object.metadata?.name === name);
+    const listeners: KubeObject[] = Array.isArray(config?.object.spec?.loadBalancer?.l7Listeners) ? config!.object.spec.loadBalancer.l7Listeners : [];
+    for (const listener of listeners) {
+      for (const domain of Array.isArray(listener?.domains) ? listener.domains : []) {
+        for (const r of Array.isArray(domain?.rules) ? domain.rules : []) {
+          const check = r?.healthCheck;
+          if (isObject(check) && check.enable !== false && typeof check.httpCheckPath === 'string' && check.httpCheckPath !== probePath) {
+            mismatch(config!, `TkeServiceConfig ${name} (httpCheckPath for ${r.url ?? 'a rule'})`, check.httpCheckPath, 'spec.loadBalancer.l7Listeners[].domains[].rules[].healthCheck.httpCheckPath', probePath);
+          }
+        }
+      }
+    }
+  }
+}
+
+function auditStrategy(deployment: LoadedObject, add: Add): void {
+  const spec = deployment.object.spec ?? {};
+  const strategy = isObject(spec.strategy) ? spec.strategy : {};
+  if (strategy.type === 'Recreate') {
+    add('recreate-strategy', deployment, 'strategy.type is Recreate: every old pod stops before a new one starts, and the service has no backend meanwhile',
+      { description: 'use a rolling update that keeps capacity', set: { 'spec.strategy': { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } } } });
+    return;
+  }
+  const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
+  const rolling = isObject(strategy.rollingUpdate) ? strategy.rollingUpdate : {};
+  const declared = rolling.maxUnavailable;
+  const unavailable = resolveIntOrPercent(declared ?? '25%', replicas, false);
+  if (unavailable !== undefined && unavailable > 0 && replicas > 0) {
+    const all = unavailable >= replicas;
+    const surge = resolveIntOrPercent(rolling.maxSurge ?? '25%', replicas, true);
+    add('max-unavailable-drops-capacity', deployment,
+      `rollingUpdate.maxUnavailable ${declared === undefined ? 'is 25% (the default)' : `is ${JSON.stringify(declared)}`}: ${unavailable} of ${replicas} `
+      + `replica${replicas === 1 ? '' : 's'} may be down at once during a rollout${all ? ', that is all of them' : ''}`,
+      {
+        description: 'set maxUnavailable to 0 so a pod is only removed once its replacement is available',
+        set: { 'spec.strategy.rollingUpdate.maxUnavailable': 0, ...(surge === 0 ? { 'spec.strategy.rollingUpdate.maxSurge': 1 } : {}) },
+      },
+      all ? 'error' : undefined);
+  }
+}
+
+/**
+ * The PodDisruptionBudgets that may select a Deployment's pods: indexed by namespace and each
+ * matchLabels pair (those selecting by expressions only are always candidates), so thousands of
+ * services are matched in linear time.
+ */
+function indexDisruptionBudgets(objects: readonly LoadedObject[]): (deployment: KubeObject) => LoadedObject[] {
+  const byLabel = new Map<string, LoadedObject[]>();
+  const byExpression = new Map<string, LoadedObject[]>();
+  const push = (map: Map<string, LoadedObject[]>, key: string, o: LoadedObject) => {
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [o]); else list.push(o);
+  };
+  for (const o of objects) {
+    if (o.object.kind !== 'PodDisruptionBudget') continue;
+    const ns = objectRef(o.object).namespace;
+    const matchLabels = o.object.spec?.selector?.matchLabels;
+    const first = isObject(matchLabels) ? Object.entries(matchLabels)[0] : undefined;
+    if (first !== undefined) push(byLabel, `${ns}\u0000${first[0]}\u0000${String(first[1])}`, o);
+    else push(byExpression, ns, o);
+  }
+  return (deployment) => {
+    const ns = objectRef(deployment).namespace;
+    const labels = deployment.spec?.template?.metadata?.labels;
+    const candidates = new Set<LoadedObject>(byExpression.get(ns) ?? []);
+    if (isObject(labels)) {
+      for (const [key, value] of Object.entries(labels)) {
+        for (const o of byLabel.get(`${ns}\u0000${key}\u0000${String(value)}`) ?? []) candidates.add(o);
+      }
+    }
+    return [...candidates].filter((p) => labelSelectorMatches(p.object.spec?.selector, labels));
+  };
+}
+
+function auditDisruptionBudget(deployment: LoadedObject, pdbs: readonly LoadedObject[], add: Add): void {
+  const spec = deployment.object.spec ?? {};
+  const labels = spec.template?.metadata?.labels;
+  const replicas = typeof spec.replicas === 'number' ? spec.replicas : undefined;
+  const matching = pdbs;
+  if (matching.length === 0) {
+    if (replicas === undefined || replicas > 1) {
+      add('pdb-missing', deployment,
+        `no PodDisruptionBudget selects the pods of ${replicas === undefined ? 'this autoscaled Deployment' : `these ${replicas} replicas`}: a node drain may evict them all at once`,
+        {
+          description: 'add a PodDisruptionBudget with maxUnavailable: 1 and the pod selector',
+          set: { 'PodDisruptionBudget.spec': { maxUnavailable: 1, selector: { matchLabels: spec.selector?.matchLabels ?? labels } } },
+        });
+    }
+    return;
+  }
+  for (const pdb of matching) {
+    const pspec = pdb.object.spec ?? {};
+    let reason: string | undefined;
+    if (pspec.maxUnavailable !== undefined && resolveIntOrPercent(pspec.maxUnavailable, replicas ?? 1, true) === 0) {
+      reason = `maxUnavailable is ${JSON.stringify(pspec.maxUnavailable)}`;
+    } else if (pspec.minAvailable !== undefined) {
+      if (typeof pspec.minAvailable === 'string' && pspec.minAvailable.trim() === '100%') {
+        reason = 'minAvailable is 100%';
+      } else if (replicas !== undefined) {
+        const min = resolveIntOrPercent(pspec.minAvailable, replicas, true);
+        if (min !== undefined && min >= replicas) reason = `minAvailable is ${JSON.stringify(pspec.minAvailable)} with ${replicas} replica${replicas === 1 ? '' : 's'}`;
+      }
+    }
+    if (reason !== undefined) {
+      add('pdb-blocks-drain', pdb, `${reason}: no pod of ${objectLabel(deployment.object)} may ever be evicted, so node drains hang`,
+        { description: 'allow one pod at a time: set maxUnavailable: 1 (and remove minAvailable)', set: { 'spec.maxUnavailable': 1, 'spec.minAvailable': null } });
+    }
+  }
+}

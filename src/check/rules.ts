@@ -1,0 +1,251 @@
+/**
+ * The one home for `check`'s rules: each rule's id, default severity, what it checks, why it
+ * matters and where the fact comes from. The checker, the SARIF output, the cdk8s validation
+ * plugin and docs/rules.md (`npx projen docs:rules`) all read this table.
+ */
+
+/** How bad a finding is. `--fail-on` compares against this order. */
+export type Severity = 'error' | 'warning' | 'info';
+
+/** Severities from most to least severe. */
+export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
+
+/** Whether `severity` is at or above `threshold`. */
+export function atLeast(severity: Severity, threshold: Severity): boolean {
+  return SEVERITIES.indexOf(severity) <= SEVERITIES.indexOf(threshold);
+}
+
+/** One rule, as documented. */
+export interface RuleDefinition {
+  readonly id: string;
+  /** The default severity; a finding may raise it where the case is worse (said in `what`). */
+  readonly severity: Severity;
+  /** A short title. */
+  readonly title: string;
+  /** What the rule checks. */
+  readonly what: string;
+  /** Why it matters: what goes wrong in a rollout. */
+  readonly why: string;
+  /** Where the facts come from (links). */
+  readonly sources: readonly string[];
+}
+
+const K8S_TERMINATION = 'https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination';
+const K8S_HOOKS = 'https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/';
+const K8S_DEPLOYMENT = 'https://kubernetes.io/docs/concepts/workloads/controllers/deployment/';
+const K8S_PDB = 'https://kubernetes.io/docs/tasks/run-application/configure-pdb/';
+const MODEL = 'docs: the shutdown budget model (README, "The shutdown budget")';
+const ALIBABA_PRESTOP = 'https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/use-prestop-hook-to-implement-smooth-offline-pods-during-the-rolling-upgrade-of-alb-ingress-backend-pods';
+const ALIBABA_ANNOTATIONS = 'https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/alb-ingress-configuration-dictionary';
+const ALIBABA_GATE = 'https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/use-readinessgate-to-check-pod-readiness-before-associating-pods-with-alb-ingresses-during-rolling-updates';
+const TENCENT_GRACE = 'https://www.tencentcloud.com/document/product/457/42069';
+const TENCENT_ANNOTATIONS = 'https://cloud.tencent.com/document/product/457/56112';
+const AWS_ANNOTATIONS = 'https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/';
+const AWS_GATE = 'https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/deploy/pod_readiness_gate/';
+const GKE_BACKENDCONFIG = 'https://cloud.google.com/kubernetes-engine/docs/how-to/ingress-configuration';
+
+/** Every rule, in the order the docs list them. */
+export const RULES: readonly RuleDefinition[] = [
+  {
+    id: 'prestop-wait-missing',
+    severity: 'error',
+    title: 'No preStop wait',
+    what: 'The container the Service routes to has no preStop hook that waits, while the load balancer needs D seconds to stop sending it requests.',
+    why: 'The kubelet sends the stop signal as soon as the pod is deleted; the app stops listening while the load balancer still routes to it, and those requests fail (502/504).',
+    sources: [K8S_TERMINATION, ALIBABA_PRESTOP, TENCENT_GRACE, MODEL],
+  },
+  {
+    id: 'prestop-wait-too-short',
+    severity: 'error',
+    title: 'preStop wait shorter than the deregistration delay',
+    what: 'The preStop wait (any form: `sleep 10`, `sleep 5s`, `["sleep", "5s"]`, `sh -c "sleep 10"`, the native `sleep` action, this library\'s command wrapper) is shorter than D, or than D + S for an app that does not drain on its stop signal.',
+    why: 'The stop signal arrives before the load balancer has stopped routing to the pod; an app that stops abruptly must also have finished its in-flight requests before the signal.',
+    sources: [K8S_TERMINATION, ALIBABA_PRESTOP, MODEL],
+  },
+  {
+    id: 'prestop-wait-unrecognised',
+    severity: 'warning',
+    title: 'preStop hook of unknown length',
+    what: 'The served container has a preStop hook (an HTTP call, a script, a command) in which no wait of known length is recognised.',
+    why: 'Whether it covers the deregistration delay cannot be told from the manifest; if it returns early, requests are dropped as with no wait at all.',
+    sources: [K8S_HOOKS, MODEL],
+  },
+  {
+    id: 'grace-period-too-short',
+    severity: 'error',
+    title: 'Grace period shorter than wait + drain',
+    what: '`terminationGracePeriodSeconds` (30 when absent) is shorter than the preStop wait plus the drain timeout S (for an app that drains on its stop signal), or than the wait itself.',
+    why: 'The grace period counts from deletion, preStop included; SIGKILL then lands while requests are still in flight.',
+    sources: [K8S_TERMINATION, MODEL],
+  },
+  {
+    id: 'sleep-action-exceeds-grace',
+    severity: 'error',
+    title: 'Native sleep longer than the grace period',
+    what: 'The native `lifecycle.preStop.sleep.seconds` is longer than `terminationGracePeriodSeconds`.',
+    why: 'The API server rejects such a pod template, so the rollout cannot start.',
+    sources: [K8S_HOOKS],
+  },
+  {
+    id: 'recreate-strategy',
+    severity: 'error',
+    title: 'Recreate strategy',
+    what: 'The Deployment uses `strategy.type: Recreate`.',
+    why: 'Every old pod is stopped before a new one starts: the service has no backend for the whole rollout.',
+    sources: [K8S_DEPLOYMENT],
+  },
+  {
+    id: 'max-unavailable-drops-capacity',
+    severity: 'warning',
+    title: 'maxUnavailable drops capacity',
+    what: '`rollingUpdate.maxUnavailable` (25% when absent, rounded down against `replicas`) lets the rollout remove pods before their replacements are available; an error when it allows every replica to go at once.',
+    why: 'Fewer pods carry the same traffic during the rollout; with every replica down there is no backend at all.',
+    sources: [K8S_DEPLOYMENT],
+  },
+  {
+    id: 'readiness-probe-missing',
+    severity: 'warning',
+    title: 'No readiness probe',
+    what: 'The served container has no readiness probe.',
+    why: 'A new pod counts as Ready as soon as it starts, before it can serve; the rollout then removes old pods that were still needed, and the load balancer sends requests to a pod that refuses them.',
+    sources: [K8S_DEPLOYMENT, 'https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-probes'],
+  },
+  {
+    id: 'health-check-mismatch',
+    severity: 'warning',
+    title: 'Load-balancer health check disagrees with the readiness probe',
+    what: 'The load balancer\'s health check (Alibaba ALB and AWS ALB `healthcheck-path`/`healthcheck-port` annotations, a GKE BackendConfig `healthCheck`, a Tencent TkeServiceConfig) checks another path or port than the HTTP readiness probe.',
+    why: 'The load balancer and Kubernetes then judge a pod differently: the LB may route to a pod Kubernetes holds back, or drop one Kubernetes counts as serving.',
+    sources: [ALIBABA_ANNOTATIONS, AWS_ANNOTATIONS, GKE_BACKENDCONFIG, TENCENT_ANNOTATIONS],
+  },
+  {
+    id: 'tencent-grace-shutdown-without-direct-access',
+    severity: 'error',
+    title: 'Tencent grace shutdown without direct access',
+    what: 'A TKE Ingress sets `ingress.cloud.tencent.com/enable-grace-shutdown`, `enable-grace-shutdown-tkex` or `enable-grace-deletion` without `ingress.cloud.tencent.com/direct-access: "true"`.',
+    why: 'TKE only sets the CLB weight of pods it targets directly; without direct access the setting does nothing and terminating pods keep receiving traffic.',
+    sources: [TENCENT_GRACE, TENCENT_ANNOTATIONS],
+  },
+  {
+    id: 'alb-readiness-gate-without-direct-access',
+    severity: 'error',
+    title: 'ALB readiness gate without pod targets',
+    what: 'Pods carry an ALB readiness gate (Alibaba `target-health.alb.k8s.alibabacloud`, AWS `target-health.elbv2.k8s.aws/...`) while the load balancer targets nodes (Alibaba: a NodePort Service; AWS: `target-type` other than `ip`).',
+    why: 'The controller only sets the gate for pods registered as targets; it never opens and every rollout stalls.',
+    sources: [ALIBABA_GATE, AWS_GATE],
+  },
+  {
+    id: 'alibaba-connection-drain-too-short',
+    severity: 'error',
+    title: 'Alibaba ALB connection drain shorter than the drain timeout',
+    what: '`alb.ingress.kubernetes.io/connection-drain-enabled: "true"` with a `connection-drain-timeout` below S.',
+    why: 'The ALB closes connections to a deregistered backend after that timeout, cutting requests the app is still serving.',
+    sources: [ALIBABA_ANNOTATIONS, MODEL],
+  },
+  {
+    id: 'aws-deregistration-delay-too-short',
+    severity: 'error',
+    title: 'AWS target-group deregistration delay below D + S',
+    what: '`alb.ingress.kubernetes.io/target-group-attributes` sets `deregistration_delay.timeout_seconds` below D + S (on the Service or the Ingress).',
+    why: 'After that delay the ALB drops the connections of a draining target, while the pod is still waiting out D and then draining for up to S.',
+    sources: [AWS_ANNOTATIONS, 'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay'],
+  },
+  {
+    id: 'gke-draining-timeout-too-short',
+    severity: 'error',
+    title: 'GKE connection draining below the drain timeout',
+    what: 'The BackendConfig (`cloud.google.com/v1`) a Service references through `cloud.google.com/backend-config` sets `connectionDraining.drainingTimeoutSec` below S.',
+    why: 'The load balancer cuts in-flight requests to a removed endpoint after that timeout, while the app is still draining them.',
+    sources: [GKE_BACKENDCONFIG],
+  },
+  {
+    id: 'ingress-class-conflict',
+    severity: 'error',
+    title: 'Ingress class set twice',
+    what: 'An Ingress sets both the `kubernetes.io/ingress.class` annotation and `spec.ingressClassName`.',
+    why: 'The API server refuses such an Ingress (or controllers disagree about who serves it).',
+    sources: ['https://kubernetes.io/docs/concepts/services-networking/ingress/#deprecated-annotation', 'https://www.tencentcloud.com/document/product/457/37013'],
+  },
+  {
+    id: 'pdb-missing',
+    severity: 'warning',
+    title: 'No PodDisruptionBudget',
+    what: 'No PodDisruptionBudget selects the pods of a Deployment with more than one replica (or with `replicas` left to an autoscaler).',
+    why: 'A node drain may evict every replica at once, which no preStop wait can cover.',
+    sources: [K8S_PDB],
+  },
+  {
+    id: 'pdb-blocks-drain',
+    severity: 'warning',
+    title: 'PodDisruptionBudget blocks node drains',
+    what: 'A PodDisruptionBudget that selects the pods has `maxUnavailable: 0` (or 0%), or a `minAvailable` equal to or above `replicas` (or 100%).',
+    why: 'No pod may ever be evicted: node drains and cluster upgrades hang until someone deletes the budget.',
+    sources: [K8S_PDB],
+  },
+  {
+    id: 'progress-deadline-too-short',
+    severity: 'warning',
+    title: 'Progress deadline shorter than one rollout step',
+    what: '`progressDeadlineSeconds` (600 when absent) is shorter than one rollout step: the readiness delay (initialDelaySeconds + periodSeconds × successThreshold), `minReadySeconds`, the grace period and the kubelet\'s 2 s preStop extension.',
+    why: 'The Deployment reports a healthy rollout as failed (ProgressDeadlineExceeded), and pipelines that watch it roll back.',
+    sources: [K8S_DEPLOYMENT, MODEL],
+  },
+  {
+    id: 'provider-unknown',
+    severity: 'warning',
+    title: 'Load balancer not identified',
+    what: 'The provider behind an Ingress cannot be told (an unknown or missing class, or class `alb` without a vendor-specific annotation: Alibaba Cloud and AWS both use it) and no `--deregistration-delay` was given.',
+    why: 'Without D the preStop wait and grace period cannot be checked; pass `--provider` or `--deregistration-delay`.',
+    sources: [ALIBABA_ANNOTATIONS, AWS_ANNOTATIONS],
+  },
+  {
+    id: 'broken-reference',
+    severity: 'warning',
+    title: 'Reference that leads nowhere',
+    what: 'An Ingress backend names a Service or port that is not in the input, or a Service\'s targetPort is not a port of the pods it selects.',
+    why: 'The route cannot be followed, so the Deployment behind it is not audited (and, if the input is complete, the route serves nothing).',
+    sources: ['https://kubernetes.io/docs/concepts/services-networking/service/#defining-a-service'],
+  },
+];
+
+const BY_ID = new Map(RULES.map((r) => [r.id, r]));
+
+/** A rule by id; throws for an unknown id (a programming error). */
+export function rule(id: string): RuleDefinition {
+  const found = BY_ID.get(id);
+  if (found === undefined) throw new Error(`internal error: unknown rule ${id}`);
+  return found;
+}
+
+/** The rules as a Markdown page (docs/rules.md): a table, then a section per rule. */
+export function renderRulesMarkdown(): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const source = (s: string) => (s.startsWith('http') ? `<${s}>` : s);
+  return [
+    '<!-- Generated from src/check/rules.ts by `npx projen docs:rules`; a test keeps it current. Do not edit by hand. -->',
+    '# `check` rules',
+    '',
+    '`npx cdk8s-graceful-web-service check` and the cdk8s validation plugin run these rules on every Deployment that serves',
+    'traffic through an Ingress (Ingress → Service → Deployment). D is the deregistration delay: `--deregistration-delay`,',
+    'else the Deployment\'s annotation `graceful-web-service.cdk8s.io/deregistration-delay-seconds`, else the provider\'s',
+    'default. S is the drain timeout: the annotation `graceful-web-service.cdk8s.io/drain-timeout-seconds`, else',
+    '`--drain-timeout` (default 30 s). Whether the app drains on its stop signal comes from',
+    '`graceful-web-service.cdk8s.io/drains-on-stop-signal` (or the older `.../drains-on-sigterm`), else it is assumed.',
+    'Every fix is computed by `ShutdownBudget`, the same arithmetic the construct uses.',
+    '',
+    '| id | severity | checks |',
+    '|---|---|---|',
+    ...RULES.map((r) => `| [\`${r.id}\`](#${r.id}) | ${r.severity} | ${cell(r.title)} |`),
+    '',
+    ...RULES.flatMap((r) => [
+      `## ${r.id}`,
+      '',
+      `**${r.title}** (${r.severity})`,
+      '',
+      `- What: ${r.what}`,
+      `- Why: ${r.why}`,
+      `- Sources: ${r.sources.map(source).join(', ')}`,
+      '',
+    ]),
+  ].join('\n');
+}
