@@ -7,7 +7,7 @@
 // Each run must find exactly the planted errors, so the benchmark measures real work. The result
 // goes into docs/benchmarks.md between the bench:check markers, with the commit and command.
 //
-//   npx projen bench:check [-- --services 2000 --runs 5 --no-write]
+//   npm run bench:check [-- --services 2000 --runs 5 --no-write]
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -174,7 +174,7 @@ function section(g: Generated, runs: RunResult[], cliMs: number, command: string
     '|---|---|',
     '| input | the two examples as synthesized by this commit (Alibaba ALB, Tencent CLB), copied with unique names and labels; one service in ten broken (no preStop wait, or grace 20 s) |',
     '| measured | what \`runCheck\` does (read the file, parse YAML, resolve Ingress → Service → Deployment, run every rule) + the JSON report, timed with `performance.now()`; peak memory is the process\'s `maxRSS` |',
-    `| command | \`${command}\` (\`npx projen bench:check\`) |`,
+    `| command | \`${command}\` (\`npm run bench:check\`) |`,
     `| commit | ${sh('git', ['rev-parse', '--short', 'HEAD'])}${dirty} |`,
     `| date | ${new Date().toISOString().slice(0, 10)} |`,
     `| machine | ${os.cpus().length} CPUs (shared with other work; load average ${os.loadavg().map((l) => l.toFixed(1)).join(', ')} at the end), ${mib(os.totalmem())} RAM, node ${process.version} |`,

@@ -1,7 +1,7 @@
 /**
  * The one home for `check`'s rules: each rule's id, default severity, what it checks, why it
  * matters and where the fact comes from. The checker, the SARIF output, the cdk8s validation
- * plugin and docs/rules.md (`npx projen docs:rules`) all read this table.
+ * plugin and docs/rules.md (`npm run docs:rules`) all read this table.
  */
 
 /** How bad a finding is. `--fail-on` compares against this order. */
@@ -222,7 +222,7 @@ export function renderRulesMarkdown(): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const source = (s: string) => (s.startsWith('http') ? `<${s}>` : s);
   return [
-    '<!-- Generated from src/check/rules.ts by `npx projen docs:rules`; a test keeps it current. Do not edit by hand. -->',
+    '<!-- Generated from src/check/rules.ts by `npm run docs:rules`; a test keeps it current. Do not edit by hand. -->',
     '# `check` rules',
     '',
     '`npx cdk8s-graceful-web-service check` and the cdk8s validation plugin run these rules on every Deployment that serves',
