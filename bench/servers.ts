@@ -32,7 +32,7 @@ const END = '<!-- bench:servers:end -->';
 /** The CLI as a user runs it; the benchmark runs the same arguments in-process. */
 const CLI = 'npx cdk8s-graceful-web-service';
 /** Rehearsal settings for every server row (model seconds; time scale 0.5 runs them twice as fast). */
-const REHEARSAL_ARGS = ['--lag', '8-10', '--time-scale', '0.5', '--min-requests', '3000', '--seed', '1'];
+const REHEARSAL_ARGS = ['--lag', '9-10', '--time-scale', '0.5', '--min-requests', '3000', '--seed', '1'];
 
 interface Source {
   readonly title: string;
@@ -155,7 +155,7 @@ export const CASES: Case[] = [
     signal: 'SIGTERM',
     documented: 'cuts',
     ...server('node {dir}/node-default.js', ['node-default.js.tmpl'], 'SIGTERM', ['--slow-path', '/slow']),
-    rehearsal: { healthCheckPath: '/', slowRoot: '0.5 s' },
+    rehearsal: { healthCheckPath: '/', slowRoot: '1 s' },
     source: {
       title: 'Node.js: process signal events',
       url: 'https://nodejs.org/api/process.html#signal-events',
@@ -396,7 +396,7 @@ function report(rows: RowResult[], rehearsals: RehearsalRow[] | string, info: Ru
     }
     lines.push('');
     lines.push('Settings of every rehearsal: the Alibaba Cloud ALB profile (D = 10 s declared), 3 replicas, '
-      + `\`${REHEARSAL_ARGS.join(' ')}\`: each pod's deregistration lag is drawn in [8, 10] s, the worst case within the declared D `
+      + `\`${REHEARSAL_ARGS.join(' ')}\`: each pod's deregistration lag is drawn in [9, 10] s, the worst case within the declared D `
       + 'that the budget promises to survive; times are model seconds. Under the wrong answer `drainsOnStopSignal: true`, a server that '
       + 'cuts gets its signal right after the preStop wait D, and loses what is still in flight then: requests that take a while '
       + '(`/` of the nginx and Node rows) are cut; instant requests (Apache, Python, gunicorn rows) mostly finish before, which is why '
