@@ -4,12 +4,12 @@ import { UpdateSnapshot } from 'projen/lib/javascript';
 const project = new cdk8s.ConstructLibraryCdk8s({
   name: 'cdk8s-graceful-web-service',
   description:
-    'A cdk8s construct that emits a Deployment, Service and Ingress for Alibaba Cloud ALB or Tencent Cloud CLB, '
+    'A cdk8s construct that emits a Deployment, Service and Ingress for Alibaba Cloud ALB, Tencent Cloud CLB, AWS ALB or GKE Ingress, '
     + 'with the preStop wait and grace period derived from declared shutdown budgets so rolling updates drop no requests.',
   author: 'cdk8s-graceful-web-service maintainers',
   authorAddress: 'maintainers@example.com',
   repositoryUrl: 'https://github.com/cdk8s-graceful-web-service/cdk8s-graceful-web-service.git',
-  keywords: ['cdk8s', 'kubernetes', 'graceful-shutdown', 'alibaba-cloud', 'alb', 'tencent-cloud', 'clb', 'ingress', 'prestop'],
+  keywords: ['cdk8s', 'kubernetes', 'graceful-shutdown', 'alibaba-cloud', 'alb', 'tencent-cloud', 'clb', 'aws', 'eks', 'gke', 'ingress', 'prestop'],
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
@@ -19,8 +19,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   constructsVersion: '10.4.2',
   peerDeps: ['cdk8s-plus-27@^2.9.5'],
   // The CLI (`gws`) ships inside the package; jsii needs non-jsii runtime deps bundled.
-  bundledDeps: ['commander@^14', 'shell-quote@^1.8', 'yaml@^2.8'],
-  devDeps: ['@kubernetes-models/gke@^4', '@types/shell-quote@^1.7', 'cdk8s-cli@2.207.60', 'fast-check@^4', 'kubernetes-models@^4', 'ts-node@^10', 'vega@^6', 'vega-lite@^6'],
+  bundledDeps: ['commander@^14', 'js-yaml@^4.1', 'shell-quote@^1.8', 'yaml@^2.8'],
+  devDeps: ['@kubernetes-models/gke@^4', '@types/js-yaml@^4', '@types/shell-quote@^1.7', 'cdk8s-cli@2.207.60', 'fast-check@^4', 'kubernetes-models@^4', 'ts-node@^10', 'vega@^6', 'vega-lite@^6'],
 
   // Other jsii languages. Their packaging needs each language's registry, so it runs in
   // the release workflow, not in the local build (see the `package` task below).

@@ -164,10 +164,10 @@ function section(g: Generated, runs: RunResult[], cliMs: number, command: string
       + `other work on the machine: median ${(median(runs.map((r) => r.cpuMs)) / 1000).toFixed(2)} s), with a peak resident `
       + `memory of **${mib(Math.max(...runs.map((r) => r.maxRssBytes)))}** (the process held ${mib(median(runs.map((r) => r.rssBeforeBytes)))} `
       + 'before the check started: Node, ts-node and the modules).',
-    `Median phases: reading the file ${(median(runs.map((r) => r.readMs)) / 1000).toFixed(2)} s, parsing the YAML (the \`yaml\` package, `
-      + `with source positions) ${(median(runs.map((r) => r.parseMs)) / 1000).toFixed(2)} s, the audit (topology and every rule) `
+    `Median phases: reading the file ${(median(runs.map((r) => r.readMs)) / 1000).toFixed(2)} s, parsing the YAML (js-yaml per document, `
+      + `located by its separator lines; the \`yaml\` package only where it must step in) ${(median(runs.map((r) => r.parseMs)) / 1000).toFixed(2)} s, the audit (topology and every rule) `
       + `${(median(runs.map((r) => r.auditMs)) / 1000).toFixed(2)} s, the JSON report ${(median(runs.map((r) => r.reportMs)) / 1000).toFixed(2)} s.`,
-    `Every run found exactly the ${g.plantedErrors} planted errors. The whole command, \`gws check <file> --format json\` `
+    `Every run found exactly the ${g.plantedErrors} planted errors. The whole command, \`cdk8s-graceful-web-service check <file> --format json\` `
       + `through ts-node (compiling the CLI on start), took ${(cliMs / 1000).toFixed(2)} s.`,
     '',
     '| | |',

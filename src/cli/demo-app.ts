@@ -24,6 +24,15 @@ export interface DemoAppOptions {
   readonly keepAliveTimeoutMs: number;
   /** Shown in responses, handy to see which pod answered. */
   readonly name: string;
+  /** The signal the app treats as "stop" (the container runtime's stop signal). Default SIGTERM. */
+  readonly stopSignal?: NodeJS.Signals;
+  /**
+   * One-way network delay between the load balancer and this pod, in ms (default 0: loopback). The
+   * app closes an idle keep-alive connection at its timeout, but the peer learns it only this much
+   * later: a request the LB sends on that connection in between arrives at a closed socket and is
+   * reset, the race behind the classic 502 of an app whose idle timeout is shorter than the LB's.
+   */
+  readonly networkDelayMs?: number;
 }
 
 /** Parse `150` (fixed) or `0-2000` (uniform random) milliseconds. */
@@ -51,7 +60,19 @@ function log(event: string, fields: Record<string, unknown> = {}): void {
 export function startDemoApp(options: DemoAppOptions): Promise<http.Server> {
   let draining = false;
   let inFlight = 0;
+  const closing = new WeakSet<object>();
+  const idleTimers = new WeakMap<object, { stop: () => void; arm: () => void }>();
   const server = http.createServer((req, res) => {
+    if (closing.has(req.socket)) {
+      // This request crossed our FIN on the wire: the socket is already closed on our side.
+      req.socket.resetAndDestroy();
+      return;
+    }
+    const idle = idleTimers.get(req.socket);
+    if (idle) {
+      idle.stop();
+      res.once('finish', idle.arm);
+    }
     // A readiness probe is a request for the readiness path; when that path is `/` (as for many
     // web servers) only the kubelet's own probes (User-Agent kube-probe/...) are answered at once.
     const isProbe = req.url === options.readinessPath && (options.readinessPath !== '/' || /^kube-probe\//.test(req.headers['user-agent'] ?? ''));
@@ -69,15 +90,35 @@ export function startDemoApp(options: DemoAppOptions): Promise<http.Server> {
       res.end(`ok ${options.name} ${delay.toFixed(0)}ms\n`, () => { inFlight--; });
     }, delay);
   });
-  server.keepAliveTimeout = options.keepAliveTimeoutMs;
+  const networkDelay = options.networkDelayMs ?? 0;
+  if (networkDelay > 0) {
+    // Idle keep-alive timeout handled here so that the close can travel for networkDelay ms.
+    server.keepAliveTimeout = 0;
+    server.on('connection', (socket) => {
+      let idle: NodeJS.Timeout | undefined;
+      const arm = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          closing.add(socket);
+          setTimeout(() => socket.destroy(), networkDelay);
+        }, options.keepAliveTimeoutMs);
+      };
+      idleTimers.set(socket, { stop: () => clearTimeout(idle), arm });
+      arm();
+      socket.once('close', () => clearTimeout(idle));
+    });
+  } else {
+    server.keepAliveTimeout = options.keepAliveTimeoutMs;
+  }
   server.headersTimeout = options.keepAliveTimeoutMs + 1000;
   server.requestTimeout = 0;
 
+  const stopSignal = options.stopSignal ?? 'SIGTERM';
   if (options.onSigterm === 'drain') {
-    process.on('SIGTERM', () => {
+    process.on(stopSignal, () => {
       if (draining) return;
       draining = true;
-      log('sigterm', { mode: 'drain', inFlight });
+      log('stop-signal', { signal: stopSignal, mode: 'drain', inFlight });
       // close() stops accepting and calls back once every connection has closed;
       // idle keep-alive connections are closed now, busy ones after their response.
       server.close(() => {
@@ -87,9 +128,9 @@ export function startDemoApp(options: DemoAppOptions): Promise<http.Server> {
       server.closeIdleConnections();
     });
   } else if (options.onSigterm === 'ignore') {
-    process.on('SIGTERM', () => log('sigterm', { mode: 'ignore', inFlight }));
+    process.on(stopSignal, () => log('stop-signal', { signal: stopSignal, mode: 'ignore', inFlight }));
   }
-  // 'abrupt': no handler, so SIGTERM terminates the process immediately.
+  // 'abrupt': no handler, so the signal's default action (terminate) ends the process immediately.
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -126,6 +167,8 @@ interface DemoAppCliOptions {
   onSigterm: SigtermMode;
   keepAliveTimeout: number;
   name: string;
+  stopSignal: string;
+  networkDelay: number;
 }
 
 /** Add the demo-app options and action to a commander command (used by `gws demo-app` and this file's main). */
@@ -140,6 +183,8 @@ export function configureDemoAppCommand(cmd: Command): Command {
     .option('-m, --on-sigterm <mode>', `SIGTERM behaviour: ${SIGTERM_MODES.join(' | ')}`, parseMode, 'drain' as SigtermMode)
     .option('--keep-alive-timeout <ms>', 'idle keep-alive timeout in ms', parseNonNegative, 120_000)
     .option('--name <name>', 'name shown in responses', 'demo-app')
+    .option('--stop-signal <signal>', 'the signal handled as "stop" (drain / abrupt / ignore applies to it)', 'SIGTERM')
+    .option('--network-delay <ms>', 'one-way LB-to-pod network delay: an idle close reaches the peer this much later', parseNonNegative, 0)
     .action(async (opts: DemoAppCliOptions) => {
       await startDemoApp({
         port: opts.port,
@@ -149,6 +194,8 @@ export function configureDemoAppCommand(cmd: Command): Command {
         onSigterm: opts.onSigterm,
         keepAliveTimeoutMs: opts.keepAliveTimeout,
         name: opts.name,
+        networkDelayMs: opts.networkDelay,
+        stopSignal: (opts.stopSignal.toUpperCase().startsWith('SIG') ? opts.stopSignal.toUpperCase() : `SIG${opts.stopSignal.toUpperCase()}`) as NodeJS.Signals,
       });
     });
 }

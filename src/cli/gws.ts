@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import * as fs from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { configureDemoAppCommand, LatencyRange, parseLatency, SigtermMode } from './demo-app';
+import { Command, InvalidArgumentError } from 'commander';
+import { configureDemoAppCommand } from './demo-app';
 import { configureDrainTestCommand } from './drain-test';
-import { parseManifest } from './manifest';
 import { formatProgress, formatSummary, runProbe } from './probe';
-import { formatTimeline, runRehearsal } from './rehearse';
+import { configureRehearseCommand } from './rehearse-command';
 import { configureCheckCommand } from '../check/command';
 
 /** Where the CLI writes; tests substitute their own. */
@@ -22,12 +21,6 @@ const defaultIo: CliIo = {
 function positive(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
-  return n;
-}
-
-function nonNegative(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0');
   return n;
 }
 
@@ -67,26 +60,6 @@ interface ProbeCliOptions {
   out?: string;
   quiet?: boolean;
   json?: boolean;
-}
-
-interface RehearseCliOptions {
-  deregistrationLag?: number;
-  jitter: number;
-  timeScale: number;
-  appLatency: LatencyRange;
-  appMode: SigtermMode;
-  rate: number;
-  concurrency?: number;
-  timeout: number;
-  rollouts: number;
-  minRequests?: number;
-  warmup: number;
-  settle: number;
-  seed?: number;
-  haproxy?: string;
-  out?: string;
-  json?: boolean;
-  quiet?: boolean;
 }
 
 /** The `gws` program. Actions set `process.exitCode` (1 = some request failed) rather than exiting. */
@@ -129,64 +102,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
       }
     });
 
-  program.command('rehearse')
-    .description('Run rolling restarts of the first Deployment of a manifest on this machine: demo-app processes as pods, '
-      + 'HAProxy as the load balancer, kubelet and controllers modelled; exits 1 if any request failed')
-    .argument('<manifest>', 'synthesized multi-document manifest (.k8s.yaml)')
-    .option('-D, --deregistration-lag <seconds>', 'seconds until the LB stops routing to a deleted pod (default: from the manifest)', nonNegative)
-    .option('-j, --jitter <seconds>', "each pod's lag is uniform in [lag - jitter, lag]", nonNegative, 0)
-    .option('-s, --time-scale <factor>', 'multiply every model duration (0.1: a 45 s grace period takes 4.5 s)', positive, 1)
-    .addOption(new Option('--app-latency <ms>', 'demo app response time in model ms, fixed ("150") or range ("0-2000")')
-      .argParser(parseLatency).default({ minMs: 0, maxMs: 2000 }, '0-2000'))
-    .addOption(new Option('--app-mode <mode>', 'what the app does on SIGTERM').choices(['drain', 'abrupt']).default('drain'))
-    .option('-r, --rate <n>', 'probe requests per (real) second', positive, 50)
-    .option('-c, --concurrency <n>', 'probe max requests in flight', positiveInt)
-    .option('-t, --timeout <seconds>', 'probe timeout in model seconds', positive, 10)
-    .option('--rollouts <n>', 'rolling restarts to run back to back', positiveInt, 1)
-    .option('--min-requests <n>', 'keep running rollouts until the probe has sent this many requests', positiveInt)
-    .option('--warmup <seconds>', 'model seconds of load before the first rollout', nonNegative, 2)
-    .option('--settle <seconds>', 'model seconds of load after the last old pod exited', nonNegative, 2)
-    .option('--seed <n>', 'seed for the jittered lags', nonNegative)
-    .option('--haproxy <path>', 'haproxy binary (default: PATH, then /usr/sbin)')
-    .option('-o, --out <file>', 'write every probe request to a .jsonl or .csv file')
-    .option('--json', 'print the full result as JSON on stdout')
-    .option('-q, --quiet', 'no live timeline/progress on stderr')
-    .action(async (manifestFile: string, opts: RehearseCliOptions) => {
-      const manifest = parseManifest(fs.readFileSync(manifestFile, 'utf8'));
-      const { signal, dispose } = abortOnSignals();
-      try {
-        const result = await runRehearsal({
-          manifest,
-          deregistrationLagSeconds: opts.deregistrationLag,
-          jitterSeconds: opts.jitter,
-          timeScale: opts.timeScale,
-          appLatency: opts.appLatency,
-          appMode: opts.appMode,
-          rate: opts.rate,
-          concurrency: opts.concurrency,
-          probeTimeoutSeconds: opts.timeout,
-          rollouts: opts.rollouts,
-          minRequests: opts.minRequests,
-          warmupSeconds: opts.warmup,
-          settleSeconds: opts.settle,
-          seed: opts.seed,
-          haproxyPath: opts.haproxy,
-          out: opts.out,
-          signal,
-          log: opts.quiet || opts.json ? undefined : (line) => io.err(line + '\n'),
-        });
-        const { records: _records, ...printable } = result;
-        if (opts.json) {
-          io.out(JSON.stringify(printable, null, 2) + '\n');
-        } else {
-          io.out(`${formatSummary(result.summary)}\n\n${formatTimeline(result)}\n`);
-        }
-        process.exitCode = result.summary.failed > 0 ? 1 : 0;
-      } finally {
-        dispose();
-      }
-    });
-
+  configureRehearseCommand(program.command('rehearse'), { ...io, abortOnSignals });
   configureDemoAppCommand(program.command('demo-app'));
   configureDrainTestCommand(program.command('drain-test'));
   configureCheckCommand(program.command('check'), { ...io, readStdin: () => fs.readFileSync(0, 'utf8') });

@@ -59,10 +59,14 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
  *   is returned to the client as 503/502, never retried on another pod;
  * - no health checks: a backend leaves the pool only when the rig deregisters it (the cloud LB's
  *   deregistration after the endpoint turned not-ready), not because HAProxy noticed it died;
- * - long client/server/keep-alive timeouts: the probe's own timeout is the one that fires, and idle
- *   keep-alive connections are closed by the client first (no idle-close races of the rig's own making).
+ * - LB-to-pod connections are reused like a cloud LB's (`http-reuse always`) and kept idle for the
+ *   LB's idle timeout (`pool-purge-delay` on each server, `timeout server`): when the app closes an
+ *   idle connection earlier, HAProxy can reuse it just as it closes, and the client gets a 502, the
+ *   classic idle-close race;
+ * - long client-side timeouts: the probe's own timeout is the one that fires.
  */
-export function haproxyConfig(opts: { port: number; socket: string; backend: string }): string {
+export function haproxyConfig(opts: { port: number; socket: string; backend: string; idleTimeoutMs?: number }): string {
+  const idle = Math.max(1, Math.round(opts.idleTimeoutMs ?? 300_000));
   return [
     'global',
     `  stats socket ${opts.socket} mode 600 level admin`,
@@ -72,7 +76,7 @@ export function haproxyConfig(opts: { port: number; socket: string; backend: str
     '  mode http',
     '  timeout connect 2s',
     '  timeout client 300s',
-    '  timeout server 300s',
+    `  timeout server ${Math.max(idle, 300_000)}ms`,
     '  timeout http-request 30s',
     '  timeout http-keep-alive 300s',
     '  retries 0',
@@ -85,6 +89,7 @@ export function haproxyConfig(opts: { port: number; socket: string; backend: str
     `backend ${opts.backend}`,
     '  balance roundrobin',
     '  retry-on none',
+    '  http-reuse always',
     '',
   ].join('\n');
 }
@@ -96,7 +101,9 @@ function sleep(ms: number): Promise<void> {
 /** A running HAProxy with a backend whose servers are managed through the runtime API. */
 export class Haproxy {
   /** Start HAProxy in the foreground (`-db`) under `tracker`; retries with another port if the first one was taken. */
-  public static async start(opts: { binary: string; dir: string; tracker: ProcessTracker; backend?: string }): Promise<Haproxy> {
+  public static async start(opts: {
+    binary: string; dir: string; tracker: ProcessTracker; backend?: string; idleTimeoutMs?: number;
+  }): Promise<Haproxy> {
     const backend = opts.backend ?? 'pods';
     let lastError = '';
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -104,13 +111,13 @@ export class Haproxy {
       const socket = path.join(opts.dir, `haproxy-${attempt}.sock`);
       const cfg = path.join(opts.dir, `haproxy-${attempt}.cfg`);
       const logFile = path.join(opts.dir, `haproxy-${attempt}.log`);
-      fs.writeFileSync(cfg, haproxyConfig({ port, socket, backend }));
+      fs.writeFileSync(cfg, haproxyConfig({ port, socket, backend, idleTimeoutMs: opts.idleTimeoutMs }));
       const log = fs.openSync(logFile, 'w');
       const { child, exited } = opts.tracker.spawn(opts.binary, ['-db', '-f', cfg], { stdio: ['ignore', log, log] });
       fs.closeSync(log);
       let exitInfo: ExitInfo | undefined;
       void exited.then((e) => { exitInfo = e; });
-      const hap = new Haproxy(child.pid ?? -1, port, socket, backend, exited);
+      const hap = new Haproxy(child.pid ?? -1, port, socket, backend, exited, Math.max(1, Math.round(opts.idleTimeoutMs ?? 300_000)));
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline && exitInfo === undefined) {
         try {
@@ -137,6 +144,8 @@ export class Haproxy {
     private readonly socket: string,
     public readonly backend: string,
     public readonly exited: Promise<ExitInfo>,
+    /** How long idle LB-to-pod connections are kept (real ms). */
+    public readonly idleTimeoutMs: number = 300_000,
   ) {}
 
   /** Run one runtime API command and return its output. */
@@ -154,7 +163,7 @@ export class Haproxy {
 
   /** Add a server and put it in rotation (`add server` + `enable server`). */
   public async register(name: string, address: string, port: number): Promise<void> {
-    const added = await this.command(`add server ${this.backend}/${name} ${address}:${port}`);
+    const added = await this.command(`add server ${this.backend}/${name} ${address}:${port} pool-purge-delay ${this.idleTimeoutMs}ms pool-max-conn 1000`);
     if (!/New server registered/i.test(added)) throw new Error(`haproxy add server ${name}: ${added}`);
     const enabled = await this.command(`enable server ${this.backend}/${name}`);
     if (enabled !== '') throw new Error(`haproxy enable server ${name}: ${enabled}`);

@@ -1,7 +1,10 @@
-import { parseAllDocuments } from 'yaml';
 import { AlibabaAlb } from '../alibaba-alb';
-import { DEREGISTRATION_DELAY_ANNOTATION } from '../budget-annotations';
+import {
+  DEREGISTRATION_DELAY_ANNOTATION, DRAIN_TIMEOUT_ANNOTATION, DRAINS_ON_STOP_SIGNAL_ANNOTATION,
+  LEGACY_DRAINS_ON_SIGTERM_ANNOTATION, SAFETY_MARGIN_ANNOTATION,
+} from '../budget-annotations';
 import { TencentClb } from '../tencent-clb';
+import { loadManifests } from './topology';
 
 /** The annotation the GracefulWebService construct puts on its Deployment. */
 export { DEREGISTRATION_DELAY_ANNOTATION };
@@ -37,6 +40,12 @@ export interface RolloutStrategy {
 /** Where the deregistration delay came from. */
 export type DeregistrationSource = 'annotation' | 'ingress-class' | 'none';
 
+/** Where the app's drain behaviour came from. */
+export interface DrainDeclaration {
+  readonly drains: boolean;
+  readonly annotation: string;
+}
+
 /** Everything `gws rehearse` needs from a synthesized manifest. */
 export interface DeploymentSpec {
   readonly name: string;
@@ -50,6 +59,15 @@ export interface DeploymentSpec {
   /** Deregistration delay in seconds, if the manifest says (annotation or ingress class). */
   readonly deregistrationDelaySeconds?: number;
   readonly deregistrationSource: DeregistrationSource;
+  /** Budget annotations: drain timeout S and safety margin M (seconds), when present. */
+  readonly drainTimeoutSeconds?: number;
+  readonly safetyMarginSeconds?: number;
+  /** `drains-on-stop-signal` (or the legacy `drains-on-sigterm`) annotation, when present. */
+  readonly drainDeclaration?: DrainDeclaration;
+  /** `lifecycle.stopSignal` of the container (Kubernetes 1.33 alpha), when present. */
+  readonly stopSignal?: string;
+  /** The pod template's spec, as written (readiness gates, ...). */
+  readonly podSpec: Obj;
 }
 
 export class ManifestError extends Error {
@@ -59,6 +77,8 @@ export class ManifestError extends Error {
   }
 }
 
+import type { KubeObject } from './topology';
+export type { KubeObject };
 type Obj = Record<string, any>;
 
 function isObj(v: unknown): v is Obj {
@@ -148,18 +168,61 @@ export function ingressDeregistrationDelay(ingress: Obj): number | undefined {
   return undefined;
 }
 
-/** Parse a (multi-document) manifest and extract the first apps/v1 Deployment. */
-export function parseManifest(text: string): DeploymentSpec {
-  const docs = parseAllDocuments(text);
-  const objects: Obj[] = [];
-  for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    if (doc.errors.length > 0) throw new ManifestError(`invalid YAML: ${doc.errors[0].message}`);
-    const value = doc.toJS();
-    if (isObj(value)) objects.push(value);
-  }
-  const deployment = objects.find((o) => o.apiVersion === 'apps/v1' && o.kind === 'Deployment');
-  if (!deployment) throw new ManifestError('manifest has no apps/v1 Deployment');
+/** Every object of a (multi-document) manifest (through the shared topology loader). */
+export function parseObjects(text: string, file = '<manifest>'): KubeObject[] {
+  return loadManifests([{ file, text }]).map((o) => o.object);
+}
 
+/** The apps/v1 Deployments of a manifest. */
+export function deploymentsOf(objects: readonly KubeObject[]): KubeObject[] {
+  return objects.filter((o) => o.apiVersion === 'apps/v1' && o.kind === 'Deployment');
+}
+
+/**
+ * Pick one Deployment: the one named `name`, or the only one. Several without a name is an
+ * error that lists them (a rehearsal of the wrong Deployment proves nothing).
+ */
+export function chooseDeployment(objects: readonly KubeObject[], name?: string): KubeObject {
+  const deployments = deploymentsOf(objects);
+  if (deployments.length === 0) throw new ManifestError('manifest has no apps/v1 Deployment');
+  const names = deployments.map((d) => String(d.metadata?.name ?? '?'));
+  if (name !== undefined) {
+    const found = deployments.find((d) => d.metadata?.name === name);
+    if (!found) throw new ManifestError(`no Deployment named ${name}; the manifest has: ${names.join(', ')}`);
+    return found;
+  }
+  if (deployments.length > 1) throw new ManifestError(`the manifest has ${deployments.length} Deployments (${names.join(', ')}): choose one with --deployment NAME`);
+  return deployments[0];
+}
+
+function optionalSeconds(annotations: Obj, key: string): number | undefined {
+  const v = annotations[key];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new ManifestError(`annotation ${key} must be a number of seconds, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function drainDeclaration(annotations: Obj): DrainDeclaration | undefined {
+  for (const key of [DRAINS_ON_STOP_SIGNAL_ANNOTATION, LEGACY_DRAINS_ON_SIGTERM_ANNOTATION]) {
+    const v = annotations[key];
+    if (v === undefined) continue;
+    if (v !== 'true' && v !== 'false' && v !== true && v !== false) {
+      throw new ManifestError(`annotation ${key} must be "true" or "false", got ${JSON.stringify(v)}`);
+    }
+    return { drains: v === 'true' || v === true, annotation: key };
+  }
+  return undefined;
+}
+
+/** Parse a (multi-document) manifest and extract one apps/v1 Deployment (`name`, or the only one). */
+export function parseManifest(text: string, name?: string): DeploymentSpec {
+  const objects = parseObjects(text);
+  return deploymentSpec(chooseDeployment(objects, name), objects);
+}
+
+/** What a rehearsal needs from one Deployment (`objects`: the whole manifest, for the Ingress class fallback). */
+export function deploymentSpec(deployment: KubeObject, objects: readonly KubeObject[]): DeploymentSpec {
   const name = String(deployment.metadata?.name ?? 'deployment');
   const spec: Obj = isObj(deployment.spec) ? deployment.spec : {};
   const podSpec: Obj = isObj(spec.template?.spec) ? spec.template.spec : {};
@@ -186,15 +249,10 @@ export function parseManifest(text: string): DeploymentSpec {
     throw new ManifestError('spec.strategy.rollingUpdate: maxSurge and maxUnavailable cannot both be 0');
   }
 
-  let deregistrationDelaySeconds: number | undefined;
-  let deregistrationSource: DeregistrationSource = 'none';
-  const annotation = deployment.metadata?.annotations?.[DEREGISTRATION_DELAY_ANNOTATION];
-  if (annotation !== undefined) {
-    const d = Number(annotation);
-    if (!Number.isFinite(d) || d < 0) throw new ManifestError(`annotation ${DEREGISTRATION_DELAY_ANNOTATION} must be a number of seconds, got ${JSON.stringify(annotation)}`);
-    deregistrationDelaySeconds = d;
-    deregistrationSource = 'annotation';
-  } else {
+  const annotations: Obj = isObj(deployment.metadata?.annotations) ? deployment.metadata.annotations : {};
+  let deregistrationDelaySeconds = optionalSeconds(annotations, DEREGISTRATION_DELAY_ANNOTATION);
+  let deregistrationSource: DeregistrationSource = deregistrationDelaySeconds !== undefined ? 'annotation' : 'none';
+  if (deregistrationDelaySeconds === undefined) {
     for (const o of objects) {
       if (o.kind !== 'Ingress') continue;
       const d = ingressDeregistrationDelay(o);
@@ -205,6 +263,7 @@ export function parseManifest(text: string): DeploymentSpec {
       }
     }
   }
+  const stopSignal = container.lifecycle?.stopSignal;
 
   return {
     name,
@@ -217,5 +276,10 @@ export function parseManifest(text: string): DeploymentSpec {
     readinessProbe: parseReadiness(container),
     deregistrationDelaySeconds,
     deregistrationSource,
+    drainTimeoutSeconds: optionalSeconds(annotations, DRAIN_TIMEOUT_ANNOTATION),
+    safetyMarginSeconds: optionalSeconds(annotations, SAFETY_MARGIN_ANNOTATION),
+    drainDeclaration: drainDeclaration(annotations),
+    stopSignal: typeof stopSignal === 'string' ? stopSignal : undefined,
+    podSpec,
   };
 }

@@ -1,109 +1,109 @@
 /**
- * `gws rehearse`: rolling restarts of a synthesized Deployment on one machine.
+ * `rehearse`: rolling restarts of a synthesized Deployment on one machine. The orchestrator wires
+ * the parts together:
  *
- * - Pods are demo-app processes, each on its own loopback address (a stand-in for a pod IP).
- * - The cloud load balancer is HAProxy (see haproxy.ts); pods join it through the runtime API once their
- *   readiness probe passes and leave it one deregistration lag (fixed, or uniform in [D - jitter, D])
- *   after their deletion: the endpoint controller marks the pod not-ready at once, the cloud LB acts later.
- * - The Deployment controller is modelled as in Kubernetes: the new ReplicaSet grows within maxSurge, the
- *   old one shrinks while replicas - maxUnavailable pods are available; terminating pods do not count.
- * - The kubelet runs the preStop hook for real, then sends SIGTERM, then SIGKILL when the grace period
- *   (counted from deletion, preStop included) is up, with its minimum 2 s after an overrunning hook.
- * - Time scale: every model duration is multiplied by the scale. The exec preStop command runs unchanged,
- *   but with a `sleep` shim first on its PATH (and replacing a literal `sleep` argv[0]) that sleeps for its
- *   argument times the scale; so `/bin/sh -c "sleep 10"` really runs a shell and a sleep, for 10 model
- *   seconds. Rewriting the command string instead would break on quoting and on commands that call
- *   `sleep` indirectly; the shim does not. Other commands in a hook run at real speed.
+ * - pods: real processes (the demo app, or the user's server with `--app-command`), each on its own
+ *   loopback address (pod-process.ts);
+ * - the cloud load balancer: HAProxy as data plane, driven by a control plane whose delays come
+ *   from a provider profile, never from the manifest under test (lb-profiles.ts, lb-driver.ts);
+ * - the Deployment controller, a pure function (deployment-controller.ts);
+ * - the kubelet: readiness probe, preStop (safe by default, prestop-plan.ts), stop signal, SIGKILL
+ *   at the grace period (kubelet.ts);
+ * - the probe sending load through HAProxy, and the record (timeline.ts).
  */
-import { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LatencyRange, SigtermMode } from './demo-app';
+import { ControllerPod, rolloutComplete, syncDeployment } from './deployment-controller';
 import { findHaproxy, Haproxy } from './haproxy';
-import { DeploymentSpec, PreStopHook, resolveFenceposts } from './manifest';
-import { defaultConcurrency, formatProgress, ProbeProgress, ProbeRecord, ProbeSummary, runProbe } from './probe';
+import { terminatePod, writeSleepShim } from './kubelet';
+import { LbDriver } from './lb-driver';
+import {
+  DelayDistribution, describeDelay, fixedDelay, healthCheckTiming, HealthCheckTiming, LB_PROFILES, LbContext, LbProfileId,
+  readinessGateOf, sampleDelay,
+} from './lb-profiles';
+import { DeploymentSpec, resolveFenceposts } from './manifest';
+import { PodApp, PodProcess, probeReadiness, startPodProcess } from './pod-process';
+import { planPreStop, PreStopPlan } from './prestop-plan';
+import { defaultConcurrency, formatProgress, ProbeProgress, ProbeRecord, ProbeSummary, runProbe, summarize } from './probe';
 import { ExitInfo, ProcessTracker } from './procs';
+import { ServerCommandSpec } from './server-command';
+import { Assumptions, PodTimeline, round3, SeriesPoint, toSeries } from './timeline';
+
+export { kubeletRemainingGrace, writeSleepShim } from './kubelet';
+export { formatTimeline, toSeries } from './timeline';
+export type { PodTimeline, SeriesPoint } from './timeline';
+
+/** The default app keep-alive idle timeout: longer than every profile's LB idle timeout (GKE: 600 s). */
+export const DEFAULT_APP_KEEP_ALIVE_SECONDS = 620;
+/** Default one-way LB-to-pod delay (model ms): a round trip inside a cloud zone is about 0.5-1 ms. */
+export const DEFAULT_NETWORK_DELAY_MS = 0.5;
 
 export interface RehearseOptions {
   readonly manifest: DeploymentSpec;
-  /**
-   * Deregistration lag D in model seconds: how long after a pod's deletion the LB stops sending it
-   * new requests. Default: the manifest's (annotation or ingress class); required otherwise.
-   */
-  readonly deregistrationLagSeconds?: number;
-  /** Each pod's lag is drawn uniformly from [D - jitter, D] (D is the provider's upper bound). Default 0. */
-  readonly jitterSeconds?: number;
-  /** Multiplies every model duration. 0.1 makes a 45 s grace period take 4.5 s. Default 1. */
+  /** Ingresses, Services and other objects around the Deployment (health checks, readiness gates). */
+  readonly context?: LbContext;
+  /** Provider profile: lag, registration, health check, idle timeout. */
+  readonly provider?: LbProfileId;
+  /** Deregistration lag distribution (model s); overrides the profile's. */
+  readonly lag?: DelayDistribution;
+  /** Fixed lag as a fraction of the manifest's declared D (sensitivity runs); overrides `lag`. */
+  readonly lagFractionOfDeclared?: number;
+  /** Controller reconcile delay before the LB starts health-checking a new pod; overrides the profile's. */
+  readonly registrationReconcile?: DelayDistribution;
+  /** The LB's health check for new targets; default: profile default, or the manifest's settings. */
+  readonly healthCheck?: { readonly intervalSeconds: number; readonly healthyThreshold: number };
+  /** Readiness gate: from the manifest/provider (auto), forced on, or off. */
+  readonly readinessGate?: 'auto' | 'on' | 'off';
+  /** LB idle timeout for LB-to-pod keep-alive connections (model s); default: the profile's. */
+  readonly lbIdleTimeoutSeconds?: number;
+  /** Demo app keep-alive idle timeout (model s). Default 620. */
+  readonly appKeepAliveSeconds?: number;
+  /** One-way LB-to-pod network delay (model ms) for the demo app's idle closes. Default 1. */
+  readonly networkDelayMs?: number;
+  /** Demo app behaviour on the stop signal; default from the manifest's drains-on-stop-signal annotation, else drain. */
+  readonly appMode?: SigtermMode;
+  /** Run this real server in each pod instead of the demo app. */
+  readonly appCommand?: ServerCommandSpec;
+  /** The stop signal; default the manifest's lifecycle.stopSignal, else SIGTERM. */
+  readonly stopSignal?: NodeJS.Signals;
+  /** Run preStop commands that are not recognised waits. */
+  readonly allowExec?: boolean;
+  /** Multiplies every model duration. Default 1. */
   readonly timeScale?: number;
   /** Demo app response time, model ms. Default 0-2000. */
   readonly appLatency?: LatencyRange;
-  readonly appMode?: SigtermMode;
-  /** Probe rate in real requests per second. Default 50. */
+  /** Probe rate in requests per model second. Default 50. */
   readonly rate?: number;
   readonly concurrency?: number;
   /** Probe timeout, model seconds. Default 10. */
   readonly probeTimeoutSeconds?: number;
-  /** Rolling restarts to run back to back (each after the previous one's old pods exited). Default 1. */
+  /** Rolling restarts to run back to back. Default 1. */
   readonly rollouts?: number;
-  /** Keep starting rollouts until the probe has sent at least this many requests. Default 0. */
+  /** Keep starting rollouts until the probe has sent at least this many requests. */
   readonly minRequests?: number;
-  /** Probe time before the first rollout starts, model seconds. Default 2. */
+  /** Probe time before the first rollout, model seconds. Default 2. */
   readonly warmupSeconds?: number;
   /** Probe time after the last old pod exited, model seconds. Default 2. */
   readonly settleSeconds?: number;
   readonly haproxyPath?: string;
-  /** Seed of the jitter RNG (reproducible lags). Default: random. */
+  /** Seed of the delay RNG. Default: random. */
   readonly seed?: number;
-  /** Write every probe record here (.jsonl or .csv). */
   readonly out?: string;
-  /** Abort the rehearsal (SIGINT in the CLI). Everything is cleaned up and the promise rejects. */
+  /** Abort (SIGINT in the CLI): cleans up, rejects with RehearsalInterruptedError carrying the partial result. */
   readonly signal?: AbortSignal;
-  /** Give up (and clean up) after this many real seconds. Default 900. */
+  /** Give up after this many real seconds. Default 900. */
   readonly maxWallSeconds?: number;
-  /** Live log (timeline events and probe progress). */
+  /** Live log. */
   readonly log?: (line: string) => void;
-}
-
-/** Per-pod timeline, model seconds since the first rollout started (initial pods start before 0). */
-export interface PodTimeline {
-  readonly name: string;
-  readonly revision: number;
-  readonly address: string;
-  readonly port?: number;
-  readonly pid?: number;
-  readonly started: number;
-  readonly ready?: number;
-  readonly available?: number;
-  readonly deleted?: number;
-  /** Drawn deregistration lag for this pod (model s). */
-  readonly deregistrationLag?: number;
-  readonly deregistered?: number;
-  readonly preStopStarted?: number;
-  readonly preStopEnded?: number;
-  readonly sigterm?: number;
-  readonly sigkill?: number;
-  readonly exited?: number;
-  readonly exitCode?: number | null;
-  readonly exitSignal?: string | null;
-  /** exited - deleted (model s). */
-  readonly terminationSeconds?: number;
-  /** Still running when the rehearsal ended (pods of the last revision): killed by the rig's cleanup. */
-  readonly cleanedUp: boolean;
-}
-
-export interface SeriesPoint {
-  /** Model second since the first rollout started (bin start). */
-  readonly t: number;
-  readonly sent: number;
-  readonly ok: number;
-  readonly failed: number;
+  /** Called with the assumptions before anything starts. */
+  readonly onAssumptions?: (a: Assumptions) => void;
 }
 
 export interface RehearsalResult {
+  readonly assumptions: Assumptions;
   readonly deployment: {
     readonly name: string;
     readonly replicas: number;
@@ -112,21 +112,23 @@ export interface RehearsalResult {
     readonly maxUnavailable: number;
     readonly minReadySeconds: number;
     readonly terminationGracePeriodSeconds: number;
-    readonly preStop: PreStopHook | null;
-    readonly readinessPath: string | null;
-    readonly deregistrationDelaySeconds: number | null;
-    readonly deregistrationSource: string;
+    readonly declaredDeregistrationDelaySeconds: number | null;
   };
   readonly params: {
+    readonly provider: LbProfileId | null;
     readonly timeScale: number;
-    readonly deregistrationLagSeconds: number;
-    readonly jitterSeconds: number;
+    readonly lag: DelayDistribution;
+    readonly registrationReconcile: DelayDistribution;
+    readonly healthCheck: HealthCheckTiming;
+    readonly readinessGate: string | null;
+    readonly lbIdleTimeoutSeconds: number;
+    readonly appKeepAliveSeconds: number | null;
     readonly appLatencyMs: LatencyRange;
-    readonly appMode: SigtermMode;
+    readonly app: string;
+    readonly stopSignal: string;
     readonly rate: number;
     readonly concurrency: number;
     readonly probeTimeoutSeconds: number;
-    readonly rollouts: number;
     readonly seed: number;
   };
   readonly summary: ProbeSummary;
@@ -139,7 +141,6 @@ export interface RehearsalResult {
   readonly wallSeconds: number;
   /** Every process the rehearsal started (all gone when it returns). */
   readonly pids: { readonly haproxy: number; readonly apps: number[]; readonly preStop: number[] };
-  /** Only when requested by `keepRecords`. */
   readonly records?: ProbeRecord[];
 }
 
@@ -150,159 +151,187 @@ export class RehearsalError extends Error {
   }
 }
 
-/** Seeded PRNG (Park-Miller minimal standard): reproducible jitter, uniform in [0, 1). */
+/** Thrown when a rehearsal is aborted; carries what was measured until then. */
+export class RehearsalInterruptedError extends RehearsalError {
+  constructor(public readonly partial: { summary: ProbeSummary; pods: PodTimeline[]; assumptions: Assumptions }) {
+    super('interrupted');
+    this.name = 'RehearsalInterruptedError';
+  }
+}
+
+/** Seeded PRNG (Park-Miller minimal standard): reproducible delays, uniform in [0, 1). */
 export function seededRandom(seed: number): () => number {
   let state = (Math.abs(Math.floor(seed)) % 2147483646) + 1;
   const next = () => {
     state = (state * 16807) % 2147483647;
     return (state - 1) / 2147483646;
   };
-  // The first outputs of small seeds are small too: skip them.
   for (let i = 0; i < 8; i++) next();
   return next;
 }
 
-/** Kubelet: after a preStop hook that ran `elapsed` seconds, the container gets max(grace - whole seconds elapsed, 2) more. */
-export function kubeletRemainingGrace(graceSeconds: number, preStopElapsedSeconds: number): number {
-  return Math.max(graceSeconds - Math.floor(preStopElapsedSeconds), 2);
-}
-
-/**
- * Write a `sleep` shim that sleeps for its argument (GNU suffixes s/m/h/d allowed) times `scale`,
- * so a preStop `sh -c "sleep 10"` really runs, but takes 10 model seconds.
- */
-export function writeSleepShim(dir: string, scale: number): string {
-  fs.mkdirSync(dir, { recursive: true });
-  const shim = path.join(dir, 'sleep');
-  const realSleep = ['/usr/bin/sleep', '/bin/sleep'].find((p) => fs.existsSync(p)) ?? 'sleep';
-  const awk = ['/usr/bin/awk', '/bin/awk'].find((p) => fs.existsSync(p));
-  const body = awk
-    ? [
-      '#!/bin/sh',
-      `# gws rehearse: time-scaled sleep (x${scale})`,
-      `secs=$(${awk} -v scale=${scale} 'BEGIN { t = 0; for (i = 1; i < ARGC; i++) { a = ARGV[i]; m = 1;`
-        + ' if (a ~ /s$/) sub(/s$/, "", a); else if (a ~ /m$/) { m = 60; sub(/m$/, "", a) }'
-        + ' else if (a ~ /h$/) { m = 3600; sub(/h$/, "", a) } else if (a ~ /d$/) { m = 86400; sub(/d$/, "", a) }'
-        + ' t += a * m } printf "%.6f", t * scale }\' "$@")',
-      `exec ${realSleep} "$secs"`,
-      '',
-    ]
-    : [
-      `#!${process.execPath}`,
-      'const u = { s: 1, m: 60, h: 3600, d: 86400 };',
-      'const t = process.argv.slice(2).reduce((s, a) => s + parseFloat(a) * (u[a.slice(-1)] || 1), 0);',
-      `setTimeout(() => {}, t * ${scale} * 1000);`,
-      '',
-    ];
-  fs.writeFileSync(shim, body.join('\n'), { mode: 0o755 });
-  return shim;
-}
-
-/** The preStop exec argv with a leading `sleep` pointed at the shim (`sh -c "sleep N"` finds it on PATH). */
-export function scaledPreStopCommand(command: readonly string[], shim: string): string[] {
-  const [head, ...rest] = command;
-  return head === 'sleep' || head.endsWith('/sleep') ? [shim, ...rest] : [...command];
-}
-
-function nodeModulesDir(): string | undefined {
-  try {
-    const req = createRequire(__filename);
-    let dir = path.dirname(req.resolve('commander'));
-    while (path.basename(dir) !== 'node_modules' && path.dirname(dir) !== dir) dir = path.dirname(dir);
-    return path.basename(dir) === 'node_modules' ? dir : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * How to start a pod: the compiled demo app next to this file; when running from TypeScript sources
- * (ts-node / ts-jest) transpile `demo-app.ts` once into `dir` and run that with plain node, so each pod
- * starts as fast as it would from the published package.
- */
-export function demoAppCommand(dir: string): { argv: string[]; env: NodeJS.ProcessEnv } {
-  const js = path.join(__dirname, 'demo-app.js');
-  if (fs.existsSync(js)) return { argv: [process.execPath, js], env: {} };
-  const ts = path.join(__dirname, 'demo-app.ts');
-  if (!fs.existsSync(ts)) throw new RehearsalError(`cannot find the demo app next to ${__filename}`);
-  const typescript = createRequire(__filename)('typescript');
-  const out = typescript.transpileModule(fs.readFileSync(ts, 'utf8'), {
-    compilerOptions: { module: typescript.ModuleKind.CommonJS, target: typescript.ScriptTarget.ES2022, esModuleInterop: true },
-  });
-  const file = path.join(dir, 'demo-app.js');
-  fs.writeFileSync(file, out.outputText);
-  const nm = nodeModulesDir();
-  return { argv: [process.execPath, file], env: nm ? { NODE_PATH: nm } : {} };
-}
-
 interface Pod {
-  name: string;
-  revision: number;
-  address: string;
-  port?: number;
-  child?: ChildProcess;
-  exitedPromise?: Promise<ExitInfo>;
-  deregisteredPromise?: Promise<void>;
+  readonly name: string;
+  readonly revision: number;
+  readonly address: string;
+  process?: PodProcess;
+  containersReady: boolean;
+  inLb: boolean;
   ready: boolean;
   available: boolean;
-  inLb: boolean;
   deleting: boolean;
   gone: boolean;
-  preStopRunning: boolean;
-  preStopPid?: number;
   timers: NodeJS.Timeout[];
-  // Real times (performance.now()).
+  exitedPromise?: Promise<ExitInfo>;
+  deregisteredPromise?: Promise<void>;
   started: number;
+  containersReadyAt?: number;
+  inLbAt?: number;
   readyAt?: number;
   availableAt?: number;
   deletedAt?: number;
   lag?: number;
+  registrationDelay?: number;
   deregisteredAt?: number;
   preStopStartedAt?: number;
   preStopEndedAt?: number;
-  sigtermAt?: number;
+  stopSignalAt?: number;
   sigkillAt?: number;
   exitedAt?: number;
   exit?: ExitInfo;
   cleanedUp: boolean;
 }
 
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
+/** Everything resolved from options + manifest before anything starts. */
+interface Resolved {
+  readonly scale: number;
+  readonly lag: DelayDistribution;
+  readonly lagText: string;
+  readonly reconcile: DelayDistribution;
+  readonly healthCheck: HealthCheckTiming;
+  readonly gate: string | undefined;
+  readonly idleTimeout: number;
+  readonly app: PodApp;
+  readonly appText: string;
+  readonly stopSignal: NodeJS.Signals;
+  readonly stopSignalText: string;
+  readonly plan: PreStopPlan;
+  readonly rate: number;
+  readonly assumptions: Assumptions;
 }
 
-/**
- * Rehearse rolling restarts of `options.manifest` on this machine: pods are demo-app processes,
- * the load balancer is HAProxy, the Deployment controller, endpoint controller + cloud LB
- * deregistration and the kubelet's termination sequence are modelled in this process,
- * and a probe sends load through HAProxy throughout.
- */
-export async function runRehearsal(options: RehearseOptions): Promise<RehearsalResult & { records: ProbeRecord[] }> {
+/** Resolve what the run assumes (exported for tests and `--dry-run`): throws on anything refused or unknown. */
+export function resolveRehearsal(options: RehearseOptions): Resolved {
   const spec = options.manifest;
   const scale = options.timeScale ?? 1;
   if (!(scale > 0)) throw new RehearsalError('time scale must be > 0');
-  const lag = options.deregistrationLagSeconds ?? spec.deregistrationDelaySeconds;
-  if (lag === undefined) {
-    throw new RehearsalError('the manifest does not say how long the load balancer takes to deregister a pod: pass --deregistration-lag <seconds>');
+  const profile = options.provider !== undefined ? LB_PROFILES[options.provider] : undefined;
+  const context: LbContext = options.context ?? { ingresses: [], services: [], objects: [] };
+  const declared = spec.deregistrationDelaySeconds;
+
+  let lag: DelayDistribution;
+  let lagText: string;
+  if (options.lagFractionOfDeclared !== undefined) {
+    if (declared === undefined) throw new RehearsalError('a lag as a fraction of D needs the manifest to declare D (the deregistration-delay annotation)');
+    lag = fixedDelay(options.lagFractionOfDeclared * declared);
+    lagText = `fixed ${round3(options.lagFractionOfDeclared * declared)} s = ${options.lagFractionOfDeclared} x the declared D (sensitivity run)`;
+  } else if (options.lag !== undefined) {
+    lag = options.lag;
+    lagText = `${describeDelay(lag)} (given)`;
+  } else if (profile !== undefined) {
+    lag = profile.deregistrationLag;
+    lagText = `${describeDelay(lag)} (${profile.id} profile)`;
+  } else {
+    throw new RehearsalError('no deregistration lag: pass --lb <provider> or --lag <seconds> (the manifest\'s own D is never used as the lag: that would test D against itself)');
   }
-  const jitter = options.jitterSeconds ?? 0;
-  if (jitter < 0 || jitter > lag) throw new RehearsalError(`jitter must be between 0 and the deregistration lag (${lag} s)`);
-  const appLatency = options.appLatency ?? { minMs: 0, maxMs: 2000 };
-  const appMode = options.appMode ?? 'drain';
+
+  const reconcile = options.registrationReconcile ?? profile?.registrationReconcile ?? fixedDelay(0);
+  const baseHealthCheck: HealthCheckTiming = profile !== undefined
+    ? healthCheckTiming(profile, context)
+    : { intervalSeconds: 0, healthyThreshold: 0, source: 'none (no provider profile)' };
+  const healthCheck: HealthCheckTiming = options.healthCheck !== undefined
+    ? { ...options.healthCheck, source: 'given' }
+    : baseHealthCheck;
+  const detectedGate = profile !== undefined ? readinessGateOf(profile, spec.podSpec, context) : undefined;
+  const gate = options.readinessGate === 'on' ? (detectedGate ?? 'forced on (--readiness-gate on)')
+    : options.readinessGate === 'off' ? undefined : detectedGate;
+  const idleTimeout = options.lbIdleTimeoutSeconds ?? profile?.idleTimeoutSeconds ?? 600;
+
+  const manifestDrains = spec.drainDeclaration;
+  const appMode: SigtermMode = options.appMode ?? (manifestDrains ? (manifestDrains.drains ? 'drain' : 'abrupt') : 'drain');
+  const appModeSource = options.appMode !== undefined ? 'given' : manifestDrains ? `from ${manifestDrains.annotation}` : 'default: the manifest does not say';
+  const keepAlive = options.appKeepAliveSeconds ?? DEFAULT_APP_KEEP_ALIVE_SECONDS;
+  const latency = options.appLatency ?? { minMs: 0, maxMs: 2000 };
+  const app: PodApp = options.appCommand !== undefined
+    ? { kind: 'command', spec: options.appCommand }
+    : { kind: 'demo', mode: appMode, latency, keepAliveSeconds: keepAlive, networkDelayMs: options.networkDelayMs ?? DEFAULT_NETWORK_DELAY_MS };
+  const appText = options.appCommand !== undefined
+    ? `real server ${JSON.stringify(options.appCommand.argv)}`
+    : `demo app, ${appMode === 'drain' ? 'drains' : appMode === 'abrupt' ? 'exits at once' : 'ignores the signal'} on the stop signal (${appModeSource}), requests ${latency.minMs}-${latency.maxMs} ms`;
+
+  let stopSignal: NodeJS.Signals = 'SIGTERM';
+  let stopSignalText = 'SIGTERM (default)';
+  if (options.stopSignal !== undefined) {
+    stopSignal = options.stopSignal;
+    stopSignalText = `${stopSignal} (given)`;
+  } else if (spec.stopSignal !== undefined) {
+    const name = spec.stopSignal.toUpperCase().startsWith('SIG') ? spec.stopSignal.toUpperCase() : `SIG${spec.stopSignal.toUpperCase()}`;
+    if (!(name in os.constants.signals)) throw new RehearsalError(`lifecycle.stopSignal ${spec.stopSignal} is not a signal this machine knows`);
+    stopSignal = name as NodeJS.Signals;
+    stopSignalText = `${stopSignal} (the manifest's lifecycle.stopSignal)`;
+  }
+
+  const plan = planPreStop(spec, { allowExec: options.allowExec, timeScale: scale });
   const rate = options.rate ?? 50;
-  const probeTimeoutMs = (options.probeTimeoutSeconds ?? 10) * 1000 * scale;
-  const concurrency = options.concurrency ?? defaultConcurrency(rate, probeTimeoutMs);
-  const rollouts = options.rollouts ?? 1;
-  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const random = seededRandom(seed);
-  const log = options.log ?? (() => undefined);
-  const { maxSurge, maxUnavailable } = spec.strategy.type === 'RollingUpdate'
+  const registration = `${describeDelay(reconcile)} reconcile + health check ${healthCheck.intervalSeconds} s x ${healthCheck.healthyThreshold} (${healthCheck.source})`;
+  const { maxSurge, maxUnavailable } = fenceposts(spec);
+  const assumptions: Assumptions = {
+    deployment: `${spec.name}: ${spec.replicas} replicas, ${spec.strategy.type} (maxSurge ${maxSurge}, maxUnavailable ${maxUnavailable})`,
+    provider: profile !== undefined ? `${profile.id} (${profile.title})` : 'none (explicit flags)',
+    deregistrationLag: lagText,
+    declaredDeregistrationDelay: declared === undefined ? 'not declared' : `${declared} s (${spec.deregistrationSource})`,
+    registration,
+    readinessGate: gate ?? 'none: a new pod is Ready when its readiness probe passes, before the LB routes to it',
+    minReadySeconds: spec.minReadySeconds,
+    lbIdleTimeoutSeconds: idleTimeout,
+    app: appText,
+    appKeepAliveSeconds: app.kind === 'demo' ? keepAlive : null,
+    stopSignal: stopSignalText,
+    preStop: plan.description,
+    terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+    timeScale: scale,
+    rate: `${rate} requests per model second (${round3(rate / scale)} per real second)`,
+    warnings: [...plan.warnings],
+  };
+  return { scale, lag, lagText, reconcile, healthCheck, gate, idleTimeout, app, appText, stopSignal, stopSignalText, plan, rate, assumptions };
+}
+
+function fenceposts(spec: DeploymentSpec): { maxSurge: number; maxUnavailable: number } {
+  return spec.strategy.type === 'RollingUpdate'
     ? resolveFenceposts(spec.strategy, spec.replicas)
     : { maxSurge: 0, maxUnavailable: spec.replicas };
-  const readiness = spec.readinessProbe;
-  const readinessPath = readiness?.path ?? '/healthz';
+}
+
+/**
+ * Rehearse rolling restarts of `options.manifest` on this machine and report every request's fate.
+ */
+export async function runRehearsal(options: RehearseOptions): Promise<RehearsalResult & { records: ProbeRecord[] }> {
+  const spec = options.manifest;
+  const r = resolveRehearsal(options);
+  options.onAssumptions?.(r.assumptions);
+  const scale = r.scale;
+  const toRealMs = (modelSeconds: number) => modelSeconds * 1000 * scale;
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const random = seededRandom(seed);
+  const probeTimeoutMs = toRealMs(options.probeTimeoutSeconds ?? 10);
+  const realRate = r.rate / scale;
+  const concurrency = options.concurrency ?? defaultConcurrency(realRate, probeTimeoutMs);
+  const rollouts = options.rollouts ?? 1;
+  const log = options.log ?? (() => undefined);
+  const { maxSurge, maxUnavailable } = fenceposts(spec);
+  const readinessPath = spec.readinessProbe?.path ?? '/healthz';
   const grace = spec.terminationGracePeriodSeconds;
-  const s = (modelSeconds: number) => modelSeconds * 1000 * scale; // model seconds -> real ms
+  const registrationSeconds = () => sampleDelay(r.reconcile, random) + r.healthCheck.intervalSeconds * r.healthCheck.healthyThreshold;
 
   const haproxyBinary = findHaproxy(options.haproxyPath);
   const wallStart = performance.now();
@@ -310,277 +339,235 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
   const tracker = new ProcessTracker();
   const pods: Pod[] = [];
   const preStopPids: number[] = [];
-  const lbTimers: NodeJS.Timeout[] = [];
   const rolloutStarts: number[] = [];
   let sentSoFar = 0;
   let rolloutStart = Infinity;
-  const m = (real: number) => (real - rolloutStart) / 1000 / scale; // real -> model seconds
-  const fmt = (real: number) => (rolloutStart === Infinity ? '   -  ' : m(real).toFixed(2).padStart(7));
-  const event = (pod: Pod, what: string) => log(`t=${fmt(performance.now())}s ${pod.name.padEnd(14)} ${what}`);
+  const model = (real: number) => (real - rolloutStart) / 1000 / scale;
+  const clock = (real: number) => (rolloutStart === Infinity ? '   -  ' : model(real).toFixed(2).padStart(7));
+  const event = (pod: Pod, what: string) => log(`t=${clock(performance.now())}s ${pod.name.padEnd(14)} ${what}`);
 
-  // One place where a fatal condition ends the run (pod crashed, HAProxy died, abort, timeout).
   let fail: (e: Error) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => { fail = reject; });
   failed.catch(() => undefined);
   let finished = false;
   const probeStop = new AbortController();
-  const onAbort = () => fail(new RehearsalError('interrupted'));
+  let interrupted = false;
+  const onAbort = () => {
+    interrupted = true;
+    fail(new RehearsalError('interrupted'));
+  };
   options.signal?.addEventListener('abort', onAbort);
-  const wallTimer = setTimeout(() => fail(new RehearsalError(`rehearsal did not finish within ${options.maxWallSeconds ?? 900} s`)), (options.maxWallSeconds ?? 900) * 1000);
-
+  const maxWall = options.maxWallSeconds ?? 900;
+  const wallTimer = setTimeout(() => fail(new RehearsalError(`rehearsal did not finish within ${maxWall} s`)), maxWall * 1000);
+  let probe: ReturnType<typeof runProbe> | undefined;
+  let probeStart = 0;
+  let lbDriver: LbDriver | undefined;
   let haproxy: Haproxy | undefined;
+
+  const timelines = (): PodTimeline[] => {
+    const mm = (x: number | undefined) => (x === undefined ? undefined : round3(model(x)));
+    return pods.map((p): PodTimeline => ({
+      name: p.name,
+      revision: p.revision,
+      address: p.address,
+      port: p.process?.port,
+      pid: p.process?.pid,
+      started: round3(model(p.started)),
+      containersReady: mm(p.containersReadyAt),
+      inLoadBalancer: mm(p.inLbAt),
+      ready: mm(p.readyAt),
+      available: mm(p.availableAt),
+      deleted: mm(p.deletedAt),
+      deregistrationLag: p.lag === undefined ? undefined : round3(p.lag),
+      registrationDelay: p.registrationDelay === undefined ? undefined : round3(p.registrationDelay),
+      deregistered: mm(p.deregisteredAt),
+      preStopStarted: mm(p.preStopStartedAt),
+      preStopEnded: mm(p.preStopEndedAt),
+      stopSignalSent: mm(p.stopSignalAt),
+      stopSignal: p.stopSignalAt === undefined ? undefined : r.stopSignal,
+      sigkill: mm(p.sigkillAt),
+      exited: p.cleanedUp ? undefined : mm(p.exitedAt),
+      exitCode: p.cleanedUp ? undefined : p.exit?.code,
+      exitSignal: p.cleanedUp ? undefined : p.exit?.signal,
+      terminationSeconds: !p.cleanedUp && p.deletedAt !== undefined && p.exitedAt !== undefined
+        ? round3((p.exitedAt - p.deletedAt) / 1000 / scale) : undefined,
+      cleanedUp: p.cleanedUp,
+    }));
+  };
+
   try {
-    const app = demoAppCommand(dir);
     const shimDir = path.join(dir, 'bin');
-    const shim = writeSleepShim(shimDir, scale);
-    haproxy = await Haproxy.start({ binary: haproxyBinary, dir, tracker });
+    writeSleepShim(shimDir, scale);
+    haproxy = await Haproxy.start({ binary: haproxyBinary, dir, tracker, idleTimeoutMs: toRealMs(r.idleTimeout) });
     const lb = haproxy;
     void lb.exited.then((e) => { if (!finished) fail(new RehearsalError(`haproxy exited unexpectedly (${e.code ?? e.signal})`)); });
     log(`haproxy ${haproxyBinary} listening on 127.0.0.1:${lb.port} (pid ${lb.pid})`);
+    const driver = new LbDriver(lb, toRealMs, (e) => fail(e));
+    lbDriver = driver;
 
-    // Each pod gets its own loopback address, like its own pod IP: a new pod can never take over an
-    // address:port the LB still routes to on behalf of a deleted pod.
-    const net2 = 100 + Math.floor(Math.random() * 100);
+    // Each pod gets its own loopback address, like its own pod IP.
+    const subnet = 100 + Math.floor(Math.random() * 100);
     let podCounter = 0;
     let revision = 0;
-    let reconcile: () => void = () => undefined;
+    let rolloutDone: () => void = () => undefined;
 
-    const startPod = (rev: number): Pod => {
+    const controllerView = (): ControllerPod[] => pods.map((p) => ({
+      name: p.name,
+      revision: p.revision,
+      available: p.available,
+      terminating: p.deleting || p.gone,
+      running: !p.gone,
+      readySince: p.readyAt,
+    }));
+    const controllerInput = () => ({
+      replicas: spec.replicas, strategy: spec.strategy.type, maxSurge, maxUnavailable, revision, pods: controllerView(),
+    });
+    const reconcile = () => {
+      if (finished) return;
+      for (let i = 0; i < 1000; i++) {
+        const decision = syncDeployment(controllerInput());
+        if (decision.create === 0 && decision.delete.length === 0) break;
+        for (let k = 0; k < decision.create; k++) startPod(revision);
+        for (const name of decision.delete) deletePod(pods.find((p) => p.name === name)!);
+      }
+      const done = rolloutComplete(controllerInput());
+      if (done && pods.filter((p) => !p.deleting && !p.gone).every((p) => p.inLb)) rolloutDone();
+    };
+
+    const becomeReady = (pod: Pod) => {
+      if (pod.ready || pod.deleting || pod.gone) return;
+      pod.ready = true;
+      pod.readyAt = performance.now();
+      pod.timers.push(setTimeout(() => {
+        if (pod.deleting || pod.gone) return;
+        pod.available = true;
+        pod.availableAt = performance.now();
+        if (spec.minReadySeconds > 0) event(pod, `available (minReadySeconds ${spec.minReadySeconds})`);
+        reconcile();
+      }, toRealMs(spec.minReadySeconds)));
+      reconcile();
+    };
+
+    const onContainersReady = (pod: Pod) => {
+      if (pod.containersReady || pod.deleting || pod.gone) return;
+      pod.containersReady = true;
+      pod.containersReadyAt = performance.now();
+      pod.registrationDelay = registrationSeconds();
+      event(pod, `readiness probe passed; the LB routes to it in ${pod.registrationDelay.toFixed(2)}s${r.gate ? ' (readiness gate holds it un-Ready until then)' : ''}`);
+      void driver.registerAfter(pod.name, pod.address, pod.process!.port, pod.registrationDelay).then(() => {
+        if (pod.deleting || pod.gone) {
+          // Deleted while being registered: the controller removes the target again.
+          void driver.deregisterAfter(pod.name, 0);
+          return;
+        }
+        pod.inLb = true;
+        pod.inLbAt = performance.now();
+        event(pod, 'in the LB (registered and healthy)');
+        if (r.gate) becomeReady(pod);
+        else reconcile();
+      });
+      if (!r.gate) becomeReady(pod);
+    };
+
+    const startPod = (rev: number) => {
       podCounter++;
       const pod: Pod = {
         name: `${spec.name.slice(0, 8)}-r${rev}-${podCounter}`,
         revision: rev,
-        address: `127.${net2}.${Math.floor(podCounter / 250)}.${(podCounter % 250) + 1}`,
+        address: `127.${subnet}.${Math.floor(podCounter / 250)}.${(podCounter % 250) + 1}`,
+        containersReady: false,
+        inLb: false,
         ready: false,
         available: false,
-        inLb: false,
         deleting: false,
         gone: false,
-        preStopRunning: false,
         timers: [],
         started: performance.now(),
         cleanedUp: false,
       };
       pods.push(pod);
-      const argv = [...app.argv.slice(1), '--port', '0', '--host', pod.address,
-        '--latency', `${appLatency.minMs * scale}-${appLatency.maxMs * scale}`,
-        '--readiness-path', readinessPath, '--on-sigterm', appMode, '--name', pod.name];
-      const { child, exited } = tracker.spawn(app.argv[0], argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...app.env } });
-      pod.child = child;
-      pod.exitedPromise = exited;
-      let stdout = '';
-      let stderr = '';
-      child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
-      child.stdout?.on('data', (d: Buffer) => {
-        if (pod.port !== undefined) return;
-        stdout += d.toString();
-        const line = stdout.split('\n').find((l) => l.includes('"listening"'));
-        if (!line) return;
-        pod.port = JSON.parse(line).port;
-        event(pod, `started pid ${child.pid} on ${pod.address}:${pod.port}`);
-        beginReadiness(pod);
-      });
-      void exited.then((info) => onPodExit(pod, info, stderr));
-      return pod;
+      startPodProcess({ tracker, app: r.app, name: pod.name, address: pod.address, dir, timeScale: scale, readinessPath, stopSignal: r.stopSignal })
+        .then((proc) => {
+          pod.process = proc;
+          pod.exitedPromise = proc.exited;
+          event(pod, `started pid ${proc.pid} on ${pod.address}:${proc.port}`);
+          void proc.exited.then((info) => onPodExit(pod, info));
+          probeReadiness({
+            address: pod.address,
+            port: proc.port,
+            path: readinessPath,
+            probe: spec.readinessProbe,
+            toRealMs,
+            stopped: () => pod.deleting || pod.gone || finished,
+            onReady: () => onContainersReady(pod),
+            timers: pod.timers,
+          });
+        })
+        .catch((e: Error) => { if (!finished) fail(e); });
     };
 
-    const onPodExit = (pod: Pod, info: ExitInfo, stderr: string) => {
+    const onPodExit = (pod: Pod, info: ExitInfo) => {
       pod.exitedAt = performance.now();
       pod.exit = info;
       pod.gone = true;
       pod.timers.forEach(clearTimeout);
-      if (pod.preStopPid !== undefined) tracker.killGroup(pod.preStopPid, 'SIGKILL'); // the container is gone, so is its hook
       if (finished) return;
       event(pod, `exited (${info.signal ?? `code ${info.code}`})`);
-      if (!pod.deleting) fail(new RehearsalError(`pod ${pod.name} exited before it was deleted (${info.signal ?? info.code}): ${stderr.trim()}`));
+      if (!pod.deleting) fail(new RehearsalError(`pod ${pod.name} exited before it was deleted (${info.signal ?? `code ${info.code}`}): ${pod.process?.stderrTail() ?? ''}`));
       reconcile();
     };
 
-    const beginReadiness = (pod: Pod) => {
-      const becomeReady = () => {
-        if (pod.deleting || pod.gone) return;
-        pod.ready = true;
-        pod.readyAt = performance.now();
-        lb.register(pod.name, pod.address, pod.port!).then(async () => {
-          if (pod.deleting) {
-            // Deleted while its registration was in flight: take it straight out again.
-            await lb.deregister(pod.name);
-            pod.deregisteredAt = performance.now();
-            return;
-          }
-          pod.inLb = true;
-          event(pod, 'ready, registered with the LB');
-          pod.timers.push(setTimeout(() => {
-            pod.available = true;
-            pod.availableAt = performance.now();
-            if (spec.minReadySeconds > 0) event(pod, 'available (minReadySeconds)');
-            reconcile();
-          }, s(spec.minReadySeconds)));
-        }).catch((e: Error) => fail(e));
-      };
-      if (!readiness) return becomeReady();
-      let successes = 0;
-      const probeOnce = () => {
-        if (pod.deleting || pod.gone) return;
-        const req = http.get({ host: pod.address, port: pod.port, path: readinessPath, agent: false, headers: { 'user-agent': 'kube-probe/1.30 (gws rehearse)' }, timeout: Math.max(1000, s(1)) }, (res) => {
-          res.resume();
-          if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 400) successes++;
-          else successes = 0;
-          if (successes >= readiness.successThreshold) becomeReady();
-          else pod.timers.push(setTimeout(probeOnce, s(readiness.periodSeconds)));
-        });
-        req.on('timeout', () => req.destroy());
-        req.on('error', () => {
-          successes = 0;
-          pod.timers.push(setTimeout(probeOnce, s(readiness.periodSeconds)));
-        });
-      };
-      pod.timers.push(setTimeout(probeOnce, s(readiness.initialDelaySeconds)));
-    };
-
-    // Kubelet: preStop (exec for real, or native sleep), then SIGTERM, SIGKILL when the grace period is up.
-    const terminate = (pod: Pod) => {
-      const t0 = performance.now();
-      let sigtermSent = false;
-      const sendSigterm = (remainingSeconds: number) => {
-        if (sigtermSent || pod.gone) return;
-        sigtermSent = true;
-        pod.sigtermAt = performance.now();
-        event(pod, `SIGTERM (SIGKILL in ${remainingSeconds}s)`);
-        try {
-          process.kill(pod.child!.pid!, 'SIGTERM');
-        } catch {
-          // already gone
-        }
-        pod.timers.push(setTimeout(() => {
-          if (pod.gone) return;
-          pod.sigkillAt = performance.now();
-          event(pod, 'SIGKILL');
-          tracker.killGroup(pod.child!.pid!, 'SIGKILL');
-        }, s(remainingSeconds)));
-      };
-      const preStopDone = () => {
-        if (!pod.preStopRunning) return;
-        pod.preStopRunning = false;
-        const endedAt = performance.now();
-        pod.preStopEndedAt = endedAt;
-        event(pod, 'preStop finished');
-        sendSigterm(kubeletRemainingGrace(grace, (endedAt - t0) / 1000 / scale));
-      };
-      const hook = spec.preStop;
-      if (!hook || grace <= 0) return sendSigterm(Math.max(grace, 2));
-      pod.preStopRunning = true;
-      pod.preStopStartedAt = t0;
-      if (hook.kind === 'sleep') {
-        event(pod, `preStop sleep ${hook.seconds}s`);
-        pod.timers.push(setTimeout(preStopDone, s(hook.seconds)));
-      } else {
-        const argv = scaledPreStopCommand(hook.command, shim);
-        event(pod, `preStop exec ${JSON.stringify(hook.command)}`);
-        const { child, exited } = tracker.spawn(argv[0], argv.slice(1), {
-          stdio: 'ignore',
-          env: { ...process.env, PATH: `${shimDir}${path.delimiter}${process.env.PATH ?? ''}`, GWS_TIME_SCALE: String(scale) },
-        });
-        if (child.pid !== undefined) {
-          pod.preStopPid = child.pid;
-          preStopPids.push(child.pid);
-        }
-        void exited.then(preStopDone);
-      }
-      // Grace period over while the hook still runs: the kubelet abandons the hook, sends SIGTERM
-      // and grants the minimum 2 s before SIGKILL.
-      pod.timers.push(setTimeout(() => {
-        if (!pod.preStopRunning) return;
-        event(pod, 'grace period expired during preStop');
-        pod.preStopRunning = false;
-        sendSigterm(2);
-      }, s(grace)));
-    };
-
-    // Endpoint controller + cloud LB: the pod leaves the LB `lag` after deletion (jittered);
-    // the kubelet starts terminating it at the same moment.
+    // Deletion: the endpoint controller drops the pod at once, the cloud LB stops routing one lag
+    // later; the kubelet starts terminating it at the same moment.
     const deletePod = (pod: Pod) => {
       pod.deleting = true;
       pod.deletedAt = performance.now();
-      pod.lag = lag - random() * jitter;
-      event(pod, `deleted (LB deregisters in ${pod.lag.toFixed(2)}s)`);
+      pod.lag = sampleDelay(r.lag, random);
+      event(pod, `deleted (the LB stops routing to it in ${pod.lag.toFixed(2)}s)`);
       if (pod.inLb) {
-        pod.deregisteredPromise = new Promise<void>((resolve) => {
-          lbTimers.push(setTimeout(() => {
-            // The model event is the moment the rig tells the LB (HAProxy acts on it within its next loop).
-            pod.deregisteredAt = performance.now();
-            lb.deregister(pod.name).then(() => {
-              event(pod, 'deregistered from the LB');
-              resolve();
-            }).catch((e: Error) => { if (!finished) fail(e); });
-          }, s(pod.lag!)));
+        pod.deregisteredPromise = driver.deregisterAfter(pod.name, pod.lag).then(() => {
+          pod.deregisteredAt = performance.now();
+          if (!finished) event(pod, 'deregistered from the LB');
         });
       }
-      terminate(pod);
+      if (!pod.process) return;
+      terminatePod({
+        pid: pod.process.pid,
+        plan: r.plan,
+        graceSeconds: grace,
+        stopSignal: r.stopSignal,
+        tracker,
+        toRealMs,
+        now: () => performance.now(),
+        scale,
+        shimDir,
+        gone: () => pod.gone,
+        timers: pod.timers,
+        events: {
+          preStopStarted: (at) => { pod.preStopStartedAt = at; event(pod, `preStop: ${r.plan.description}`); },
+          preStopEnded: (at) => { pod.preStopEndedAt = at; event(pod, 'preStop finished'); },
+          stopSignalSent: (at, sig, rest) => { pod.stopSignalAt = at; event(pod, `${sig} (SIGKILL in ${rest}s)`); },
+          sigkill: (at) => { pod.sigkillAt = at; event(pod, 'SIGKILL'); },
+          graceExpiredDuringPreStop: () => event(pod, 'grace period expired during preStop'),
+          preStopPid: (pid) => preStopPids.push(pid),
+        },
+      });
     };
 
-    // Deployment controller (rolling update): scale the new ReplicaSet up within maxSurge, scale the
-    // old one down while keeping replicas - maxUnavailable pods available; terminating pods do not count.
-    let rolloutDone: () => void = () => undefined;
-    // One controller sync; returns true when it created or deleted a pod (then sync again, as the
-    // controller does when the ReplicaSets it just scaled report back).
-    const syncOnce = (): boolean => {
-      const live = pods.filter((p) => !p.deleting && !p.gone);
-      const oldPods = live.filter((p) => p.revision < revision);
-      const newPods = live.filter((p) => p.revision === revision);
-      const n = spec.replicas;
-      if (spec.strategy.type === 'Recreate') {
-        if (oldPods.length > 0) {
-          oldPods.forEach(deletePod);
-          return true;
-        }
-        const terminating = pods.some((p) => p.revision < revision && !p.gone);
-        if (terminating || newPods.length >= n) return false;
-        for (let i = newPods.length; i < n; i++) startPod(revision);
-        return true;
-      }
-      const toCreate = Math.min(n - newPods.length, n + maxSurge - (oldPods.length + newPods.length));
-      if (toCreate > 0) {
-        for (let i = 0; i < toCreate; i++) startPod(revision);
-        return true;
-      }
-      const minAvailable = n - maxUnavailable;
-      const available = live.filter((p) => p.available).length;
-      const newUnavailable = newPods.filter((p) => !p.available).length;
-      const maxScaledDown = oldPods.length + newPods.length - minAvailable - newUnavailable;
-      const scaleDown = Math.max(0, Math.min(oldPods.length, maxScaledDown, available - minAvailable));
-      if (scaleDown === 0) return false;
-      // ReplicaSet victim ranking: not-available first, then the most recently ready.
-      const victims = [...oldPods].sort((a, b) => Number(a.available) - Number(b.available) || (b.readyAt ?? 0) - (a.readyAt ?? 0));
-      victims.slice(0, scaleDown).forEach(deletePod);
-      return true;
-    };
-    reconcile = () => {
-      if (finished) return;
-      for (let i = 0; i < 1000 && syncOnce(); i++);
-      const live = pods.filter((p) => !p.deleting && !p.gone);
-      const stillOld = live.some((p) => p.revision < revision);
-      const newPods = live.filter((p) => p.revision === revision);
-      if (!stillOld && newPods.length === spec.replicas && newPods.every((p) => p.available)) rolloutDone();
-    };
-
-    // Initial ReplicaSet.
-    log(`starting ${spec.replicas} pod(s) of ${spec.name} (maxSurge ${maxSurge}, maxUnavailable ${maxUnavailable}, grace ${grace}s, `
-      + `preStop ${hook2str(spec.preStop)}, deregistration lag ${lag}s - jitter ${jitter}s, time scale ${scale})`);
+    log(`starting ${spec.replicas} pod(s) of ${spec.name}`);
     await Promise.race([failed, new Promise<void>((resolve) => {
       rolloutDone = resolve;
       reconcile();
     })]);
 
-    // Load through the LB from here on.
-    const probeStart = performance.now();
+    probeStart = performance.now();
     const progress = (p: ProbeProgress) => {
       sentSoFar = p.totalSent;
       log(formatProgress(p));
     };
-    const probe = runProbe({
+    probe = runProbe({
       url: `http://127.0.0.1:${lb.port}/`,
-      rate,
+      rate: realRate,
       concurrency,
       timeoutMs: probeTimeoutMs,
       signal: probeStop.signal,
@@ -589,34 +576,35 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
       timeOrigin: probeStart,
     });
     probe.catch(() => undefined);
-    await Promise.race([failed, new Promise((r) => setTimeout(r, s(options.warmupSeconds ?? 2)))]);
+    await Promise.race([failed, new Promise((res) => setTimeout(res, toRealMs(options.warmupSeconds ?? 2)))]);
 
     rolloutStart = performance.now();
-    // Rollouts back to back: each one starts once the previous one is complete and all of its old
-    // pods have exited and left the LB, so every rollout is a clean replica of a real one.
     const minRequests = options.minRequests ?? 0;
-    for (let r = 0; r < rollouts || sentSoFar < minRequests; r++) {
+    for (let i = 0; i < rollouts || sentSoFar < minRequests; i++) {
       revision++;
       rolloutStarts.push(performance.now());
-      log(`t=${fmt(performance.now())}s rollout ${r + 1}: revision ${revision}`);
+      log(`t=${clock(performance.now())}s rollout ${i + 1}: revision ${revision}`);
       await Promise.race([failed, new Promise<void>((resolve) => {
         rolloutDone = resolve;
         reconcile();
       })]);
       rolloutDone = () => undefined;
-      log(`t=${fmt(performance.now())}s rollout ${r + 1} complete, waiting for old pods to exit`);
+      log(`t=${clock(performance.now())}s rollout ${i + 1} complete, waiting for old pods to exit`);
       const old = pods.filter((p) => p.revision < revision);
-      await Promise.race([failed, Promise.all(old.flatMap((p) => [p.exitedPromise!, p.deregisteredPromise ?? Promise.resolve()]))]);
+      const gone = old.flatMap((p) => [p.exitedPromise ?? Promise.resolve(), p.deregisteredPromise ?? Promise.resolve()]);
+      await Promise.race([failed, Promise.all(gone)]);
     }
     const lastExit = Math.max(...pods.filter((p) => p.revision < revision).map((p) => p.exitedAt ?? 0), rolloutStart);
-    await Promise.race([failed, new Promise((r) => setTimeout(r, s(options.settleSeconds ?? 2)))]);
+    await Promise.race([failed, new Promise((res) => setTimeout(res, toRealMs(options.settleSeconds ?? 2)))]);
     probeStop.abort();
     const { summary, records } = await Promise.race([failed, probe]);
     finished = true;
 
-    const series = toSeries(records, (probeStart - rolloutStart) / 1000 / scale, scale);
-    const mm = (x: number | undefined) => (x === undefined ? undefined : round3(m(x)));
-    const result: RehearsalResult & { records: ProbeRecord[] } = {
+    pods.filter((p) => !p.gone).forEach((p) => { p.cleanedUp = true; });
+    const podTimelines = timelines();
+    await cleanup();
+    return {
+      assumptions: r.assumptions,
       deployment: {
         name: spec.name,
         replicas: spec.replicas,
@@ -625,61 +613,44 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
         maxUnavailable,
         minReadySeconds: spec.minReadySeconds,
         terminationGracePeriodSeconds: grace,
-        preStop: spec.preStop ?? null,
-        readinessPath: readiness?.path ?? null,
-        deregistrationDelaySeconds: spec.deregistrationDelaySeconds ?? null,
-        deregistrationSource: spec.deregistrationSource,
+        declaredDeregistrationDelaySeconds: spec.deregistrationDelaySeconds ?? null,
       },
       params: {
+        provider: options.provider ?? null,
         timeScale: scale,
-        deregistrationLagSeconds: lag,
-        jitterSeconds: jitter,
-        appLatencyMs: appLatency,
-        appMode,
-        rate,
+        lag: r.lag,
+        registrationReconcile: r.reconcile,
+        healthCheck: r.healthCheck,
+        readinessGate: r.gate ?? null,
+        lbIdleTimeoutSeconds: r.idleTimeout,
+        appKeepAliveSeconds: r.app.kind === 'demo' ? r.app.keepAliveSeconds : null,
+        appLatencyMs: options.appLatency ?? { minMs: 0, maxMs: 2000 },
+        app: r.appText,
+        stopSignal: r.stopSignal,
+        rate: r.rate,
         concurrency,
-        probeTimeoutSeconds: probeTimeoutMs / 1000 / scale,
-        rollouts,
+        probeTimeoutSeconds: options.probeTimeoutSeconds ?? 10,
         seed,
       },
       summary,
-      pods: [],
-      series,
-      rolloutStarts: rolloutStarts.map((x) => round3(m(x))),
-      rolloutSeconds: round3(m(lastExit)),
-      wallSeconds: 0,
-      pids: { haproxy: lb.pid, apps: [], preStop: preStopPids },
+      pods: podTimelines,
+      series: toSeries(records, (probeStart - rolloutStart) / 1000 / scale, scale),
+      rolloutStarts: rolloutStarts.map((x) => round3(model(x))),
+      rolloutSeconds: round3(model(lastExit)),
+      wallSeconds: round3((performance.now() - wallStart) / 1000),
+      pids: { haproxy: lb.pid, apps: pods.map((p) => p.process?.pid).filter((x): x is number => x !== undefined), preStop: preStopPids },
       records,
     };
-    // Pods of the last revision are still serving: the rig's cleanup kills them.
-    pods.filter((p) => !p.gone).forEach((p) => { p.cleanedUp = true; });
-    await cleanup();
-    result.pods.push(...pods.map((p): PodTimeline => ({
-      name: p.name,
-      revision: p.revision,
-      address: p.address,
-      port: p.port,
-      pid: p.child?.pid,
-      started: round3(m(p.started)),
-      ready: mm(p.readyAt),
-      available: mm(p.availableAt),
-      deleted: mm(p.deletedAt),
-      deregistrationLag: p.lag === undefined ? undefined : round3(p.lag),
-      deregistered: mm(p.deregisteredAt),
-      preStopStarted: mm(p.preStopStartedAt),
-      preStopEnded: mm(p.preStopEndedAt),
-      sigterm: mm(p.sigtermAt),
-      sigkill: mm(p.sigkillAt),
-      exited: p.cleanedUp ? undefined : mm(p.exitedAt),
-      exitCode: p.cleanedUp ? undefined : p.exit?.code,
-      exitSignal: p.cleanedUp ? undefined : p.exit?.signal,
-      terminationSeconds: !p.cleanedUp && p.deletedAt !== undefined && p.exitedAt !== undefined
-        ? round3((p.exitedAt - p.deletedAt) / 1000 / scale) : undefined,
-      cleanedUp: p.cleanedUp,
-    })));
-    result.pids.apps.push(...pods.map((p) => p.child?.pid).filter((x): x is number => x !== undefined));
-    (result as { wallSeconds: number }).wallSeconds = round3((performance.now() - wallStart) / 1000);
-    return result;
+  } catch (e) {
+    if (interrupted) {
+      finished = true;
+      probeStop.abort();
+      const partialRecords = probe ? (await probe.catch(() => undefined))?.records ?? [] : [];
+      pods.filter((p) => !p.gone).forEach((p) => { p.cleanedUp = true; });
+      const partial = { summary: summarize(partialRecords), pods: timelines(), assumptions: r.assumptions };
+      throw new RehearsalInterruptedError(partial);
+    }
+    throw e;
   } finally {
     await cleanup();
   }
@@ -690,46 +661,9 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
     clearTimeout(wallTimer);
     options.signal?.removeEventListener('abort', onAbort);
     for (const p of pods) p.timers.forEach(clearTimeout);
-    lbTimers.forEach(clearTimeout);
+    lbDriver?.close();
     await tracker.killAll();
     tracker.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function hook2str(h: PreStopHook | undefined): string {
-  if (!h) return 'none';
-  return h.kind === 'sleep' ? `sleep ${h.seconds}s` : JSON.stringify(h.command);
-}
-
-/** Bin records by model second since the rollout start (`offset` = model time of the probe origin). */
-export function toSeries(records: readonly ProbeRecord[], offset: number, scale: number): SeriesPoint[] {
-  const bins = new Map<number, { sent: number; ok: number; failed: number }>();
-  for (const r of records) {
-    const t = Math.floor(offset + r.t / 1000 / scale);
-    const b = bins.get(t) ?? { sent: 0, ok: 0, failed: 0 };
-    b.sent++;
-    if (r.error === null) b.ok++;
-    else b.failed++;
-    bins.set(t, b);
-  }
-  return [...bins.entries()].sort(([a], [b]) => a - b).map(([t, b]) => ({ t, ...b }));
-}
-
-/** Human-readable per-pod timeline. */
-export function formatTimeline(result: RehearsalResult): string {
-  const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(2));
-  const header = ['pod', 'rev', 'started', 'ready', 'deleted', 'lag', 'deregistered', 'preStop end', 'SIGTERM', 'exited', 'SIGKILL', 'termination'];
-  const rows = result.pods.map((p) => [
-    p.name, String(p.revision), f(p.started), f(p.ready), f(p.deleted), f(p.deregistrationLag), f(p.deregistered),
-    f(p.preStopEnded), f(p.sigterm), p.cleanedUp ? '(running)' : `${f(p.exited)}${p.exitSignal ? ` ${p.exitSignal}` : p.exitCode !== undefined && p.exitCode !== null ? ` code ${p.exitCode}` : ''}`,
-    f(p.sigkill), f(p.terminationSeconds),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  return [
-    'per-pod timeline (model seconds since the rollout started; termination = exited - deleted):',
-    line(header),
-    ...rows.map(line),
-  ].join('\n');
 }

@@ -106,7 +106,7 @@ spec: {}
   });
 
   test('invalid input is rejected with a clear message', () => {
-    expect(() => parseManifest('a: [')).toThrow(/invalid YAML/);
+    expect(() => parseManifest('a: [')).toThrow(/^<manifest>:1:5: /); // file:line:col from the shared loader
     expect(() => parseManifest(deployment({ spec: '  strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: "0%"}}' })))
       .toThrow('maxSurge and maxUnavailable cannot both be 0');
     expect(() => parseManifest(deployment({ spec: '  strategy: {rollingUpdate: {maxSurge: "one"}}' }))).toThrow(/maxSurge must be an integer or a percentage/);

@@ -7,10 +7,9 @@ import { parseLatency, startDemoApp } from '../../src/cli/demo-app';
 import { main } from '../../src/cli/gws';
 import { findHaproxy, haproxyConfig, HaproxyNotFoundError } from '../../src/cli/haproxy';
 import { parseManifest } from '../../src/cli/manifest';
+import { demoAppCommand } from '../../src/cli/pod-process';
 import { isAlive } from '../../src/cli/procs';
-import {
-  demoAppCommand, kubeletRemainingGrace, runRehearsal, scaledPreStopCommand, seededRandom, toSeries, writeSleepShim,
-} from '../../src/cli/rehearse';
+import { kubeletRemainingGrace, runRehearsal, seededRandom, toSeries, writeSleepShim } from '../../src/cli/rehearse';
 
 const fixtures = path.join(__dirname, 'fixtures');
 let dir: string;
@@ -43,11 +42,6 @@ describe('time-scaled preStop', () => {
     expect(minute).toBeLessThan(2000);
   });
 
-  test('a bare or absolute sleep command is pointed at the shim; anything else runs as written', () => {
-    expect(scaledPreStopCommand(['sleep', '10'], '/x/sleep')).toEqual(['/x/sleep', '10']);
-    expect(scaledPreStopCommand(['/bin/sleep', '10'], '/x/sleep')).toEqual(['/x/sleep', '10']);
-    expect(scaledPreStopCommand(['/bin/sh', '-c', 'sleep 10'], '/x/sleep')).toEqual(['/bin/sh', '-c', 'sleep 10']);
-  });
 });
 
 describe('helpers', () => {
@@ -93,14 +87,14 @@ describe('errors', () => {
   test('haproxy missing: explicit path, or nothing on the search path', async () => {
     expect(() => findHaproxy(undefined, [path.join(dir, 'nothing-here')])).toThrow(new HaproxyNotFoundError(''));
     expect(() => findHaproxy(undefined, [path.join(dir, 'nothing-here')])).toThrow('haproxy not found: install it (apt-get install haproxy)');
-    await expect(runRehearsal({ manifest, haproxyPath: '/nonexistent/haproxy' }))
+    await expect(runRehearsal({ manifest, provider: 'alibaba-alb', haproxyPath: '/nonexistent/haproxy' }))
       .rejects.toThrow('haproxy not found at /nonexistent/haproxy: install it (apt-get install haproxy)');
   });
 
-  test('no deregistration lag anywhere, or jitter above it', async () => {
+  test('no provider profile and no explicit lag: refused, never the manifest\'s own D', async () => {
+    await expect(runRehearsal({ manifest })).rejects.toThrow(/pass --lb <provider> or --lag <seconds>/);
     const noLag = { ...manifest, deregistrationDelaySeconds: undefined, deregistrationSource: 'none' as const };
-    await expect(runRehearsal({ manifest: noLag })).rejects.toThrow(/pass --deregistration-lag/);
-    await expect(runRehearsal({ manifest, jitterSeconds: 11 })).rejects.toThrow(/jitter must be between 0 and the deregistration lag/);
+    await expect(runRehearsal({ manifest: noLag, lagFractionOfDeclared: 1 })).rejects.toThrow(/needs the manifest to declare D/);
   });
 
   test('gws rehearse reports errors and exits 2', async () => {
@@ -108,7 +102,7 @@ describe('errors', () => {
     const io = { out: () => undefined, err: (t: string) => void err.push(t) };
     const saved = process.exitCode;
     try {
-      await main(['node', 'gws', 'rehearse', path.join(fixtures, 'alb-derived.k8s.yaml'), '--haproxy', '/nonexistent/haproxy'], io);
+      await main(['node', 'gws', 'rehearse', path.join(fixtures, 'alb-derived.k8s.yaml'), '--lb', 'alibaba-alb', '--haproxy', '/nonexistent/haproxy'], io);
       expect(process.exitCode).toBe(2);
       expect(err.join('')).toContain('gws: haproxy not found at /nonexistent/haproxy: install it (apt-get install haproxy)');
 
@@ -117,12 +111,12 @@ describe('errors', () => {
       fs.writeFileSync(svc, 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n');
       await main(['node', 'gws', 'rehearse', svc], io);
       expect(process.exitCode).toBe(2);
-      expect(err.join('')).toContain('gws: manifest has no apps/v1 Deployment');
+      expect(err.join('')).toContain('gws: the manifest has no apps/v1 Deployment');
 
       err.length = 0;
       await main(['node', 'gws', 'rehearse', svc, '--app-mode', 'graceful'], io);
       expect(process.exitCode).toBe(2);
-      expect(err.join('')).toMatch(/Allowed choices are drain, abrupt/);
+      expect(err.join('')).toMatch(/Allowed choices are drain, abrupt, ignore/);
     } finally {
       process.exitCode = saved;
     }

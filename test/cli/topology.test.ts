@@ -1,4 +1,11 @@
-import { detectProvider, ingressBackends, loadManifests, ManifestSyntaxError, resolveTopology } from '../../src/cli/topology';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Testing } from 'cdk8s';
+import * as fc from 'fast-check';
+import { stringify } from 'yaml';
+import {
+  detectProvider, ingressBackends, loadManifests, loadManifestsWithPositions, loadPlainDocuments, ManifestSyntaxError, resolveTopology,
+} from '../../src/cli/topology';
 
 const app = `
 apiVersion: apps/v1
@@ -110,5 +117,48 @@ describe('detectProvider', () => {
     expect(both.reason).toContain('both');
     const withClass = loadManifests([{ file: 'c.yaml', text: 'apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: { name: alb }\nspec: { controller: ingress.k8s.aws/alb }\n' }]);
     expect(detectProvider(ingress('alb'), withClass).provider).toBe('aws-alb');
+  });
+});
+
+describe('the fast path agrees with the full parser', () => {
+
+  const same = (text: string) => {
+    const inputs = [{ file: 'x.yaml', text }];
+    expect(loadManifests(inputs)).toEqual(loadManifestsWithPositions(inputs));
+  };
+
+  test('on every example chart this commit synthesizes, and on hand-written variants', () => {
+    const dir = path.join(__dirname, '..', '..', 'examples');
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'synth.ts');
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const file of files) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(path.join(dir, file));
+      const Chart = Object.values(mod).find((v) => typeof v === 'function' && /Chart$/.test((v as { name: string }).name)) as any;
+      expect(Chart).toBeDefined();
+      const chartApp = Testing.app();
+      new Chart(chartApp, 'c');
+      const text = chartApp.synthYaml();
+      // The examples are exactly what the fast path is for: it must take them, not step aside.
+      expect(loadPlainDocuments({ file: 'x.yaml', text })).toBeDefined();
+      same(text);
+      same(`# Source: chart/templates/all.yaml\n\n${text.replace(/^---$/gm, '---  # next')}`);
+    }
+    same(app);
+    expect(loadPlainDocuments({ file: 'x.yaml', text: app })).toBeDefined();
+    same('kind: A\n...\n---\n  kind: B\n  x: "*not an alias"\n');
+  });
+
+  test('on generated documents (comments, blank lines, indentation, quoting)', () => {
+    const scalar = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.constantFrom('yes', 'on', '0o14', '2024-01-01', '*x', '&a', '- b', '#c'));
+    const doc = fc.dictionary(fc.string({ minLength: 1 }), fc.oneof(scalar, fc.array(scalar), fc.dictionary(fc.string({ minLength: 1 }), scalar)));
+    let fast = 0;
+    fc.assert(fc.property(fc.array(fc.tuple(doc, fc.constantFrom('', '# hi\n', '\n\n', '---\n')), { maxLength: 4 }), (docs) => {
+      const text = docs.map(([value, prefix]) => `${prefix}${stringify(value)}`).join('---\n');
+      if (loadPlainDocuments({ file: 'x.yaml', text }) !== undefined) fast++;
+      same(text);
+    }), { numRuns: 200 });
+    // Most generated inputs must go through the fast path, or this compares the full parser with itself.
+    expect(fast).toBeGreaterThan(100);
   });
 });
