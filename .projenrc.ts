@@ -81,6 +81,12 @@ project.addTask('bench:rollout', {
   ],
 });
 
+project.addTask('bench:servers', {
+  description: 'Drain-test real servers (Debian nginx, Apache, Python, gunicorn; Node) per stop signal and write docs/benchmarks.md',
+  exec: 'ts-node --project tsconfig.dev.json bench/servers.ts',
+  receiveArgs: true,
+});
+
 // Same behaviour as projen's test:update, spelled `-u`: `test` must be the only jest task a
 // search for the long flag finds nothing in, so a reviewer's grep for it stays meaningful.
 project.tasks.tryFind('test:update')!.reset('jest -u --ci', { receiveArgs: true });

@@ -7,7 +7,7 @@
 import { ApiObject, App, Chart, ChartProps, Duration, Size } from 'cdk8s';
 import { Cpu, Namespace } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { AwsAlbScheme, GracefulWebService, LoadBalancer } from '../src';
+import { AwsAlbScheme, GracefulWebService, LoadBalancer, StopSignal } from '../src';
 
 export class AwsAlbCheckoutChart extends Chart {
   public readonly checkout: GracefulWebService;
@@ -29,7 +29,7 @@ export class AwsAlbCheckoutChart extends Chart {
         readinessGateNamespace: ApiObject.of(namespace),
         slowStartDuration: Duration.seconds(30),
       }),
-      shutdown: { drainTimeout: Duration.seconds(30) },
+      shutdown: { stopSignal: StopSignal.SIGQUIT, drainsOnStopSignal: true, drainTimeout: Duration.seconds(30) },
       writablePaths: ['/tmp'],
       resources: {
         cpu: { request: Cpu.millis(100), limit: Cpu.millis(500) },

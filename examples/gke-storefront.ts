@@ -8,7 +8,7 @@
 import { App, Chart, ChartProps, Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { GracefulWebService, LoadBalancer } from '../src';
+import { GracefulWebService, LoadBalancer, StopSignal } from '../src';
 
 export class GkeStorefrontChart extends Chart {
   public readonly storefront: GracefulWebService;
@@ -17,12 +17,14 @@ export class GkeStorefrontChart extends Chart {
     super(scope, id, props);
 
     this.storefront = new GracefulWebService(this, 'storefront', {
+      // Its image declares STOPSIGNAL SIGQUIT, nginx's graceful shutdown (on SIGTERM, its fast
+      // shutdown, nginx would cut in-flight requests): it drains on the signal it really gets.
       image: 'nginxinc/nginx-unprivileged:1.27-alpine',
       port: 8080,
       replicas: 3,
       host: 'shop.example.com',
       loadBalancer: LoadBalancer.gkeIngress(),
-      shutdown: { drainTimeout: Duration.seconds(30) },
+      shutdown: { stopSignal: StopSignal.SIGQUIT, drainsOnStopSignal: true, drainTimeout: Duration.seconds(30) },
       writablePaths: ['/tmp'],
       resources: {
         cpu: { request: Cpu.millis(100), limit: Cpu.millis(500) },

@@ -7,7 +7,7 @@
 import { App, Chart, ChartProps, Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { GracefulWebService, LoadBalancer } from '../src';
+import { GracefulWebService, LoadBalancer, StopSignal } from '../src';
 
 export class TencentClbMeetingChart extends Chart {
   public readonly meeting: GracefulWebService;
@@ -25,7 +25,10 @@ export class TencentClbMeetingChart extends Chart {
       replicas: 3,
       host: 'meeting.example.com',
       loadBalancer: LoadBalancer.tencentClb({ directAccess: true }),
-      shutdown: { drainTimeout: Duration.seconds(50) },
+      // The image declares STOPSIGNAL SIGQUIT (as the official nginx images do): nginx's graceful
+      // shutdown, which finishes in-flight requests. On SIGTERM, its fast shutdown, nginx would cut
+      // them, and drainsOnStopSignal would have to be false. Measured: docs/benchmarks.md (Real servers).
+      shutdown: { stopSignal: StopSignal.SIGQUIT, drainsOnStopSignal: true, drainTimeout: Duration.seconds(50) },
       writablePaths: ['/tmp'],
       resources: {
         cpu: { request: Cpu.millis(100), limit: Cpu.millis(500) },

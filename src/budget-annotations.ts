@@ -19,6 +19,12 @@ export const SAFETY_MARGIN_ANNOTATION = `${BUDGET_ANNOTATION_PREFIX}/safety-marg
  */
 export const DRAINS_ON_STOP_SIGNAL_ANNOTATION = `${BUDGET_ANNOTATION_PREFIX}/drains-on-stop-signal`;
 /**
+ * The stop signal the budget was declared for (`shutdown.stopSignal`); absent when undeclared.
+ *
+ * @internal
+ */
+export const STOP_SIGNAL_ANNOTATION = `${BUDGET_ANNOTATION_PREFIX}/stop-signal`;
+/**
  * The key written before the rename of `drainsOnSigterm`; readers still accept it.
  *
  * @internal
@@ -36,5 +42,6 @@ export function budgetAnnotations(budget: ShutdownBudget): { [key: string]: stri
     [DRAIN_TIMEOUT_ANNOTATION]: String(budget.drainTimeoutSeconds),
     [SAFETY_MARGIN_ANNOTATION]: String(budget.safetyMarginSeconds),
     [DRAINS_ON_STOP_SIGNAL_ANNOTATION]: String(budget.drainsOnStopSignal),
+    ...(budget.stopSignal !== undefined ? { [STOP_SIGNAL_ANNOTATION]: budget.stopSignal.name } : {}),
   };
 }

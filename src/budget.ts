@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { StopSignal } from './stop-signal';
 import { wholeSeconds } from './validation';
 
 /**
@@ -47,6 +48,18 @@ export interface ShutdownBudgetProps {
    * @default true
    */
   readonly drainsOnStopSignal?: boolean;
+
+  /**
+   * The signal the container runtime will send: the image's `STOPSIGNAL` (SIGTERM when the image
+   * declares none). It only records what `drainsOnStopSignal` answers for (the
+   * `graceful-web-service.cdk8s.io/stop-signal` annotation and the `describe()` timeline name
+   * it); it does not change what the runtime sends, unless the construct's
+   * `setLifecycleStopSignal` writes it into the pod spec. Measure the answer with
+   * `cdk8s-graceful-web-service drain-test --stop-signal <signal>`.
+   *
+   * @default - not declared: "the stop signal" (the image's STOPSIGNAL, SIGTERM if none)
+   */
+  readonly stopSignal?: StopSignal;
 }
 
 /**
@@ -143,7 +156,7 @@ const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
  *
  * With D = deregistration delay, S = drain timeout, M = safety margin, C = preStop command duration:
  *
- * | output | app drains on the stop signal | app stops abruptly on the stop signal |
+ * | output | app drains on its stop signal | app stops abruptly on its stop signal |
  * |---|---|---|
  * | preStop wait W | D + M | D + M + S |
  * | preStop total P | C + D + M | C + D + M + S |
@@ -169,6 +182,7 @@ export class ShutdownBudget {
       drainTimeout: props.drainTimeout,
       safetyMargin: props.safetyMargin,
       drainsOnStopSignal: props.drainsOnStopSignal,
+      stopSignal: props.stopSignal,
     });
   }
 
@@ -187,8 +201,10 @@ export class ShutdownBudget {
   public readonly drainTimeoutSeconds: number;
   /** Safety margin M, in whole seconds. */
   public readonly safetyMarginSeconds: number;
-  /** Whether the application drains in-flight requests after SIGTERM. */
+  /** Whether the application drains in-flight requests after its stop signal. */
   public readonly drainsOnStopSignal: boolean;
+  /** The declared stop signal, if any (the image's STOPSIGNAL, SIGTERM if none, otherwise). */
+  public readonly stopSignal?: StopSignal;
   /** The custom preStop command's declared duration C, in whole seconds (0 when there is none). */
   public readonly preStopCommandSeconds: number;
   /** The preStop wait W (the `sleep`), in whole seconds; 0 means no wait is needed. */
@@ -228,6 +244,11 @@ export class ShutdownBudget {
       Math.max(MINIMUM_DEFAULT_SAFETY_MARGIN_SECONDS, Math.ceil(this.deregistrationDelaySeconds * DEFAULT_SAFETY_MARGIN_FRACTION_OF_D)));
     this.preStopCommandSeconds = wholeSeconds('preStopCommandDuration', options.preStopCommandDuration, 0);
     this.drainsOnStopSignal = options.drainsOnStopSignal ?? true;
+    this.stopSignal = options.stopSignal;
+    if (this.stopSignal?.uncatchable && this.drainsOnStopSignal) {
+      throw new Error(`shutdown.drainsOnStopSignal must be false with shutdown.stopSignal ${this.stopSignal.name}: `
+        + 'an app cannot handle it, so it cannot drain on it');
+    }
 
     const d = this.deregistrationDelaySeconds;
     const s = this.drainTimeoutSeconds;
@@ -320,7 +341,10 @@ export class ShutdownBudget {
     const s = this.drainTimeoutSeconds;
     const p = this.preStopTotalSeconds;
     const g = this.terminationGracePeriodSeconds;
-    const appKind = this.drainsOnStopSignal ? 'drains on SIGTERM' : 'stops abruptly on SIGTERM';
+    // Name the signal the app really gets; undeclared, it is the image's STOPSIGNAL.
+    const signal = this.stopSignal?.name ?? 'the stop signal';
+    const signalEvent = this.stopSignal?.name ?? "stop signal (the image's STOPSIGNAL, SIGTERM if none)";
+    const appKind = this.drainsOnStopSignal ? `drains on ${signal}` : `stops abruptly on ${signal}`;
     const events: Array<[number, string]> = [];
 
     const preStop = p === 0 ? 'no preStop hook' : c > 0
@@ -329,11 +353,11 @@ export class ShutdownBudget {
     events.push([0, `pod deleted; LB deregistration starts; ${preStop}`]);
     events.push([d, `LB sends no new requests (deregistrationDelay); the wait goes on ${this.safetyMarginSeconds}s more for a late LB (safetyMargin)`]);
     if (this.drainsOnStopSignal) {
-      events.push([p, `SIGTERM: app stops accepting and drains in-flight requests (drainTimeout ${s}s)`]);
+      events.push([p, `${signalEvent}: app stops accepting and drains in-flight requests (drainTimeout ${s}s)`]);
       events.push([this.latestExitSeconds, 'app has exited at the latest']);
     } else {
       events.push([p - s, `in-flight requests drain while preStop still waits (drainTimeout ${s}s)`]);
-      events.push([p, 'SIGTERM: nothing left in flight, app exits']);
+      events.push([p, `${signalEvent}: nothing left in flight, app exits`]);
     }
     const graceSource = this.terminationGracePeriodIsExplicit
       ? 'explicit terminationGracePeriod'

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { deriveShutdownBudget, ShutdownBudget, ShutdownBudgetProps } from './budget';
 import { BUDGET_ANNOTATION_PREFIX, budgetAnnotations } from './budget-annotations';
 import { HealthCheckOptions, HealthCheckSettings, resolveHealthCheck, secondsToHealthy } from './health-check';
+import { addLifecycleStopSignal } from './lifecycle-stop-signal';
 import type { ILoadBalancer, LoadBalancerConfig } from './load-balancer';
 import { addNativePreStopSleep, execPreStopLifecycle, PreStopAction } from './prestop';
 import {
@@ -119,6 +120,20 @@ export interface GracefulWebServiceProps {
    * @default - the load balancer's deregistration delay, a 30 s drain, a 5 s margin, and an app that drains on its stop signal
    */
   readonly shutdown?: ShutdownBudgetProps;
+
+  /**
+   * Also write `shutdown.stopSignal` into the container's `lifecycle.stopSignal` (with
+   * `spec.os.name: linux`, which Kubernetes requires next to it), so the kubelet sends that
+   * signal whatever the image's `STOPSIGNAL` says.
+   *
+   * Kubernetes 1.33 or later, alpha: the API server needs the `ContainerStopSignals` feature
+   * gate, and the container runtime must support it. Without the gate the API server drops the
+   * field and the image's `STOPSIGNAL` applies, so only turn this on where the gate is on, or
+   * declare a `stopSignal` that equals the image's anyway.
+   *
+   * @default false - the runtime sends the image's STOPSIGNAL; `shutdown.stopSignal` is only recorded
+   */
+  readonly setLifecycleStopSignal?: boolean;
 
   /**
    * An explicit `terminationGracePeriodSeconds`. It is checked, never adjusted: it must be at
@@ -443,6 +458,9 @@ export class GracefulWebService extends Construct {
       if (v.preStopAction === PreStopAction.SLEEP_ACTION && this.budget.preStopSleepSeconds > 0) {
         addNativePreStopSleep(this.deployment, CONTAINER_NAME, this.budget.preStopSleepSeconds);
       }
+      if (props.setLifecycleStopSignal && this.budget.stopSignal !== undefined) {
+        addLifecycleStopSignal(this.deployment, CONTAINER_NAME, this.budget.stopSignal);
+      }
       for (const [i, writable] of v.writablePaths.entries()) {
         this.container.mount(writable, kplus.Volume.fromEmptyDir(this, `Writable${i}`, `writable-${i}`));
       }
@@ -541,6 +559,9 @@ function validateProps(props: GracefulWebServiceProps): ValidatedProps {
   const writablePaths = validateWritablePaths(props.writablePaths ?? []);
   const preStopAction = props.preStopAction ?? PreStopAction.EXEC_SLEEP;
   validatePreStopCommand(props, preStopAction);
+  if (props.setLifecycleStopSignal && props.shutdown?.stopSignal === undefined) {
+    throw new Error('setLifecycleStopSignal needs shutdown.stopSignal, the signal to write into lifecycle.stopSignal');
+  }
 
   validateLabels('labels', props.labels);
   validateAnnotations('podAnnotations', props.podAnnotations);

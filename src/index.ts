@@ -10,4 +10,5 @@ export * from './aws-alb';
 export * from './gke-ingress';
 export type { HealthCheckOptions, HealthCheckSettings } from './health-check';
 export { PreStopAction } from './prestop';
+export { StopSignal } from './stop-signal';
 export * from './graceful-web-service';

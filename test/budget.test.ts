@@ -150,10 +150,10 @@ describe('ShutdownBudget: describe()', () => {
   test('shows the ALB timeline in order', () => {
     const text = deriveShutdownBudget({ defaultDeregistrationDelay: seconds(10) }).describe();
     expect(text).toMatchInlineSnapshot(`
-"Shutdown timeline (D=10s, S=30s, app drains on SIGTERM):
+"Shutdown timeline (D=10s, S=30s, app drains on the stop signal):
   t=0s   pod deleted; LB deregistration starts; preStop starts: sleep 15
   t=10s  LB sends no new requests (deregistrationDelay); the wait goes on 5s more for a late LB (safetyMargin)
-  t=15s  SIGTERM: app stops accepting and drains in-flight requests (drainTimeout 30s)
+  t=15s  stop signal (the image's STOPSIGNAL, SIGTERM if none): app stops accepting and drains in-flight requests (drainTimeout 30s)
   t=45s  app has exited at the latest
   t=50s  SIGKILL if still running (terminationGracePeriodSeconds, safetyMargin 5s)
 Launch timeline (no readiness gate, progressDeadlineSeconds 600):
@@ -164,12 +164,12 @@ Launch timeline (no readiness gate, progressDeadlineSeconds 600):
 `);
   });
 
-  test('an abrupt app drains before SIGTERM; an explicit grace is labelled', () => {
+  test('an abrupt app drains before its stop signal; an explicit grace is labelled', () => {
     const text = deriveShutdownBudget({
       deregistrationDelay: seconds(5), drainsOnStopSignal: false, terminationGracePeriod: seconds(50),
     }).describe();
-    expect(text).toContain('app stops abruptly on SIGTERM');
-    expect(text).toContain('t=40s  SIGTERM: nothing left in flight');
+    expect(text).toContain('app stops abruptly on the stop signal');
+    expect(text).toContain("t=40s  stop signal (the image's STOPSIGNAL, SIGTERM if none): nothing left in flight");
     expect(text).toContain('t=50s  SIGKILL if still running (explicit terminationGracePeriod)');
   });
 

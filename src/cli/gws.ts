@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { configureDemoAppCommand } from './demo-app';
+import { configureDrainTestCommand } from './drain-test';
 import { formatProgress, formatSummary, runProbe } from './probe';
 import { configureRehearseCommand } from './rehearse-command';
 import { configureCheckCommand } from '../check/command';
@@ -103,6 +104,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
 
   configureRehearseCommand(program.command('rehearse'), { ...io, abortOnSignals });
   configureDemoAppCommand(program.command('demo-app'));
+  configureDrainTestCommand(program.command('drain-test'));
   configureCheckCommand(program.command('check'), { ...io, readStdin: () => fs.readFileSync(0, 'utf8') });
   return program;
 }
