@@ -39,24 +39,24 @@ describe('the budget names the signal the app really gets', () => {
   test('undeclared: the timeline says the image decides', () => {
     const text = ShutdownBudget.derive({ deregistrationDelay: Duration.seconds(10) }).describe();
     expect(text).toContain('app drains on the stop signal');
-    expect(text).toContain("t=10s  stop signal (the image's STOPSIGNAL, SIGTERM if none): app stops accepting");
+    expect(text).toContain("t=15s  stop signal (the image's STOPSIGNAL, SIGTERM if none): app stops accepting");
     expect(text).not.toContain('SIGTERM:');
   });
 
   test('declared: the timeline names it, for draining and abrupt apps', () => {
     const drains = ShutdownBudget.derive({ deregistrationDelay: Duration.seconds(10), stopSignal: StopSignal.SIGQUIT });
     expect(drains.describe()).toContain('(D=10s, S=30s, app drains on SIGQUIT)');
-    expect(drains.describe()).toContain('t=10s  SIGQUIT: app stops accepting and drains');
+    expect(drains.describe()).toContain('t=15s  SIGQUIT: app stops accepting and drains');
     const abrupt = ShutdownBudget.derive({ deregistrationDelay: Duration.seconds(5), stopSignal: StopSignal.SIGTERM, drainsOnStopSignal: false });
     expect(abrupt.describe()).toContain('app stops abruptly on SIGTERM');
-    expect(abrupt.describe()).toContain('t=35s  SIGTERM: nothing left in flight, app exits');
+    expect(abrupt.describe()).toContain('t=40s  SIGTERM: nothing left in flight, app exits');
   });
 
   test('an app cannot drain on SIGKILL', () => {
     expect(() => ShutdownBudget.derive({ deregistrationDelay: Duration.seconds(5), stopSignal: StopSignal.of('KILL') }))
       .toThrow('shutdown.drainsOnStopSignal must be false with shutdown.stopSignal SIGKILL');
     expect(ShutdownBudget.derive({ deregistrationDelay: Duration.seconds(5), stopSignal: StopSignal.of('KILL'), drainsOnStopSignal: false })
-      .preStopSleepSeconds).toBe(35);
+      .preStopSleepSeconds).toBe(40); // D + M + S = 5 + 5 + 30
   });
 });
 
@@ -75,7 +75,7 @@ describe('GracefulWebService: stopSignal', () => {
   test('setLifecycleStopSignal writes lifecycle.stopSignal and os.name into the final YAML, next to the preStop', () => {
     const objects = synthYaml(baseProps({ shutdown: { stopSignal: StopSignal.SIGQUIT }, setLifecycleStopSignal: true }));
     expect(container(objects).lifecycle).toEqual({
-      preStop: { exec: { command: ['/bin/sh', '-c', 'sleep 10'] } },
+      preStop: { exec: { command: ['/bin/sh', '-c', 'sleep 15'] } },
       stopSignal: 'SIGQUIT',
     });
     expect(only(objects, 'Deployment').spec.template.spec.os).toEqual({ name: 'linux' });
