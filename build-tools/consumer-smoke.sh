@@ -101,15 +101,16 @@ const canonical = (v) => JSON.stringify(v, (_k, x) => (x && typeof x === 'object
 const expect = (what, actual, wanted) => {
   if (canonical(actual) !== canonical(wanted)) fail(`${what}: ${canonical(actual)}, expected ${canonical(wanted)}`);
 };
-expect('terminationGracePeriodSeconds', pod.terminationGracePeriodSeconds, 45);
-expect('preStop', container.lifecycle.preStop.exec.command, ['/bin/sh', '-c', 'sleep 10']);
+// Alibaba ALB defaults: D = 10, S = 30, M = 5: wait D + M = 15, grace D + M + S + M = 50.
+expect('terminationGracePeriodSeconds', pod.terminationGracePeriodSeconds, 50);
+expect('preStop', container.lifecycle.preStop.exec.command, ['/bin/sh', '-c', 'sleep 15']);
 expect('selector', deployment.spec.selector.matchLabels, { 'app.kubernetes.io/name': 'cart', 'app.kubernetes.io/instance': 'cart' });
 expect('maxUnavailable', deployment.spec.strategy.rollingUpdate.maxUnavailable, 0);
 expect('startup probe', container.startupProbe.httpGet.path, '/');
 const ingress = docs.find((d) => d.kind === 'Ingress');
 expect('ingressClassName', ingress.spec.ingressClassName, 'alb');
 expect('healthcheck-code', ingress.metadata.annotations['alb.ingress.kubernetes.io/healthcheck-code'], 'http_2xx,http_3xx');
-console.log(`ok: ${kinds}; grace ${pod.terminationGracePeriodSeconds}s, preStop sleep 10`);
+console.log(`ok: ${kinds}; grace ${pod.terminationGracePeriodSeconds}s, preStop sleep 15`);
 JS
 
 step "the installed CLI"
