@@ -9,9 +9,10 @@
  * - the construct's own wrapper `[/bin/sh, -c, '"$@"; sleep W', prestop, <command...>]`: the wait W
  *   is in the script, and the declared command is replaced by a wait of its declared duration C.
  *   C is not written in the manifest as such; the budget annotations record D, S and M, and a
- *   derived grace period is C + D + S + M, so C = grace - D - S - M (an upper bound when the grace
- *   period was set explicitly, which is the worst case the budget plans for). Without the
- *   annotations C is unknown and the hook is refused without `--allow-exec`.
+ *   derived grace period is C plus the grace the budget derives from D, S and M alone (today
+ *   D + M + S + M), so C = grace - that (an upper bound when the grace period was set explicitly,
+ *   which is the worst case the budget plans for). Without the annotations C is unknown and the
+ *   hook is refused without `--allow-exec`.
  *
  * Anything else needs `--allow-exec`. It then runs for real, with a time-scaled `sleep` first on
  * its PATH; a command that cannot be scaled (an absolute path to a sleep binary inside a script,
@@ -19,6 +20,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Duration } from 'cdk8s';
+import { deriveShutdownBudget } from '../budget';
 import { DeploymentSpec, PreStopHook } from './manifest';
 
 /** One step of the hook as the rehearsal runs it. */
@@ -79,13 +82,17 @@ export function constructWrapper(command: readonly string[]): { waitSeconds: num
 }
 
 /**
- * The declared duration C of a wrapped command, from the budget annotations:
- * grace - D - S - M. Undefined when an annotation is missing or the result is negative.
+ * The declared duration C of a wrapped command, from the budget annotations: the grace period
+ * minus the grace the budget derives from D, S and M without a command (the budget, not a copy of
+ * its formula, says what that is). Undefined when an annotation is missing or the result is negative.
  */
 export function declaredCommandSeconds(spec: DeploymentSpec): number | undefined {
   const { deregistrationSource, deregistrationDelaySeconds: d, drainTimeoutSeconds: s, safetyMarginSeconds: m } = spec;
   if (deregistrationSource !== 'annotation' || d === undefined || s === undefined || m === undefined) return undefined;
-  const c = spec.terminationGracePeriodSeconds - d - s - m;
+  const withoutCommand = deriveShutdownBudget({
+    deregistrationDelay: Duration.seconds(d), drainTimeout: Duration.seconds(s), safetyMargin: Duration.seconds(m),
+  }).terminationGracePeriodSeconds;
+  const c = spec.terminationGracePeriodSeconds - withoutCommand;
   return c >= 0 ? c : undefined;
 }
 
@@ -140,13 +147,13 @@ export function planPreStop(spec: DeploymentSpec, options: { allowExec?: boolean
     if (c === undefined) {
       throw new PreStopRefusedError(
         `the preStop hook wraps the command ${describeCommand(wrapper.command)} whose duration is unknown: the Deployment lacks the budget `
-        + 'annotations (deregistration delay, drain timeout, safety margin) from which it is recovered as grace - D - S - M. '
+        + 'annotations (deregistration delay, drain timeout, safety margin) from which it is recovered as the grace period minus the budget\'s grace for D, S and M. '
         + 'Pass --allow-exec to run the command on this machine',
       );
     }
     return {
       steps: [{ kind: 'wait', seconds: c, why: `declared duration of ${describeCommand(wrapper.command)}` }, finalWait],
-      description: `declared command ${describeCommand(wrapper.command)} replaced by a wait of ${c} s (grace - D - S - M), then wait ${wrapper.waitSeconds} s`,
+      description: `declared command ${describeCommand(wrapper.command)} replaced by a wait of ${c} s (grace minus the budget's grace for D, S and M), then wait ${wrapper.waitSeconds} s`,
       warnings: [`the declared command is not run (pass --allow-exec to run it); its ${c} s is an upper bound if the grace period was set explicitly`],
     };
   }

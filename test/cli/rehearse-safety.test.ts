@@ -33,11 +33,11 @@ describe('preStop: safe by default', () => {
     expect(allowed.warnings.join(' ')).toMatch(/runs at real speed/);
   });
 
-  test('the construct wrapper: the declared command becomes a wait of grace - D - S - M, unknown without the annotations', () => {
+  test('the construct wrapper: the declared command becomes a wait of grace - (D + M + S + M), unknown without the annotations', () => {
     const command = ['/bin/sh', '-c', '"$@"; sleep 10', 'prestop', '/app/flush-cache', '--all'];
     expect(constructWrapper(command)).toEqual({ waitSeconds: 10, command: ['/app/flush-cache', '--all'] });
-    // Grace 50 with D 10, S 30, M 5: the declared command took C = 5 s.
-    const plan = planPreStop({ ...withHook(command), terminationGracePeriodSeconds: 50 });
+    // Grace 55 with D 10, S 30, M 5: the budget's grace without a command is 10 + 5 + 30 + 5 = 50, so C = 5 s.
+    const plan = planPreStop({ ...withHook(command), terminationGracePeriodSeconds: 55 });
     expect(plan.steps).toEqual([
       { kind: 'wait', seconds: 5, why: 'declared duration of ["/app/flush-cache","--all"]' },
       { kind: 'wait', seconds: 10, why: 'the construct wrapper\'s wait' },
