@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import * as fs from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { configureDemoAppCommand } from './demo-app';
 import { configureDrainTestCommand } from './drain-test';
-import { formatProgress, formatSummary, runProbe } from './probe';
+import { ARRIVALS, Arrivals, formatProgress, formatSummary, runProbe } from './probe';
 import { configureRehearseCommand } from './rehearse-command';
 import { configureCheckCommand } from '../check/command';
 
@@ -53,6 +53,7 @@ function abortOnSignals(): { signal: AbortSignal; dispose: () => void } {
 
 interface ProbeCliOptions {
   rate: number;
+  arrivals: Arrivals;
   concurrency?: number;
   host?: string;
   timeout: number;
@@ -74,6 +75,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .description('Send requests at a fixed rate over keep-alive connections and record every outcome; exits 1 if any request failed')
     .argument('<url>', 'http:// URL to request')
     .option('-r, --rate <n>', 'requests per second', positive, 10)
+    .addOption(new Option('--arrivals <spacing>', 'fixed: exactly 1/rate apart; poisson: independent arrivals at the same mean rate').choices([...ARRIVALS]).default('fixed'))
     .option('-c, --concurrency <n>', 'max requests in flight (= keep-alive connections); default: rate x timeout', positiveInt)
     .option('-H, --host <host>', 'Host header to send')
     .option('-t, --timeout <seconds>', 'per-request timeout', positive, 10)
@@ -87,6 +89,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
         const { summary } = await runProbe({
           url,
           rate: opts.rate,
+          arrivals: opts.arrivals,
           concurrency: opts.concurrency,
           host: opts.host,
           timeoutMs: opts.timeout * 1000,

@@ -81,6 +81,23 @@ export interface ProbeOptions {
   readonly timeOrigin?: number;
   /** Close idle keep-alive connections after this many ms. Default 4000 (below common 5 s server idle timeouts). */
   readonly idleTimeoutMs?: number;
+  /**
+   * How requests are spaced. `fixed`: exactly 1/rate apart. `poisson`: independent arrivals at the
+   * same mean rate (exponential gaps), like many users; only irregular gaps let an app's idle close
+   * meet a reused connection. Default `fixed`.
+   */
+  readonly arrivals?: Arrivals;
+  /** Random source in [0, 1) for `poisson` arrivals (seed it for reproducible runs). Default Math.random. */
+  readonly random?: () => number;
+}
+
+/** Request spacing: fixed intervals, or a Poisson process with the same mean rate. */
+export type Arrivals = 'fixed' | 'poisson';
+export const ARRIVALS: readonly Arrivals[] = ['fixed', 'poisson'];
+
+/** The gap before the next request (ms): fixed, or exponential with the same mean. */
+export function nextGapMs(arrivals: Arrivals, meanMs: number, random: () => number): number {
+  return arrivals === 'poisson' ? -Math.log(1 - random()) * meanMs : meanMs;
 }
 
 export interface ProbeResult {
@@ -206,7 +223,8 @@ function openSink(file: string): RecordSink {
 }
 
 /**
- * Send GET requests to `url` at a fixed rate over keep-alive connections and record every outcome.
+ * Send GET requests to `url` at a rate (fixed intervals or Poisson arrivals) over keep-alive
+ * connections and record every outcome.
  * Resolves when sending has stopped (duration or signal) and every request sent has finished.
  */
 export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
@@ -227,7 +245,10 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
   const start = performance.now();
   const origin = options.timeOrigin ?? start;
   const interval = 1000 / options.rate;
+  const arrivals = options.arrivals ?? 'fixed';
+  const random = options.random ?? Math.random;
   let seq = 0;
+  let nextAt = start; // when the next request is due
   let inFlight = 0;
   let stopped = false;
   let onIdle: (() => void) | undefined;
@@ -305,13 +326,16 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
     if (options.signal?.aborted) return stop();
     options.signal?.addEventListener('abort', stop);
     if (options.durationMs !== undefined) endTimer = setTimeout(stop, options.durationMs);
-    // Open-loop schedule: request i goes out at start + i/rate; after a stall, catch up at once
-    // (never silently skip requests the schedule owed).
+    // Open-loop schedule: each request is due one gap after the previous one was due; after a
+    // stall, catch up at once (never silently skip requests the schedule owed).
     const tick = () => {
       const now = performance.now();
       const deadline = options.durationMs !== undefined ? start + options.durationMs : Infinity;
-      while (!stopped && start + seq * interval <= now && start + seq * interval < deadline) fire();
-      if (!stopped) tickTimer = setTimeout(tick, Math.max(0, start + seq * interval - performance.now()));
+      while (!stopped && nextAt <= now && nextAt < deadline) {
+        fire();
+        nextAt += nextGapMs(arrivals, interval, random);
+      }
+      if (!stopped) tickTimer = setTimeout(tick, Math.max(0, nextAt - performance.now()));
     };
     tick();
   });

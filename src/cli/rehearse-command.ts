@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LatencyRange, parseLatency, SigtermMode } from './demo-app';
 import { DelayDistribution, DelaySpecError, describeDelay, LB_PROFILE_IDS, LB_PROFILES, LbProfileId, parseDelay } from './lb-profiles';
-import { formatSummary } from './probe';
+import { ARRIVALS, Arrivals, formatSummary } from './probe';
 import { formatTimeline, RehearsalInterruptedError, resolveRehearsal, runRehearsal } from './rehearse';
 import { readRehearsalManifest } from './rehearse-manifest';
 import { parseSignal, serverCommandSpec, ServerCommandError } from './server-command';
@@ -64,6 +64,7 @@ function healthCheck(v: string): { intervalSeconds: number; healthyThreshold: nu
 }
 
 interface RehearseCliOptions {
+  arrivals: Arrivals;
   deployment?: string;
   lb?: LbProfileId;
   lag?: DelayDistribution;
@@ -140,6 +141,7 @@ export function configureRehearseCommand(cmd: Command, io: RehearseIo): Command 
     .option('--stop-signal <signal>', 'signal the kubelet sends (default: the manifest\'s lifecycle.stopSignal, else SIGTERM)', signalName)
     .option('--allow-exec', 'run preStop commands from the manifest that are not recognised waits (on this machine!)')
     .option('-r, --rate <n>', 'probe requests per model second', positive, 50)
+    .addOption(new Option('--arrivals <spacing>', 'probe request spacing: fixed (1/rate apart) or poisson (independent arrivals, same mean; drawn from --seed)').choices([...ARRIVALS]).default('fixed'))
     .option('-c, --concurrency <n>', 'probe max requests in flight', positiveInt)
     .option('-t, --timeout <seconds>', 'probe timeout in model seconds', positive, 10)
     .option('--rollouts <n>', 'rolling restarts to run back to back', positiveInt, 1)
@@ -179,6 +181,7 @@ export function configureRehearseCommand(cmd: Command, io: RehearseIo): Command 
         stopSignal: opts.stopSignal,
         allowExec: opts.allowExec,
         rate: opts.rate,
+        arrivals: opts.arrivals,
         concurrency: opts.concurrency,
         probeTimeoutSeconds: opts.timeout,
         rollouts: opts.rollouts,

@@ -27,7 +27,7 @@ import {
 import { DeploymentSpec, resolveFenceposts } from './manifest';
 import { PodApp, PodProcess, probeReadiness, startPodProcess } from './pod-process';
 import { planPreStop, PreStopPlan } from './prestop-plan';
-import { defaultConcurrency, formatProgress, ProbeProgress, ProbeRecord, ProbeSummary, runProbe, summarize } from './probe';
+import { Arrivals, defaultConcurrency, formatProgress, ProbeProgress, ProbeRecord, ProbeSummary, runProbe, summarize } from './probe';
 import { ExitInfo, ProcessTracker } from './procs';
 import { ServerCommandSpec } from './server-command';
 import { Assumptions, PodTimeline, round3, SeriesPoint, toSeries } from './timeline';
@@ -77,6 +77,8 @@ export interface RehearseOptions {
   readonly appLatency?: LatencyRange;
   /** Probe rate in requests per model second. Default 50. */
   readonly rate?: number;
+  /** Probe request spacing: fixed intervals or Poisson arrivals (drawn from the seed). Default fixed. */
+  readonly arrivals?: Arrivals;
   readonly concurrency?: number;
   /** Probe timeout, model seconds. Default 10. */
   readonly probeTimeoutSeconds?: number;
@@ -127,6 +129,7 @@ export interface RehearsalResult {
     readonly app: string;
     readonly stopSignal: string;
     readonly rate: number;
+    readonly arrivals: Arrivals;
     readonly concurrency: number;
     readonly probeTimeoutSeconds: number;
     readonly seed: number;
@@ -300,8 +303,13 @@ export function resolveRehearsal(options: RehearseOptions): Resolved {
     preStop: plan.description,
     terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
     timeScale: scale,
-    rate: `${rate} requests per model second (${round3(rate / scale)} per real second)`,
-    warnings: [...plan.warnings],
+    rate: `${rate} requests per model second (${round3(rate / scale)} per real second), ${options.arrivals === 'poisson' ? 'Poisson arrivals' : 'fixed intervals'}`,
+    warnings: [
+      ...plan.warnings,
+      ...(options.appCommand !== undefined && scale !== 1
+        ? [`time scale ${scale}: the real server's own timing (request and drain durations) is not scaled, so each of its real seconds counts as ${round3(1 / scale)} model seconds; rehearse real servers at --time-scale 1 to judge their budget`]
+        : []),
+    ],
   };
   return { scale, lag, lagText, reconcile, healthCheck, gate, idleTimeout, app, appText, stopSignal, stopSignalText, plan, rate, assumptions };
 }
@@ -568,6 +576,9 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
     probe = runProbe({
       url: `http://127.0.0.1:${lb.port}/`,
       rate: realRate,
+      arrivals: options.arrivals,
+      random: seededRandom(seed + 1), // its own stream: the lags drawn do not depend on the arrivals
+
       concurrency,
       timeoutMs: probeTimeoutMs,
       signal: probeStop.signal,
@@ -628,6 +639,7 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
         app: r.appText,
         stopSignal: r.stopSignal,
         rate: r.rate,
+        arrivals: options.arrivals ?? 'fixed',
         concurrency,
         probeTimeoutSeconds: options.probeTimeoutSeconds ?? 10,
         seed,

@@ -4,9 +4,11 @@ import { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/gws';
+import * as fc from 'fast-check';
 import {
-  classifyError, classifyStatus, defaultConcurrency, formatSummary, ProbeRecord, runProbe, summarize,
+  classifyError, classifyStatus, defaultConcurrency, formatSummary, nextGapMs, ProbeRecord, runProbe, summarize,
 } from '../../src/cli/probe';
+import { seededRandom } from '../../src/cli/rehearse';
 
 function rec(seq: number, t: number, error: ProbeRecord['error'], status: number | null = error === null ? 200 : 502, latencyMs = 10): ProbeRecord {
   return { seq, t, status, latencyMs, error };
@@ -56,6 +58,24 @@ describe('summarize', () => {
     const text = formatSummary(summarize(records));
     expect(text).toContain('availability: 99.999%');
     expect(text).toContain('failed:       1');
+  });
+});
+
+describe('arrivals', () => {
+  test('fixed gaps are the mean; poisson gaps are exponential with that mean', () => {
+    fc.assert(fc.property(fc.double({ min: 0.01, max: 1e4, noNaN: true }), fc.double({ min: 0, max: 0.999999, noNaN: true }), (mean, u) => {
+      expect(nextGapMs('fixed', mean, () => u)).toBe(mean);
+      const gap = nextGapMs('poisson', mean, () => u);
+      expect(gap).toBeGreaterThanOrEqual(0);
+      expect(gap).toBeCloseTo(-Math.log(1 - u) * mean, 6); // the inverse of the exponential CDF at u
+    }));
+    const random = seededRandom(1);
+    const gaps = Array.from({ length: 20_000 }, () => nextGapMs('poisson', 10, random));
+    const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+    expect(mean).toBeGreaterThan(9.6);
+    expect(mean).toBeLessThan(10.4);
+    // Memoryless: about e^-1 of the gaps exceed the mean.
+    expect(gaps.filter((g) => g > 10).length / gaps.length).toBeCloseTo(Math.exp(-1), 1);
   });
 });
 
@@ -133,6 +153,22 @@ describe('runProbe against a local server', () => {
     const lines = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(60);
     expect(lines.filter((l) => l.error === 'http_5xx')).toHaveLength(12);
+  });
+
+  test('poisson arrivals: the same mean rate with irregular gaps, reproducible from the random source', async () => {
+    const gapsOf = (records: ProbeRecord[]) => records.slice(1).map((r, i) => r.t - records[i].t);
+    const spread = (gaps: number[]) => {
+      const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+      return Math.sqrt(gaps.reduce((a, g) => a + (g - mean) ** 2, 0) / gaps.length) / mean; // coefficient of variation
+    };
+    const poisson = await runProbe({ url: `http://127.0.0.1:${port}/`, rate: 200, durationMs: 2000, arrivals: 'poisson', random: seededRandom(7) });
+    const fixed = await runProbe({ url: `http://127.0.0.1:${port}/`, rate: 200, durationMs: 2000 });
+    expect(fixed.summary.total).toBe(400);
+    // 400 expected; a Poisson count has a standard deviation of 20.
+    expect(poisson.summary.total).toBeGreaterThan(320);
+    expect(poisson.summary.total).toBeLessThan(480);
+    expect(spread(gapsOf(poisson.records))).toBeGreaterThan(0.7); // exponential gaps: 1
+    expect(spread(gapsOf(fixed.records))).toBeLessThan(0.5);
   });
 
   test('timeouts, resets and refused connections; CSV output', async () => {
