@@ -3,8 +3,8 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../src/cli/gws';
 import * as fc from 'fast-check';
+import { main } from '../../src/cli/gws';
 import {
   classifyError, classifyStatus, defaultConcurrency, formatSummary, nextGapMs, ProbeRecord, runProbe, summarize,
 } from '../../src/cli/probe';
