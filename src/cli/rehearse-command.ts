@@ -65,6 +65,7 @@ function healthCheck(v: string): { intervalSeconds: number; healthyThreshold: nu
 
 interface RehearseCliOptions {
   arrivals: Arrivals;
+  path: string;
   deployment?: string;
   lb?: LbProfileId;
   lag?: DelayDistribution;
@@ -141,6 +142,7 @@ export function configureRehearseCommand(cmd: Command, io: RehearseIo): Command 
     .option('--stop-signal <signal>', 'signal the kubelet sends (default: the manifest\'s lifecycle.stopSignal, else SIGTERM)', signalName)
     .option('--allow-exec', 'run preStop commands from the manifest that are not recognised waits (on this machine!)')
     .option('-r, --rate <n>', 'probe requests per model second', positive, 50)
+    .option('--path <path>', 'path the probe requests through the LB (for example a real server\'s slow route)', '/')
     .addOption(new Option('--arrivals <spacing>', 'probe request spacing: fixed (1/rate apart) or poisson (independent arrivals, same mean; drawn from --seed)').choices([...ARRIVALS]).default('fixed'))
     .option('-c, --concurrency <n>', 'probe max requests in flight', positiveInt)
     .option('-t, --timeout <seconds>', 'probe timeout in model seconds', positive, 10)
@@ -182,6 +184,7 @@ export function configureRehearseCommand(cmd: Command, io: RehearseIo): Command 
         allowExec: opts.allowExec,
         rate: opts.rate,
         arrivals: opts.arrivals,
+        probePath: opts.path,
         concurrency: opts.concurrency,
         probeTimeoutSeconds: opts.timeout,
         rollouts: opts.rollouts,

@@ -79,6 +79,8 @@ export interface RehearseOptions {
   readonly rate?: number;
   /** Probe request spacing: fixed intervals or Poisson arrivals (drawn from the seed). Default fixed. */
   readonly arrivals?: Arrivals;
+  /** Path the probe requests through the LB (a real server's slow route, for example). Default `/`. */
+  readonly probePath?: string;
   readonly concurrency?: number;
   /** Probe timeout, model seconds. Default 10. */
   readonly probeTimeoutSeconds?: number;
@@ -226,6 +228,7 @@ interface Resolved {
 /** Resolve what the run assumes (exported for tests and `--dry-run`): throws on anything refused or unknown. */
 export function resolveRehearsal(options: RehearseOptions): Resolved {
   const spec = options.manifest;
+  if (options.probePath !== undefined && !options.probePath.startsWith('/')) throw new RehearsalError(`probe path must start with /, got ${options.probePath}`);
   const scale = options.timeScale ?? 1;
   if (!(scale > 0)) throw new RehearsalError('time scale must be > 0');
   const profile = options.provider !== undefined ? LB_PROFILES[options.provider] : undefined;
@@ -303,7 +306,7 @@ export function resolveRehearsal(options: RehearseOptions): Resolved {
     preStop: plan.description,
     terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
     timeScale: scale,
-    rate: `${rate} requests per model second (${round3(rate / scale)} per real second), ${options.arrivals === 'poisson' ? 'Poisson arrivals' : 'fixed intervals'}`,
+    rate: `${rate} requests per model second (${round3(rate / scale)} per real second), ${options.arrivals === 'poisson' ? 'Poisson arrivals' : 'fixed intervals'}, GET ${options.probePath ?? '/'}`,
     warnings: [
       ...plan.warnings,
       ...(options.appCommand !== undefined && scale !== 1
@@ -574,7 +577,7 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
       log(formatProgress(p));
     };
     probe = runProbe({
-      url: `http://127.0.0.1:${lb.port}/`,
+      url: `http://127.0.0.1:${lb.port}${options.probePath ?? '/'}`,
       rate: realRate,
       arrivals: options.arrivals,
       random: seededRandom(seed + 1), // its own stream: the lags drawn do not depend on the arrivals

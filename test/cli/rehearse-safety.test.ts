@@ -145,6 +145,20 @@ describe('rehearse CLI', () => {
     expect(r.out).toMatch(/deregistration lag +5-15 s, 10 % tail up to 30 s \(aws-alb profile\) \(manifest declares D = 10 s \(annotation\)\)/);
     expect(r.out).toMatch(/probe rate +40 requests per model second \(80 per real second\)/);
     expect(r.out).toMatch(/preStop +\["\/bin\/sh","-c","sleep 10"\] = wait 10 s \(modelled, not executed\)/);
+    expect(r.out).toMatch(/fixed intervals, GET \//);
+  });
+
+  test('--arrivals poisson and --path are assumed and printed; a real server at a time scale other than 1 is warned about', async () => {
+    const file = path.join(fixtures, 'alb-derived.k8s.yaml');
+    const r = await cli(['rehearse', file, '--lb', 'alibaba-alb', '--dry-run', '--arrivals', 'poisson', '--path', '/slow', '--app-command', 'python3 -m http.server --bind {host} {port}', '--time-scale', '0.5']);
+    expect(r.code ?? 0).toBe(0);
+    expect(r.out).toMatch(/Poisson arrivals, GET \/slow/);
+    expect(r.out).toMatch(/warning: time scale 0.5: the real server's own timing .* is not scaled/);
+    const bad = await cli(['rehearse', file, '--lb', 'alibaba-alb', '--dry-run', '--path', 'slow']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/probe path must start with \/, got slow/);
+    const badArrivals = await cli(['rehearse', file, '--lb', 'alibaba-alb', '--dry-run', '--arrivals', 'bursty']);
+    expect(badArrivals.code).toBe(2);
   });
 
   test('a manifest whose preStop runs a command is refused with exit 2 unless --allow-exec', async () => {
