@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ProcessTracker } from './procs';
+import { freePort, ProcessTracker } from './procs';
 import { parseSignal, renderServerCommand, ServerCommandSpec, serverCommandSpec } from './server-command';
 
 /** Name of the file written into `{dir}` for the download in-flight requests. */
@@ -150,18 +150,6 @@ async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> 
 function round(seconds: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(seconds * f) / f;
-}
-
-/** A free TCP port on `host` (bind 0, read, close). */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** One HTTP GET, any status counts as an answer. Resolves undefined on connection errors. */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { ExitInfo, ProcessTracker } from './procs';
+import { ExitInfo, freePort, ProcessTracker } from './procs';
 
 export class HaproxyNotFoundError extends Error {
   constructor(where: string) {
@@ -38,18 +38,6 @@ export function findHaproxy(explicit?: string, searchDirs: readonly string[] = d
 /** PATH, then the sbin directories. */
 export function defaultSearchDirs(envPath: string = process.env.PATH ?? ''): string[] {
   return [...envPath.split(path.delimiter).filter((d) => d !== ''), '/usr/sbin', '/usr/local/sbin', '/sbin'];
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**

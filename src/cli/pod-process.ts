@@ -9,9 +9,8 @@ import * as http from 'node:http';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { LatencyRange, SigtermMode } from './demo-app';
-import { freePort } from './haproxy';
 import { ReadinessProbeSpec } from './manifest';
-import { ExitInfo, ProcessTracker } from './procs';
+import { ExitInfo, freePort, ProcessTracker } from './procs';
 import { renderServerCommand, ServerCommandSpec } from './server-command';
 
 /** What runs in each pod. */
