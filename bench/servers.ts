@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Chart, Duration } from 'cdk8s';
+import { PercentOrAbsolute } from 'cdk8s-plus-27';
 import { Command } from 'commander';
 import { GracefulWebService, LoadBalancer, StopSignal } from '../src';
 import type { DrainTestResult, DrainVerdict } from '../src/cli/drain-test';
@@ -31,8 +32,19 @@ const START = '<!-- bench:servers:start -->';
 const END = '<!-- bench:servers:end -->';
 /** The CLI as a user runs it; the benchmark runs the same arguments in-process. */
 const CLI = 'npx cdk8s-graceful-web-service';
-/** Rehearsal settings for every server row (model seconds; time scale 0.5 runs them twice as fast). */
-const REHEARSAL_ARGS = ['--lag', '9-10', '--time-scale', '0.5', '--min-requests', '3000', '--seed', '1'];
+/**
+ * Rehearsal settings for every server row. Time scale 1: a real server's own timing (its slow route,
+ * its drain) cannot be scaled, so model seconds are real seconds. The probe requests each server's
+ * 3 s `/slow` route, 10 per second (about 10 in flight per pod).
+ */
+const REHEARSAL_ARGS = ['--lag', '9-10', '--time-scale', '1', '--path', '/slow', '--rate', '10', '--seed', '1'];
+/** Declared deregistration delay D of the rehearsal manifests (the Alibaba ALB default). */
+const DECLARED_D = 10;
+/**
+ * The wrong drainTimeout of a server that drains: shorter than its 3 s `/slow` requests. The
+ * kubelet grants at least 2 s after a preStop hook, so anything up to 2 s kills at signal + 2 s.
+ */
+const WRONG_DRAIN_TIMEOUT = 1;
 
 interface Source {
   readonly title: string;
@@ -54,18 +66,29 @@ interface Case {
   /** Arguments for rehearse --app-command (without the manifest). */
   readonly rehearse: string[];
   /**
-   * Rehearse this row too, with this readiness path in the synthesized manifest; requests to `/`
-   * take `slowRoot` (so some are in flight whenever a pod is stopped) or are instant.
+   * Rehearse this row too: the server's `/healthz` answers at once (readiness probe), its `/slow`
+   * takes about 3 s (`slowRoute` says how it is made), and the probe requests `/slow`.
    */
-  readonly rehearsal?: { readonly healthCheckPath: string; readonly slowRoot?: string };
+  readonly rehearsal?: { readonly slowRoute: string };
 }
 
 const S = 'bench/servers';
 const NGINX_CMD = '/usr/sbin/nginx -e stderr -p {dir} -c {dir}/nginx.conf';
 const APACHE_CMD = '/usr/sbin/apache2 -DFOREGROUND -d {dir} -f {dir}/apache2.conf';
 const PYTHON_CMD = '/usr/bin/python3 -m http.server --bind {host} --directory {dir} {port}';
-const GUNICORN_CMD = '/usr/bin/gunicorn --bind {host}:{port} --workers 4 --chdir {dir} wsgi_app:app';
+const PYTHON_APP_CMD = '/usr/bin/python3 {dir}/python_server.py';
+const GUNICORN_CMD = '/usr/bin/gunicorn --bind {host}:{port} --workers 16 --chdir {dir} wsgi_app:app';
+const NGINX_SLOW = 'nginx limit_rate 100 bytes/s';
+const APACHE_SLOW = 'mod_status page through mod_ratelimit 1 KiB/s';
+const SLEEP_3S = 'sleep 3 s in the handler';
 
+const PYTHON_DOC: Source = {
+  title: 'Python: signal module, default handlers',
+  url: 'https://docs.python.org/3/library/signal.html',
+  says: 'Python installs handlers only for SIGINT (KeyboardInterrupt) and SIGPIPE (ignored); SIGTERM keeps the default action and kills the process. '
+    + 'http.server installs none, and its ThreadingHTTPServer serves each request on a daemon thread, which does not hold up the exit '
+    + '([socketserver](https://docs.python.org/3/library/socketserver.html), [http.server](https://docs.python.org/3/library/http.server.html))',
+};
 const NGINX_DOC: Source = { title: 'nginx: Controlling nginx', url: 'https://nginx.org/en/docs/control.html', says: '' };
 const APACHE_DOC: Source = { title: 'Apache HTTP Server 2.4: Stopping and Restarting', url: 'https://httpd.apache.org/docs/2.4/stopping.html', says: '' };
 
@@ -82,7 +105,7 @@ export const CASES: Case[] = [
     signal: 'SIGQUIT',
     documented: 'drains',
     ...server(NGINX_CMD, ['nginx.conf.tmpl'], 'SIGQUIT'),
-    rehearsal: { healthCheckPath: '/healthz', slowRoot: 'about 1 s (limit_rate)' },
+    rehearsal: { slowRoute: NGINX_SLOW },
     source: { ...NGINX_DOC, says: 'QUIT is the graceful shutdown: workers stop listening, close idle connections and exit once their clients are served' },
   },
   {
@@ -92,7 +115,7 @@ export const CASES: Case[] = [
     signal: 'SIGTERM',
     documented: 'cuts',
     ...server(NGINX_CMD, ['nginx.conf.tmpl'], 'SIGTERM'),
-    rehearsal: { healthCheckPath: '/healthz', slowRoot: 'about 1 s (limit_rate)' },
+    rehearsal: { slowRoute: NGINX_SLOW },
     source: { ...NGINX_DOC, says: 'TERM and INT are the fast shutdown' },
   },
   {
@@ -102,6 +125,7 @@ export const CASES: Case[] = [
     signal: 'SIGWINCH',
     documented: 'drains',
     ...server(APACHE_CMD, ['apache2.conf.tmpl'], 'SIGWINCH'),
+    rehearsal: { slowRoute: APACHE_SLOW },
     source: {
       ...APACHE_DOC,
       says: 'WINCH is the graceful stop: the parent stops listening and tells the children to exit after their current request; '
@@ -115,7 +139,7 @@ export const CASES: Case[] = [
     signal: 'SIGTERM',
     documented: 'cuts',
     ...server(APACHE_CMD, ['apache2.conf.tmpl'], 'SIGTERM'),
-    rehearsal: { healthCheckPath: '/' },
+    rehearsal: { slowRoute: APACHE_SLOW },
     source: { ...APACHE_DOC, says: 'TERM stops at once: the parent kills its children immediately, aborting requests in progress' },
   },
   {
@@ -125,14 +149,17 @@ export const CASES: Case[] = [
     signal: 'SIGTERM',
     documented: 'cuts',
     ...server(PYTHON_CMD, [], 'SIGTERM'),
-    rehearsal: { healthCheckPath: '/' },
-    source: {
-      title: 'Python: signal module, default handlers',
-      url: 'https://docs.python.org/3/library/signal.html',
-      says: 'Python installs handlers only for SIGINT (KeyboardInterrupt) and SIGPIPE (ignored); SIGTERM keeps the default action and kills the process. '
-        + 'http.server installs none, and its ThreadingHTTPServer serves each request on a daemon thread, which does not hold up the exit '
-        + '([socketserver](https://docs.python.org/3/library/socketserver.html), [http.server](https://docs.python.org/3/library/http.server.html))',
-    },
+    source: PYTHON_DOC,
+  },
+  {
+    id: 'python-app-term',
+    server: 'Python http.server classes + a slow route',
+    version: ['/usr/bin/python3', '--version'],
+    signal: 'SIGTERM',
+    documented: 'cuts',
+    ...server(PYTHON_APP_CMD, ['python_server.py.tmpl'], 'SIGTERM', ['--slow-path', '/slow']),
+    rehearsal: { slowRoute: SLEEP_3S },
+    source: PYTHON_DOC,
   },
   {
     id: 'gunicorn-term',
@@ -141,7 +168,7 @@ export const CASES: Case[] = [
     signal: 'SIGTERM',
     documented: 'drains',
     ...server(GUNICORN_CMD, ['wsgi_app.py.tmpl'], 'SIGTERM', ['--slow-path', '/slow']),
-    rehearsal: { healthCheckPath: '/' },
+    rehearsal: { slowRoute: SLEEP_3S },
     source: {
       title: 'Gunicorn: Signal Handling',
       url: 'https://docs.gunicorn.org/en/stable/signals.html',
@@ -155,7 +182,7 @@ export const CASES: Case[] = [
     signal: 'SIGTERM',
     documented: 'cuts',
     ...server('node {dir}/node-default.js', ['node-default.js.tmpl'], 'SIGTERM', ['--slow-path', '/slow']),
-    rehearsal: { healthCheckPath: '/', slowRoot: '1 s' },
+    rehearsal: { slowRoute: 'setTimeout 3 s' },
     source: {
       title: 'Node.js: process signal events',
       url: 'https://nodejs.org/api/process.html#signal-events',
@@ -169,6 +196,7 @@ export const CASES: Case[] = [
     signal: 'SIGTERM',
     documented: 'drains',
     ...server('node {dir}/node-close.js', ['node-close.js.tmpl'], 'SIGTERM', ['--slow-path', '/slow']),
+    rehearsal: { slowRoute: 'setTimeout 3 s' },
     source: {
       title: 'Node.js: http server.close()',
       url: 'https://nodejs.org/api/http.html#serverclosecallback',
@@ -253,7 +281,11 @@ interface RehearsalRow {
   readonly manifest: 'measured answer' | 'wrong answer';
   readonly drainsOnStopSignal: boolean;
   readonly drainTimeoutSeconds: number;
+  /** What the wrong answer gets wrong (empty for the measured answer). */
+  readonly wrong: string;
   readonly command: string;
+  /** Wall time of the rehearsal, seconds. */
+  readonly wallSeconds?: number;
   readonly requests?: number;
   readonly failed?: number;
   /** Failed requests per status / error kind. */
@@ -270,20 +302,29 @@ interface RehearsalOutcome {
   readonly terminationMeanSeconds?: number;
 }
 
-/** A manifest synthesized here, at this commit, from a GracefulWebService with the given answer. */
-function synthesizeManifest(
-  dir: string, name: string, signal: string, drains: boolean, drainTimeoutSeconds: number, healthCheckPath: string,
-): string {
+/**
+ * A manifest synthesized here, at this commit, from a GracefulWebService with the given answer.
+ * No safety margin: it would pad the preStop wait by M and hide a small error, and the rows are
+ * about what the answer itself protects. All new pods surge at once (maxSurge 100 %), so a rollout
+ * stops the three old pods together and takes one pod's shutdown, not three.
+ */
+function synthesizeManifest(dir: string, name: string, signal: string, drains: boolean, drainTimeoutSeconds: number): string {
   const app = new App({ outdir: dir });
   const chart = new Chart(app, name);
   new GracefulWebService(chart, 'web', {
     image: 'example/app:1', // the rehearsal runs the real binary instead
     port: 8080,
     replicas: 3,
+    maxSurge: PercentOrAbsolute.percent(100),
     host: 'web.example.com',
     loadBalancer: LoadBalancer.alibabaAlb(),
-    healthCheckPath,
-    shutdown: { stopSignal: StopSignal.of(signal), drainsOnStopSignal: drains, drainTimeout: Duration.seconds(drainTimeoutSeconds) },
+    healthCheckPath: '/healthz',
+    shutdown: {
+      stopSignal: StopSignal.of(signal),
+      drainsOnStopSignal: drains,
+      drainTimeout: Duration.seconds(drainTimeoutSeconds),
+      safetyMargin: Duration.seconds(0),
+    },
   });
   app.synth();
   return path.join(dir, `${name}.k8s.yaml`);
@@ -382,27 +423,34 @@ function report(rows: RowResult[], rehearsals: RehearsalRow[] | string, info: Ru
   if (typeof rehearsals === 'string') {
     lines.push(rehearsals);
   } else {
-    lines.push('Per server, two manifests synthesized by the benchmark from a `GracefulWebService` at this commit: one from the '
-      + 'measured answer (`drainsOnStopSignal` and the suggested `drainTimeout`), one from the wrong answer (`drainsOnStopSignal` '
-      + 'flipped), each rehearsed with `rehearse --app-command` (every pod is the real server).');
+    lines.push('Per server and signal, two manifests synthesized by the benchmark from a `GracefulWebService` at this commit, '
+      + 'each rehearsed with `rehearse --app-command` in the same run (every pod is the real server): one from the measured answer '
+      + '(the drain test\'s verdict and suggested `drainTimeout`), one from a wrong answer that drops requests. For a server that '
+      + 'cuts, the wrong answer is `drainsOnStopSignal: true`: the stop signal comes right after the preStop wait D, and what is '
+      + `still in flight is cut. For a server that drains, \`drainsOnStopSignal: false\` costs time, not requests (every old pod `
+      + 'only waits S longer in preStop), so the wrong answer that drops is a `drainTimeout` shorter than the requests need '
+      + `(${WRONG_DRAIN_TIMEOUT} s): SIGKILL comes at the end of the grace period D + S, and the kubelet's floor of 2 s after a `
+      + 'preStop hook is not enough for a 3 s request.');
     lines.push('');
-    lines.push('| server | signal | requests to `/` | manifest | drainsOnStopSignal | drainTimeout | requests | failed | failure % | failures | pod termination, mean |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+    lines.push('| server | signal | slow route (about 3 s) | manifest | drainsOnStopSignal | drainTimeout | what is wrong | requests | failed | failure % | failures | pod termination, mean | wall time |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rehearsals) {
       const percent = r.requests !== undefined && r.failed !== undefined && r.requests > 0 ? (100 * r.failed / r.requests).toFixed(2) : '-';
-      lines.push(`| ${r.case.server} | ${r.case.signal} | ${r.case.rehearsal?.slowRoot ?? 'instant'} | ${r.manifest} | ${r.drainsOnStopSignal} | ${r.drainTimeoutSeconds} s `
-        + `| ${r.requests ?? '-'} | ${r.failed ?? (r.error !== undefined ? `not run: ${r.error}` : '-')} | ${percent} | ${r.failures || '-'} `
-        + `| ${r.terminationMeanSeconds !== undefined ? `${r.terminationMeanSeconds.toFixed(1)} s` : '-'} |`);
+      lines.push(`| ${r.case.server} | ${r.case.signal} | ${r.case.rehearsal?.slowRoute ?? '-'} | ${r.manifest} | ${r.drainsOnStopSignal} | ${r.drainTimeoutSeconds} s `
+        + `| ${r.wrong || '-'} | ${r.requests ?? '-'} | ${r.failed ?? (r.error !== undefined ? `not run: ${r.error}` : '-')} | ${percent} | ${r.failures || '-'} `
+        + `| ${r.terminationMeanSeconds !== undefined ? `${r.terminationMeanSeconds.toFixed(1)} s` : '-'} `
+        + `| ${r.wallSeconds !== undefined ? `${r.wallSeconds.toFixed(0)} s` : '-'} |`);
     }
     lines.push('');
-    lines.push('Settings of every rehearsal: the Alibaba Cloud ALB profile (D = 10 s declared), 3 replicas, '
-      + `\`${REHEARSAL_ARGS.join(' ')}\`: each pod's deregistration lag is drawn in [9, 10] s, the worst case within the declared D `
-      + 'that the budget promises to survive; times are model seconds. Under the wrong answer `drainsOnStopSignal: true`, a server that '
-      + 'cuts gets its signal right after the preStop wait D, and loses what is still in flight then: requests that take a while '
-      + '(`/` of the nginx and Node rows) are cut; instant requests (Apache, Python, gunicorn rows) mostly finish before, which is why '
-      + 'those rows may show few or no failures. The measured answer waits D + S before the signal and drops nothing. A server that '
-      + 'drains loses nothing under the wrong answer `false` either: it only keeps every old pod S seconds longer in preStop; the wrong '
-      + 'answer costs time, not requests.');
+    lines.push(`Settings of every rehearsal: the Alibaba Cloud ALB profile (D = ${DECLARED_D} s declared), 3 replicas, all replaced at once `
+      + '(`maxSurge: 100%`), a readiness probe on `/healthz` (instant), `safetyMargin: 0`, and '
+      + `\`${REHEARSAL_ARGS.join(' ')}\`: the probe requests each server's \`/slow\` route, made with the server's own configuration `
+      + `(column "slow route"); each pod's deregistration lag is drawn in [9, ${DECLARED_D}] s, the worst case within the declared D. `
+      + 'The margin is 0 on purpose: the default margin M pads the preStop wait and would hide a small error, and these rows isolate '
+      + 'what the answer itself protects. Time scale 1: a real server\'s own timing cannot be scaled, so these are real seconds. '
+      + 'The Python row is a small app on the standard library\'s `SimpleHTTPRequestHandler` and `ThreadingHTTPServer` with a sleeping '
+      + '`/slow` and no signal handling ([bench/servers/python_server.py.tmpl](../bench/servers/python_server.py.tmpl)), because '
+      + '`python3 -m http.server` has no slow route; its drain-test row above runs the very same code.');
     lines.push('');
     lines.push('Commands (manifest path: the synthesized file):');
     lines.push('');
@@ -471,24 +519,35 @@ async function run(): Promise<void> {
   } else {
     rehearsals = [];
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-bench-servers-'));
-    const seen = new Set<string>();
-    for (const row of rows) {
+    const todo = rows.filter((row) => row.case.rehearsal !== undefined);
+    for (const [n, row] of todo.entries()) {
       const c = row.case;
-      if (c.rehearsal === undefined || seen.has(c.id)) continue;
-      seen.add(c.id);
-      const measured = row.runs[0].verdict === 'drains';
+      const measured = row.runs.every((r) => r.verdict === 'drains');
       const drainTimeout = Math.max(...row.runs.map((r) => r.result.suggestedDrainTimeoutSeconds));
-      for (const [label, drains] of [['measured answer', measured], ['wrong answer', !measured]] as const) {
-        const manifest = synthesizeManifest(tmp, `${c.id}-${drains ? 'drains' : 'cuts'}`, c.signal, drains, drainTimeout, c.rehearsal.healthCheckPath);
+      // A server that cuts: the wrong answer says it drains, so the signal comes right after the
+      // preStop wait D. A server that drains: saying it cuts only costs time, so the wrong answer
+      // that drops is a drainTimeout shorter than its requests.
+      const answers = measured
+        ? [{ label: 'measured answer', drains: true, timeout: drainTimeout, wrong: '' },
+          { label: 'wrong answer', drains: true, timeout: WRONG_DRAIN_TIMEOUT, wrong: `drainTimeout ${WRONG_DRAIN_TIMEOUT} s < the 3 s requests` }]
+        : [{ label: 'measured answer', drains: false, timeout: drainTimeout, wrong: '' },
+          { label: 'wrong answer', drains: true, timeout: drainTimeout, wrong: 'drainsOnStopSignal: true for a server that cuts' }];
+      for (const a of answers) {
+        const manifest = synthesizeManifest(tmp, `${c.id}-${a.label.replace(/ /g, '-')}`, c.signal, a.drains, a.timeout);
         const args = [...c.rehearse, ...REHEARSAL_ARGS];
         const command = `${CLI} rehearse ${path.basename(manifest)} ${args.map(quote).join(' ')}`;
+        const base = { case: c, manifest: a.label as RehearsalRow['manifest'], drainsOnStopSignal: a.drains, drainTimeoutSeconds: a.timeout, wrong: a.wrong, command };
+        process.stderr.write(`[${n + 1}/${todo.length}] ${c.id} rehearsal (${a.label}: drainsOnStopSignal ${a.drains}, drainTimeout ${a.timeout} s) ...\n`);
+        const t0 = Date.now();
         try {
           const r = await rehearse(manifest, args);
-          rehearsals.push({ case: c, manifest: label, drainsOnStopSignal: drains, drainTimeoutSeconds: drainTimeout, command, ...r });
-          process.stderr.write(`${c.id} rehearsal (${label}): ${r.failed} of ${r.requests} failed\n`);
+          const wallSeconds = (Date.now() - t0) / 1000;
+          rehearsals.push({ ...base, ...r, wallSeconds });
+          process.stderr.write(`[${n + 1}/${todo.length}] ${c.id} rehearsal (${a.label}): ${r.failed} of ${r.requests} failed${r.failures ? ` (${r.failures})` : ''}, ${wallSeconds.toFixed(0)} s\n`);
         } catch (e) {
           const error = (e as Error).message;
-          rehearsals.push({ case: c, manifest: label, drainsOnStopSignal: drains, drainTimeoutSeconds: drainTimeout, command, error });
+          rehearsals.push({ ...base, error, wallSeconds: (Date.now() - t0) / 1000 });
+          process.stderr.write(`[${n + 1}/${todo.length}] ${c.id} rehearsal (${a.label}) could not run: ${error}\n`);
         }
       }
     }
