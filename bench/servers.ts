@@ -12,7 +12,7 @@
  *
  * Writes the `bench:servers` section of docs/benchmarks.md and bench/results/servers.json.
  *
- *   npx ts-node --project tsconfig.dev.json bench/servers.ts [--runs 3] [--only nginx] [--no-rehearsal]
+ *   npx ts-node --project tsconfig.dev.json bench/servers.ts [--runs 3] [--only nginx,node-term] [--no-rehearsal] [--dry]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -305,8 +305,10 @@ interface RehearsalOutcome {
 /**
  * A manifest synthesized here, at this commit, from a GracefulWebService with the given answer.
  * No safety margin: it would pad the preStop wait by M and hide a small error, and the rows are
- * about what the answer itself protects. All new pods surge at once (maxSurge 100 %), so a rollout
- * stops the three old pods together and takes one pod's shutdown, not three.
+ * about what the answer itself protects. To keep each rehearsal near a minute (time scale 1), all
+ * new pods surge at once (maxSurge 100 %: a rollout stops the three old pods together) and the
+ * health check runs every 2 s (2 successes), so pods are Ready in about 4 s and minReadySeconds is
+ * 14 s; neither changes what happens to an old pod once it is deleted.
  */
 function synthesizeManifest(dir: string, name: string, signal: string, drains: boolean, drainTimeoutSeconds: number): string {
   const app = new App({ outdir: dir });
@@ -319,6 +321,7 @@ function synthesizeManifest(dir: string, name: string, signal: string, drains: b
     host: 'web.example.com',
     loadBalancer: LoadBalancer.alibabaAlb(),
     healthCheckPath: '/healthz',
+    healthCheck: { interval: Duration.seconds(2), healthyThreshold: 2 },
     shutdown: {
       stopSignal: StopSignal.of(signal),
       drainsOnStopSignal: drains,
@@ -333,18 +336,24 @@ function synthesizeManifest(dir: string, name: string, signal: string, drains: b
 async function rehearse(manifest: string, args: string[]): Promise<RehearsalOutcome> {
   let stdout = '';
   let stderr = '';
+  // Two rehearsals run at once: the outcome is read from the JSON, not from process.exitCode.
   const before = process.exitCode;
   await main(['node', 'gws', 'rehearse', manifest, ...args, '--json'], { out: (t) => { stdout += t; }, err: (t) => { stderr += t; } });
-  const code = process.exitCode;
   process.exitCode = before;
-  if (code === 2 || stdout.trim() === '') throw new Error(`rehearse could not run: ${stderr.trim().split('\n').slice(-3).join(' ')}`);
+  if (!stdout.trim().startsWith('{')) throw new Error(`rehearse could not run: ${stderr.trim().split('\n').slice(-3).join(' ')}`);
   const json = JSON.parse(stdout) as {
     summary: { total: number; failed: number; byStatus?: Record<string, number>; byError?: Record<string, number> };
     pods?: Array<{ terminationSeconds?: number; cleanedUp?: boolean }>;
   };
+  // An error status is also counted as an error kind (5xx: http_5xx, 4xx: other): list it once, by status.
+  const statuses = Object.entries(json.summary.byStatus ?? {}).filter(([status, n]) => n > 0 && !/^[23]/.test(status) && status !== 'none');
+  const countOf = (first: string) => statuses.filter(([status]) => status.startsWith(first)).reduce((sum, [, n]) => sum + n, 0);
+  const explained: Record<string, number> = { http_5xx: countOf('5'), other: countOf('4') };
   const failures = [
-    ...Object.entries(json.summary.byStatus ?? {}).filter(([status, n]) => n > 0 && !/^[23]/.test(status) && status !== 'none').map(([status, n]) => `${n} x ${status}`),
-    ...Object.entries(json.summary.byError ?? {}).filter(([, n]) => n > 0).map(([kind, n]) => `${n} x ${kind}`),
+    ...statuses.map(([status, n]) => `${n} x HTTP ${status}`),
+    ...Object.entries(json.summary.byError ?? {})
+      .map(([kind, n]) => [kind, n - (explained[kind] ?? 0)] as const)
+      .filter(([, n]) => n > 0).map(([kind, n]) => `${n} x ${kind}`),
   ].join(', ');
   const terminations = (json.pods ?? []).filter((p) => p.terminationSeconds !== undefined && !p.cleanedUp).map((p) => p.terminationSeconds!);
   return {
@@ -427,7 +436,7 @@ function report(rows: RowResult[], rehearsals: RehearsalRow[] | string, info: Ru
       + 'each rehearsed with `rehearse --app-command` in the same run (every pod is the real server): one from the measured answer '
       + '(the drain test\'s verdict and suggested `drainTimeout`), one from a wrong answer that drops requests. For a server that '
       + 'cuts, the wrong answer is `drainsOnStopSignal: true`: the stop signal comes right after the preStop wait D, and what is '
-      + `still in flight is cut. For a server that drains, \`drainsOnStopSignal: false\` costs time, not requests (every old pod `
+      + 'still in flight is cut. For a server that drains, `drainsOnStopSignal: false` costs time, not requests (every old pod '
       + 'only waits S longer in preStop), so the wrong answer that drops is a `drainTimeout` shorter than the requests need '
       + `(${WRONG_DRAIN_TIMEOUT} s): SIGKILL comes at the end of the grace period D + S, and the kubelet's floor of 2 s after a `
       + 'preStop hook is not enough for a 3 s request.');
@@ -444,10 +453,12 @@ function report(rows: RowResult[], rehearsals: RehearsalRow[] | string, info: Ru
     lines.push('');
     lines.push(`Settings of every rehearsal: the Alibaba Cloud ALB profile (D = ${DECLARED_D} s declared), 3 replicas, all replaced at once `
       + '(`maxSurge: 100%`), a readiness probe on `/healthz` (instant), `safetyMargin: 0`, and '
+      + 'a health check every 2 s (2 successes; new pods are Ready in about 4 s), '
       + `\`${REHEARSAL_ARGS.join(' ')}\`: the probe requests each server's \`/slow\` route, made with the server's own configuration `
       + `(column "slow route"); each pod's deregistration lag is drawn in [9, ${DECLARED_D}] s, the worst case within the declared D. `
       + 'The margin is 0 on purpose: the default margin M pads the preStop wait and would hide a small error, and these rows isolate '
       + 'what the answer itself protects. Time scale 1: a real server\'s own timing cannot be scaled, so these are real seconds. '
+      + 'The two manifests of a row are rehearsed at the same time (separate load balancers, pods and probes). '
       + 'The Python row is a small app on the standard library\'s `SimpleHTTPRequestHandler` and `ThreadingHTTPServer` with a sleeping '
       + '`/slow` and no signal handling ([bench/servers/python_server.py.tmpl](../bench/servers/python_server.py.tmpl)), because '
       + '`python3 -m http.server` has no slow route; its drain-test row above runs the very same code.');
@@ -490,22 +501,26 @@ function writeSection(section: string): void {
 async function run(): Promise<void> {
   const program = new Command('bench-servers')
     .option('--runs <n>', 'drain tests per row', (v) => Number(v), 3)
-    .option('--only <text>', 'only rows whose id contains this')
+    .option('--only <text>', 'only rows whose id contains this (comma-separated: any of them), e.g. nginx,node-term')
     .option('--no-rehearsal', 'skip the rehearsal rows')
     .option('--dry', 'print the section instead of writing docs/benchmarks.md')
     .parse(process.argv);
   const opts = program.opts<{ runs: number; only?: string; rehearsal: boolean; dry?: boolean }>();
   const started = Date.now();
-  const cases = CASES.filter((c) => opts.only === undefined || c.id.includes(opts.only));
+  const only = opts.only?.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const cases = CASES.filter((c) => only === undefined || only.some((t) => c.id.includes(t)));
+  if (cases.length === 0) throw new Error(`--only ${opts.only}: no row matches (rows: ${CASES.map((c) => c.id).join(', ')})`);
   const rows: RowResult[] = [];
-  for (const c of cases) {
+  for (const [k, c] of cases.entries()) {
     const version = versionOf(c.version);
     const runs: RunOutcome[] = [];
     for (let i = 0; i < opts.runs; i++) {
+      const t0 = Date.now();
       const result = await drainTest(c.args);
       runs.push({ verdict: result.verdict, result });
-      process.stderr.write(`${c.id} run ${i + 1}/${opts.runs}: ${result.verdict}, exit ${result.exitSeconds} s, `
-        + `${result.inFlight.filter((f) => f.outcome === 'completed').length}/${result.inFlight.length} in flight completed\n`);
+      process.stderr.write(`drain test [${k + 1}/${cases.length}] ${c.id} run ${i + 1}/${opts.runs}: ${result.verdict}, exit ${result.exitSeconds} s, `
+        + `${result.inFlight.filter((f) => f.outcome === 'completed').length}/${result.inFlight.length} in flight completed `
+        + `(${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
     }
     const matches = runs.every((r) => r.verdict === c.documented);
     rows.push({ case: c, version, command: `${CLI} drain-test ${c.args.map(quote).join(' ')}`, runs, matches });
@@ -532,23 +547,28 @@ async function run(): Promise<void> {
           { label: 'wrong answer', drains: true, timeout: WRONG_DRAIN_TIMEOUT, wrong: `drainTimeout ${WRONG_DRAIN_TIMEOUT} s < the 3 s requests` }]
         : [{ label: 'measured answer', drains: false, timeout: drainTimeout, wrong: '' },
           { label: 'wrong answer', drains: true, timeout: drainTimeout, wrong: 'drainsOnStopSignal: true for a server that cuts' }];
-      for (const a of answers) {
+      // Both manifests at once, in the same run: each has its own HAProxy, pods and probe, and the
+      // machine is mostly idle (every request waits on a 3 s route); it halves the wall time.
+      process.stderr.write(`rehearsal [${n + 1}/${todo.length}] ${c.id}: rehearsing the measured and the wrong answer at once ...\n`);
+      const outcomes = await Promise.all(answers.map(async (a): Promise<RehearsalRow> => {
         const manifest = synthesizeManifest(tmp, `${c.id}-${a.label.replace(/ /g, '-')}`, c.signal, a.drains, a.timeout);
         const args = [...c.rehearse, ...REHEARSAL_ARGS];
         const command = `${CLI} rehearse ${path.basename(manifest)} ${args.map(quote).join(' ')}`;
         const base = { case: c, manifest: a.label as RehearsalRow['manifest'], drainsOnStopSignal: a.drains, drainTimeoutSeconds: a.timeout, wrong: a.wrong, command };
-        process.stderr.write(`[${n + 1}/${todo.length}] ${c.id} rehearsal (${a.label}: drainsOnStopSignal ${a.drains}, drainTimeout ${a.timeout} s) ...\n`);
         const t0 = Date.now();
         try {
           const r = await rehearse(manifest, args);
-          const wallSeconds = (Date.now() - t0) / 1000;
-          rehearsals.push({ ...base, ...r, wallSeconds });
-          process.stderr.write(`[${n + 1}/${todo.length}] ${c.id} rehearsal (${a.label}): ${r.failed} of ${r.requests} failed${r.failures ? ` (${r.failures})` : ''}, ${wallSeconds.toFixed(0)} s\n`);
+          return { ...base, ...r, wallSeconds: (Date.now() - t0) / 1000 };
         } catch (e) {
-          const error = (e as Error).message;
-          rehearsals.push({ ...base, error, wallSeconds: (Date.now() - t0) / 1000 });
-          process.stderr.write(`[${n + 1}/${todo.length}] ${c.id} rehearsal (${a.label}) could not run: ${error}\n`);
+          return { ...base, error: (e as Error).message, wallSeconds: (Date.now() - t0) / 1000 };
         }
+      }));
+      for (const r of outcomes) {
+        rehearsals.push(r);
+        const what = `${r.manifest}: drainsOnStopSignal ${r.drainsOnStopSignal}, drainTimeout ${r.drainTimeoutSeconds} s`;
+        process.stderr.write(`rehearsal [${n + 1}/${todo.length}] ${c.id} (${what}): `
+          + `${r.error !== undefined ? `could not run: ${r.error}` : `${r.failed} of ${r.requests} failed${r.failures ? ` (${r.failures})` : ''}`}, `
+          + `${r.wallSeconds!.toFixed(0)} s\n`);
       }
     }
   }
@@ -572,7 +592,7 @@ async function run(): Promise<void> {
       case: r.case.id,
       runs: r.runs.map((one) => ({ ...one, result: { ...one.result, serverOutput: one.result.serverOutput.slice(-300) } })),
     }));
-    fs.writeFileSync(RESULTS, JSON.stringify({ info, rows: slim, rehearsals }, null, 1) + '\n');
+    fs.writeFileSync(RESULTS, JSON.stringify({ info, rows: slim, rehearsals: typeof rehearsals === 'string' ? rehearsals : rehearsals.map((r) => ({ ...r, case: r.case.id })) }, null, 1) + '\n');
     process.stderr.write(`wrote docs/benchmarks.md (bench:servers section) and bench/results/servers.json (${info.minutes.toFixed(1)} min)\n`);
   }
   const mismatches = rows.filter((r) => !r.matches);
