@@ -1,17 +1,19 @@
 /**
- * `rehearse`: rolling restarts of a synthesized Deployment on one machine. The orchestrator wires
- * the parts together:
+ * `rehearse`: rolling restarts of a synthesized Deployment on one machine. This orchestrator wires
+ * the parts together, runs warmup, rollouts and settle, builds the result and cleans up on every
+ * path (abort and the wall-clock limit included):
  *
+ * - the plan: options and manifest resolved before anything starts (rehearse-plan.ts);
+ * - the pods and their lifecycle, reconciled by the Deployment controller, a pure function
+ *   (simulated-cluster.ts, deployment-controller.ts);
  * - pods: real processes (the demo app, or the user's server with `--app-command`), each on its own
  *   loopback address (pod-process.ts);
  * - the cloud load balancer: HAProxy as data plane, driven by a control plane whose delays come
  *   from a provider profile, never from the manifest under test (lb-profiles.ts, lb-driver.ts);
- * - the Deployment controller, a pure function (deployment-controller.ts);
  * - the kubelet: readiness probe, preStop (safe by default, prestop-plan.ts), stop signal, SIGKILL
  *   at the grace period (kubelet.ts);
  * - the probe sending load through HAProxy, and the record (timeline.ts).
  */
-
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
