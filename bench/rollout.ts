@@ -151,17 +151,23 @@ its tail included.
 
 ${smallTable(rows, 'keep-alive')}
 
-HAProxy reuses its connections to the pods and keeps them idle for the provider's LB idle timeout.
-The demo app closes idle connections after its own timeout, and its close reaches the LB
-${c.keepAliveNetworkDelayMs} ms (model; ${c.keepAliveNetworkDelayMs * c.scale} ms real) later, the one-way network delay between
-LB and pod: a request the LB sends on that connection in between is reset. That window is far wider
-than a cloud zone's (about 0.5 ms) so that the race shows in a few thousand requests; in production it
-is rarer per request and certain at volume. These rows run at time scale ${c.scale} for every example;
-requests take 0-0.1 s, ${c.keepAliveRate} per model second; LB lag 0.5 D. With three pods and HAProxy
-preferring its most recently used connection, the race is rare and varies from run to run (between 0
-and a few dozen per row in our runs); the longer-idle rows never failed. The focused test
-(test/cli/rehearse-launch-keepalive.test.ts: one pod, one HAProxy, requests every 0-100 ms) shows it
-every time: with the app's idle timeout below the LB's requests fail, above it none do.
+HAProxy reuses its connections to the pods (\`http-reuse always\`). The demo app closes idle
+connections after its own timeout, and its close reaches the LB ${c.keepAliveNetworkDelayMs} ms (model;
+${c.keepAliveNetworkDelayMs * c.scale} ms real) later, the one-way network delay between LB and pod: a request the LB sends on
+that connection in between is reset. That window is far wider than a cloud zone's (about 0.5 ms), so
+that the race shows in a few thousand requests; in production it is rarer per request and certain at
+volume. Requests arrive as a Poisson process (\`--arrivals poisson\`), ${c.keepAliveRate} per model second, and take
+0-0.1 s: with evenly spaced requests every connection would idle for the same time, always shorter or
+always longer than the app's timeout, and the race could never happen. These rows run at time scale
+${c.scale} for every example; LB lag 0.5 D. The short app timeout (${c.keepAliveShortSeconds} s) is about twice a pod's mean
+gap between requests, so connections often idle out; the long one exceeds the LB's idle timeout,
+so the app never closes a connection the LB may still reuse.
+
+Limits of the rig: HAProxy has no exact idle timeout for its connections to servers; the rig sets
+\`pool-purge-delay\` to the LB's idle timeout, which closes half of the idle connections at each
+interval. The rule (keep the app's idle timeout above the LB's) rests on how the LBs document their
+idle timeouts (README, "Keep-alive"); these rows show the race itself and that it is the app's close
+that causes it.
 
 ### Every row
 
