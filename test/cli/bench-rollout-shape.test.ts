@@ -63,11 +63,35 @@ test('reduced rollout benchmark: derived 0 at lag = D, naive > 0, derived > 0 on
 
 test('the README sections are computed from the rows, and only between their markers', () => {
   const base: Omit<Row, 'series'> = {
-    kind: 'sensitivity', example: 'alibaba-alb-tea', provider: 'alibaba-alb', app: 'drain', variant: 'derived', manifestSha256: 'x', d: 10,
-    lagFraction: 1, lag: '', preStop: '', grace: 50, replicas: 3, minReadySeconds: 0, readinessGate: null, appKeepAliveSeconds: 620,
-    lbIdleTimeoutSeconds: 15, rollouts: 1, requests: 10_000, failed: 0, failurePercent: 0, byError: {}, podsGoneBeforeDeregistration: 0,
-    podsTerminated: 3, sigkills: 0, wallSeconds: 1, timeScale: 0.1, rolloutStarts: [0],
+    kind: 'sensitivity',
+    example: 'alibaba-alb-tea',
+    provider: 'alibaba-alb',
+    app: 'drain',
+    variant: 'derived',
+    manifestSha256: 'x',
+    d: 10,
+    lagFraction: 1,
+    lag: '',
+    preStop: '',
+    grace: 50,
+    replicas: 3,
+    minReadySeconds: 0,
+    readinessGate: null,
+    appKeepAliveSeconds: 620,
+    lbIdleTimeoutSeconds: 15,
+    rollouts: 1,
+    requests: 10_000,
+    failed: 0,
+    failurePercent: 0,
+    byError: {},
+    podsGoneBeforeDeregistration: 0,
+    podsTerminated: 3,
+    sigkills: 0,
+    wallSeconds: 1,
+    timeScale: 0.1,
+    rolloutStarts: [0],
   };
+
   const rows = [
     { ...base, lagFraction: 1.1, requests: 12_000 },
     { ...base, lagFraction: 2, failed: 500, failurePercent: 5 }, // beyond 1.1 D: not in the headline's zero
@@ -79,9 +103,18 @@ test('the README sections are computed from the rows, and only between their mar
     { ...base, kind: 'keep-alive' as const, appKeepAliveSeconds: 20, requests: 3_100 },
   ];
   const info = {
-    command: 'test', commit: 'abcdef123', dirty: false, date: '2026-01-01', totalMinutes: 16.2, nproc: '2', node: 'v20', haproxy: 'HAProxy',
-    config: { ...config, fractions: [0.5, 2] }, examples: [],
+    command: 'test',
+    commit: 'abcdef123',
+    dirty: false,
+    date: '2026-01-01',
+    totalMinutes: 16.2,
+    nproc: '2',
+    node: 'v20',
+    haproxy: 'HAProxy',
+    config: { ...config, fractions: [0.5, 2] },
+    examples: [],
   };
+
   const summary = readmeSummary(rows, info);
   expect(summary).toContain('16 minutes for 1 examples, 8 rows');
   expect(summary).toContain('commit `abcdef1`');
