@@ -218,6 +218,23 @@ drops ends and what the margin protects: [Headroom](#headroom-what-the-rollout-b
 tables, commit, manifest hashes and the exact command: [docs/benchmarks.md](docs/benchmarks.md).`;
 }
 
+/** The README's "what the numbers say now" (section `bench:rollout:headroom-now`). */
+export function readmeHeadroomNow(rows: readonly RowData[], o: ReportInfo): string {
+  const derived = (max: number) => rows.filter((r) => r.kind === 'sensitivity' && r.variant === 'derived' && r.lagFraction! <= max);
+  const naive = rows.filter((r) => r.kind === 'sensitivity' && r.variant === 'naive');
+  const upTo11 = derived(1.1);
+  const upTo1 = derived(1);
+  const p = naive.map((r) => r.failurePercent);
+  return `**What the numbers say now** (commit \`${o.commit.slice(0, 7)}\`, ${o.date}): the derived manifests failed
+**${n(sum(upTo11, (r) => r.failed))} of ${n(sum(upTo11, (r) => r.requests))} requests at lags up to 1.1 D** (${upTo11.length} rows of ${n(Math.min(...upTo11.map((r) => r.requests)))} or more;
+${n(sum(upTo1, (r) => r.failed))} of ${n(sum(upTo1, (r) => r.requests))} up to D). Where zero drops ends, per example and app (the wait is
+D + M for an app that drains, D + M + S for one that stops at once):
+
+${zeroBoundary(rows).map((l) => `- ${l}`).join('\n')}
+
+The naive manifests (no preStop, grace 30 s) failed ${p.length === 0 ? '-' : `${Math.min(...p).toFixed(2)}-${Math.max(...p).toFixed(2)} %`} at lag = D.`;
+}
+
 /** The README's keep-alive figures (section `bench:rollout:keepalive`). */
 export function readmeKeepAlive(rows: readonly RowData[]): string {
   const ka = rows.filter((r) => r.kind === 'keep-alive');
@@ -318,6 +335,7 @@ async function writeDocs(rows: RowData[], chart: ChartPoint[], info: ReportInfo)
   let text = fs.readFileSync(readme, 'utf8');
   text = replaceMarked(text, 'bench:rollout:readme', readmeSummary(rows, info));
   text = replaceMarked(text, 'bench:rollout:keepalive', readmeKeepAlive(rows));
+  text = replaceMarked(text, 'bench:rollout:headroom-now', readmeHeadroomNow(rows, info));
   fs.writeFileSync(readme, text);
 }
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readmeKeepAlive, readmeSummary, replaceMarked, replaceSection, report } from '../../bench/rollout';
+import { readmeHeadroomNow, readmeKeepAlive, readmeSummary, replaceMarked, replaceSection, report } from '../../bench/rollout';
 import { BenchConfig, Row, runScenario, scenarios, synthesizeExamples } from '../../bench/rollout-runner';
 
 // A reduced `npm run bench:rollout`: one example synthesized from the current commit, the lag at
@@ -122,6 +122,10 @@ test('the README sections are computed from the rows, and only between their mar
   expect(summary).toContain('the derived manifests failed 0 of\n12,000 requests (1 rows of at least 12,000)');
   expect(summary).toContain('the naive ones failed\n1,000 of 10,000 at lag = D');
   expect(summary).toContain('failed 20-40 % of requests; the derived launches none');
+  const now = readmeHeadroomNow(rows, info);
+  expect(now).toContain('**0 of 12,000 requests at lags up to 1.1 D** (1 rows of 12,000 or more;\n0 of 0 up to D)');
+  expect(now).toContain('- alibaba-alb-tea, app drains: 0 failures up to 1.1 D; first failures at 2 D (500 of 10,000, 5.00 %)');
+  expect(now).toContain('failed 10.00-10.00 % at lag = D');
   const keepAlive = readmeKeepAlive(rows);
   expect(keepAlive).toContain('shorter than the LB\'s failed\n42 of 3,000 requests (alibaba-alb 42 of 3,000); longer than the LB\'s,\n0 of 3,100');
 
