@@ -15,6 +15,7 @@ import { planPreStop, PreStopPlan } from './prestop-plan';
 import { Arrivals, ProbeSummary } from './probe';
 import { ServerCommandSpec } from './server-command';
 import { Assumptions, PodTimeline, round3 } from './timeline';
+import { STOP_SIGNAL_ANNOTATION } from '../budget-annotations';
 
 /** The default app keep-alive idle timeout: longer than every profile's LB idle timeout (GKE: 600 s). */
 export const DEFAULT_APP_KEEP_ALIVE_SECONDS = 620;
@@ -47,7 +48,7 @@ export interface RehearseOptions {
   readonly appMode?: SigtermMode;
   /** Run this real server in each pod instead of the demo app. */
   readonly appCommand?: ServerCommandSpec;
-  /** The stop signal; default the manifest's lifecycle.stopSignal, else SIGTERM. */
+  /** The stop signal; default the manifest's lifecycle.stopSignal, else its stop-signal budget annotation, else SIGTERM. */
   readonly stopSignal?: NodeJS.Signals;
   /** Run preStop commands that are not recognised waits. */
   readonly allowExec?: boolean;
@@ -184,15 +185,23 @@ export function resolveRehearsal(options: RehearseOptions): RehearsalPlan {
     : `demo app, ${appMode === 'drain' ? 'drains' : appMode === 'abrupt' ? 'exits at once' : 'ignores the signal'} on the stop signal (${appModeSource}), requests ${latency.minMs}-${latency.maxMs} ms`;
 
   let stopSignal: NodeJS.Signals = 'SIGTERM';
-  let stopSignalText = 'SIGTERM (default)';
+  let stopSignalText = 'SIGTERM (default: the manifest names no signal)';
+  const known = (declared: string, where: string): NodeJS.Signals => {
+    const upper = declared.trim().toUpperCase();
+    const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+    if (!(name in os.constants.signals)) throw new RehearsalError(`${where} ${declared} is not a signal this machine knows`);
+    return name as NodeJS.Signals;
+  };
   if (options.stopSignal !== undefined) {
     stopSignal = options.stopSignal;
     stopSignalText = `${stopSignal} (given)`;
   } else if (spec.stopSignal !== undefined) {
-    const name = spec.stopSignal.toUpperCase().startsWith('SIG') ? spec.stopSignal.toUpperCase() : `SIG${spec.stopSignal.toUpperCase()}`;
-    if (!(name in os.constants.signals)) throw new RehearsalError(`lifecycle.stopSignal ${spec.stopSignal} is not a signal this machine knows`);
-    stopSignal = name as NodeJS.Signals;
+    stopSignal = known(spec.stopSignal, 'lifecycle.stopSignal');
     stopSignalText = `${stopSignal} (the manifest's lifecycle.stopSignal)`;
+  } else if (spec.declaredStopSignal !== undefined) {
+    // The image's STOPSIGNAL, as the manifest's author declared it (shutdown.stopSignal).
+    stopSignal = known(spec.declaredStopSignal, `the ${STOP_SIGNAL_ANNOTATION} annotation`);
+    stopSignalText = `${stopSignal} (the manifest's ${STOP_SIGNAL_ANNOTATION} annotation: the image's STOPSIGNAL)`;
   }
 
   const plan = planPreStop(spec, { allowExec: options.allowExec, timeScale: scale });
