@@ -186,10 +186,10 @@ export function resolveRehearsal(options: RehearseOptions): RehearsalPlan {
 
   let stopSignal: NodeJS.Signals = 'SIGTERM';
   let stopSignalText = 'SIGTERM (default: the manifest names no signal)';
-  const known = (declared: string, where: string): NodeJS.Signals => {
-    const upper = declared.trim().toUpperCase();
+  const known = (signal: string, where: string): NodeJS.Signals => {
+    const upper = signal.trim().toUpperCase();
     const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
-    if (!(name in os.constants.signals)) throw new RehearsalError(`${where} ${declared} is not a signal this machine knows`);
+    if (!(name in os.constants.signals)) throw new RehearsalError(`${where} ${signal} is not a signal this machine knows`);
     return name as NodeJS.Signals;
   };
   if (options.stopSignal !== undefined) {
