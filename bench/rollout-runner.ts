@@ -17,6 +17,7 @@ import {
 } from '../src/budget-annotations';
 import { SigtermMode } from '../src/cli/demo-app';
 import { DelayDistribution, fixedDelay, LB_PROFILES, LbProfileId } from '../src/cli/lb-profiles';
+import { Arrivals } from '../src/cli/probe';
 import { RehearsalResult, runRehearsal } from '../src/cli/rehearse';
 import { readRehearsalManifest, RehearsalManifest } from '../src/cli/rehearse-manifest';
 
@@ -155,6 +156,8 @@ export interface Scenario {
   readonly latencyMaxMs: number;
   /** Readiness gate mode (naive launch rows switch it off). */
   readonly readinessGate?: 'auto' | 'off';
+  /** Probe request spacing (keep-alive rows: Poisson, so that connections idle for irregular gaps). */
+  readonly arrivals?: Arrivals;
 }
 
 export interface BenchConfig {
@@ -235,6 +238,7 @@ export function scenarios(examples: readonly SynthesizedExample[], c: BenchConfi
           rate: c.keepAliveRate,
           minRequests: c.keepAliveMinRequests,
           latencyMaxMs: 100,
+          arrivals: 'poisson',
         });
       }
     }
@@ -300,6 +304,7 @@ export async function runScenario(sc: Scenario, c: BenchConfig, seed: number, si
     timeScale: scale,
     appLatency: { minMs: 0, maxMs: sc.latencyMaxMs },
     rate: sc.rate * rateFactor,
+    arrivals: sc.arrivals,
     minRequests: sc.minRequests,
     seed,
     maxWallSeconds: 600,

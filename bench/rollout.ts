@@ -52,6 +52,7 @@ interface ReportInfo {
 
 const pct = (r: RowData) => (r.failed === 0 ? '0' : r.failurePercent.toFixed(2));
 const n = (x: number) => x.toLocaleString('en-US');
+const sum = (rs: readonly RowData[], f: (r: RowData) => number) => rs.reduce((a, r) => a + f(r), 0);
 const appText = (a: string) => (a === 'drain' ? 'drains' : 'exits at once');
 
 function sensitivityTable(rows: readonly RowData[], fractions: readonly number[]): string {
@@ -116,7 +117,6 @@ export function report(rows: readonly RowData[], o: ReportInfo): string {
   const c = o.config;
   const derived = rows.filter((r) => r.kind === 'sensitivity' && r.variant === 'derived' && r.lagFraction! <= 1);
   const naive = rows.filter((r) => r.kind === 'sensitivity' && r.variant === 'naive');
-  const sum = (rs: readonly RowData[], f: (r: RowData) => number) => rs.reduce((a, r) => a + f(r), 0);
   return `<!-- bench:rollout:start -->
 ## Rollout benchmark (\`npm run bench:rollout\`)
 
@@ -151,17 +151,23 @@ its tail included.
 
 ${smallTable(rows, 'keep-alive')}
 
-HAProxy reuses its connections to the pods and keeps them idle for the provider's LB idle timeout.
-The demo app closes idle connections after its own timeout, and its close reaches the LB
-${c.keepAliveNetworkDelayMs} ms (model; ${c.keepAliveNetworkDelayMs * c.scale} ms real) later, the one-way network delay between
-LB and pod: a request the LB sends on that connection in between is reset. That window is far wider
-than a cloud zone's (about 0.5 ms) so that the race shows in a few thousand requests; in production it
-is rarer per request and certain at volume. These rows run at time scale ${c.scale} for every example;
-requests take 0-0.1 s, ${c.keepAliveRate} per model second; LB lag 0.5 D. With three pods and HAProxy
-preferring its most recently used connection, the race is rare and varies from run to run (between 0
-and a few dozen per row in our runs); the longer-idle rows never failed. The focused test
-(test/cli/rehearse-launch-keepalive.test.ts: one pod, one HAProxy, requests every 0-100 ms) shows it
-every time: with the app's idle timeout below the LB's requests fail, above it none do.
+HAProxy reuses its connections to the pods (\`http-reuse always\`). The demo app closes idle
+connections after its own timeout, and its close reaches the LB ${c.keepAliveNetworkDelayMs} ms (model;
+${c.keepAliveNetworkDelayMs * c.scale} ms real) later, the one-way network delay between LB and pod: a request the LB sends on
+that connection in between is reset. That window is far wider than a cloud zone's (about 0.5 ms), so
+that the race shows in a few thousand requests; in production it is rarer per request and certain at
+volume. Requests arrive as a Poisson process (\`--arrivals poisson\`), ${c.keepAliveRate} per model second, and take
+0-0.1 s: with evenly spaced requests every connection would idle for the same time, always shorter or
+always longer than the app's timeout, and the race could never happen. These rows run at time scale
+${c.scale} for every example; LB lag 0.5 D. The short app timeout (${c.keepAliveShortSeconds} s) is about twice a pod's mean
+gap between requests, so connections often idle out; the long one exceeds the LB's idle timeout,
+so the app never closes a connection the LB may still reuse.
+
+Limits of the rig: HAProxy has no exact idle timeout for its connections to servers; the rig sets
+\`pool-purge-delay\` to the LB's idle timeout, which closes half of the idle connections at each
+interval. The rule (keep the app's idle timeout above the LB's) rests on how the LBs document their
+idle timeouts (README, "Keep-alive"); these rows show the race itself and that it is the app's close
+that causes it.
 
 ### Every row
 
@@ -189,6 +195,67 @@ ${detailTable(rows)}
 
 Raw numbers: [bench/results/rollout.json](../bench/results/rollout.json).
 <!-- bench:rollout:end -->`;
+}
+
+/** The README's summary of the run (section `bench:rollout:readme`), every figure from the rows. */
+export function readmeSummary(rows: readonly RowData[], o: ReportInfo): string {
+  const derived = rows.filter((r) => r.kind === 'sensitivity' && r.variant === 'derived' && r.lagFraction! <= 1.1);
+  const naive = rows.filter((r) => r.kind === 'sensitivity' && r.variant === 'naive');
+  const naiveLaunch = rows.filter((r) => r.kind === 'launch' && r.variant !== 'derived');
+  const derivedLaunch = rows.filter((r) => r.kind === 'launch' && r.variant === 'derived');
+  const range = (rs: readonly RowData[]) => {
+    const p = rs.map((r) => r.failurePercent);
+    return rs.length === 0 ? '-' : `${Math.min(...p).toFixed(0)}-${Math.max(...p).toFixed(0)} %`;
+  };
+  return `The benchmark (\`npm run bench:rollout\`, ${o.totalMinutes.toFixed(0)} minutes for ${new Set(rows.map((r) => r.example)).size} examples, ${rows.length} rows,
+on ${o.nproc} cores, commit \`${o.commit.slice(0, 7)}\`) synthesizes every example at the current commit and replays it
+against fixed LB lags of ${Math.min(...o.config.fractions)}-${Math.max(...o.config.fractions)} x its declared D, derived against naive manifests, plus launch
+and keep-alive rows. **With the lag up to 1.1 D the derived manifests failed ${n(sum(derived, (r) => r.failed))} of
+${n(sum(derived, (r) => r.requests))} requests (${derived.length} rows of at least ${n(Math.min(...derived.map((r) => r.requests)))}); the naive ones failed
+${n(sum(naive, (r) => r.failed))} of ${n(sum(naive, (r) => r.requests))} at lag = D. One-replica launches without \`minReadySeconds\` or a
+readiness gate failed ${range(naiveLaunch)} of requests; the derived launches ${sum(derivedLaunch, (r) => r.failed) === 0 ? 'none' : `${n(sum(derivedLaunch, (r) => r.failed))}`}.** Where zero
+drops ends and what the margin protects: [Headroom](#headroom-what-the-rollout-benchmark-says); full
+tables, commit, manifest hashes and the exact command: [docs/benchmarks.md](docs/benchmarks.md).`;
+}
+
+/** The README's "what the numbers say now" (section `bench:rollout:headroom-now`). */
+export function readmeHeadroomNow(rows: readonly RowData[], o: ReportInfo): string {
+  const derived = (max: number) => rows.filter((r) => r.kind === 'sensitivity' && r.variant === 'derived' && r.lagFraction! <= max);
+  const naive = rows.filter((r) => r.kind === 'sensitivity' && r.variant === 'naive');
+  const upTo11 = derived(1.1);
+  const upTo1 = derived(1);
+  const p = naive.map((r) => r.failurePercent);
+  return `**What the numbers say now** (commit \`${o.commit.slice(0, 7)}\`, ${o.date}): the derived manifests failed
+**${n(sum(upTo11, (r) => r.failed))} of ${n(sum(upTo11, (r) => r.requests))} requests at lags up to 1.1 D** (${upTo11.length} rows of ${n(Math.min(...upTo11.map((r) => r.requests)))} or more;
+${n(sum(upTo1, (r) => r.failed))} of ${n(sum(upTo1, (r) => r.requests))} up to D). Where zero drops ends, per example and app (the wait is
+D + M for an app that drains, D + M + S for one that stops at once):
+
+${zeroBoundary(rows).map((l) => `- ${l}`).join('\n')}
+
+The naive manifests (no preStop, grace 30 s) failed ${p.length === 0 ? '-' : `${Math.min(...p).toFixed(2)}-${Math.max(...p).toFixed(2)} %`} at lag = D.`;
+}
+
+/** The README's keep-alive figures (section `bench:rollout:keepalive`). */
+export function readmeKeepAlive(rows: readonly RowData[]): string {
+  const ka = rows.filter((r) => r.kind === 'keep-alive');
+  const short = ka.filter((r) => r.appKeepAliveSeconds !== null && r.appKeepAliveSeconds < r.lbIdleTimeoutSeconds);
+  const long = ka.filter((r) => r.appKeepAliveSeconds !== null && r.appKeepAliveSeconds > r.lbIdleTimeoutSeconds);
+  const perRow = (rs: readonly RowData[]) => rs.map((r) => `${r.provider} ${n(r.failed)} of ${n(r.requests)}`).join(', ');
+  return `In the rollout benchmark's keep-alive rows (three pods, Poisson arrivals, the app's close
+reaching the LB 20 model ms late), an app idle timeout shorter than the LB's failed
+${n(sum(short, (r) => r.failed))} of ${n(sum(short, (r) => r.requests))} requests (${perRow(short)}); longer than the LB's,
+${n(sum(long, (r) => r.failed))} of ${n(sum(long, (r) => r.requests))}. The focused test
+(\`test/cli/rehearse-launch-keepalive.test.ts\`) shows the same with one pod.`;
+}
+
+/** Replace the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`; the markers must exist. */
+export function replaceMarked(doc: string, name: string, text: string): string {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const a = doc.indexOf(start);
+  const b = doc.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`README.md has no ${start} ... ${end} section`);
+  return `${doc.slice(0, a + start.length)}\n${text}\n${doc.slice(b)}`;
 }
 
 /** Replace (or append) the bench:rollout section of docs/benchmarks.md. */
@@ -264,6 +331,12 @@ async function writeDocs(rows: RowData[], chart: ChartPoint[], info: ReportInfo)
   const file = path.join(docs, 'benchmarks.md');
   const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
   fs.writeFileSync(file, replaceSection(existing, report(rows, info)));
+  const readme = path.join(ROOT, 'README.md');
+  let text = fs.readFileSync(readme, 'utf8');
+  text = replaceMarked(text, 'bench:rollout:readme', readmeSummary(rows, info));
+  text = replaceMarked(text, 'bench:rollout:keepalive', readmeKeepAlive(rows));
+  text = replaceMarked(text, 'bench:rollout:headroom-now', readmeHeadroomNow(rows, info));
+  fs.writeFileSync(readme, text);
 }
 
 async function main(): Promise<void> {
@@ -329,7 +402,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.dirname(resultsFile), { recursive: true });
   fs.writeFileSync(resultsFile, JSON.stringify({ info, rows: data, chart }, null, 1) + '\n');
   await writeDocs(data, chart, info);
-  process.stderr.write(`wrote docs/benchmarks.md (bench:rollout section), docs/rollout-chart.svg, bench/results/rollout.json (${info.totalMinutes.toFixed(1)} min)\n`);
+  process.stderr.write(`wrote docs/benchmarks.md (bench:rollout section), README.md (its bench:rollout sections), docs/rollout-chart.svg, bench/results/rollout.json (${info.totalMinutes.toFixed(1)} min)\n`);
 }
 
 if (require.main === module) {

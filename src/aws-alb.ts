@@ -233,6 +233,8 @@ export class AwsAlb implements ILoadBalancer {
         ...healthCheck,
         [`${PREFIX}/target-group-attributes`]: Object.entries(attributes).map(([k, v]) => `${k}=${v}`).join(','),
       },
+      // The controller gives the Service's alb.ingress.kubernetes.io/* annotations priority over the Ingress's.
+      serviceOverridesIngressPrefix: `${PREFIX}/`,
     };
   }
 

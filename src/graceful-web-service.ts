@@ -392,6 +392,7 @@ export class GracefulWebService extends Construct {
       const ingressAnnotations = mergeAnnotations('ingressAnnotations', lb.ingressAnnotations, props.ingressAnnotations);
       const serviceAnnotations = mergeAnnotations('serviceAnnotations', lb.serviceAnnotations, props.serviceAnnotations);
       checkIngressClass(lb, ingressAnnotations);
+      checkServiceOverrides(lb, ingressAnnotations, props.serviceAnnotations);
 
       const identity = v.identity;
       // A `name: undefined` key would stop cdk8s from generating one.
@@ -731,6 +732,26 @@ function mergeAnnotations(
     merged[key] = value;
   }
   return merged;
+}
+
+/**
+ * Where the controller reads the Service's annotations before the Ingress's, a user Service
+ * annotation would silently replace a derived Ingress value (a deregistration delay, a health check).
+ */
+function checkServiceOverrides(
+  lb: LoadBalancerConfig, ingressAnnotations: { [key: string]: string }, serviceAnnotations: { [key: string]: string } | undefined,
+): void {
+  const prefix = lb.serviceOverridesIngressPrefix;
+  if (prefix === undefined) return;
+  for (const [key, value] of Object.entries(serviceAnnotations ?? {})) {
+    if (key.startsWith(prefix) && key in ingressAnnotations && ingressAnnotations[key] !== value) {
+      throw new Error(
+        `serviceAnnotations["${key}"] is "${value}", but the Ingress carries "${ingressAnnotations[key]}": `
+        + `the controller reads ${prefix}* on the Service first, so the Service value would replace the derived one; `
+        + 'remove it, or set the same value',
+      );
+    }
+  }
 }
 
 /** Kubernetes rejects an Ingress that sets both the class annotation and `spec.ingressClassName`. */

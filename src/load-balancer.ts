@@ -99,6 +99,17 @@ export interface LoadBalancerConfig {
    * @default - none
    */
   readonly serviceAnnotations?: { [key: string]: string };
+
+  /**
+   * An annotation prefix the controller reads on the Service *before* the Ingress: a
+   * `serviceAnnotations` key with this prefix overrides the Ingress annotation of the same key
+   * (the AWS Load Balancer Controller does this for `alb.ingress.kubernetes.io/`). The construct
+   * refuses a user Service annotation that would override a derived Ingress annotation with a
+   * different value.
+   *
+   * @default - the controller reads load-balancer settings from the Ingress only
+   */
+  readonly serviceOverridesIngressPrefix?: string;
 }
 
 /**

@@ -239,6 +239,31 @@ describe('AWS ALB', () => {
     }))).toThrow(/target-group-attributes.*the load balancer needs "deregistration_delay\.timeout_seconds=120"/);
   });
 
+  test('a Service annotation would override the Ingress\'s (the controller reads the Service first): a different value is refused', () => {
+    const chart = Testing.chart();
+    expect(() => new GracefulWebService(chart, 'web', baseProps({
+      loadBalancer: LoadBalancer.awsAlb(),
+      serviceAnnotations: { [`${PREFIX}/target-group-attributes`]: 'deregistration_delay.timeout_seconds=5' },
+    }))).toThrow(/web: serviceAnnotations\["alb\.ingress\.kubernetes\.io\/target-group-attributes"\] is "deregistration_delay\.timeout_seconds=5", but the Ingress carries "deregistration_delay\.timeout_seconds=120": the controller reads alb\.ingress\.kubernetes\.io\/\* on the Service first/);
+    expect(Testing.synth(chart)).toEqual([]); // nothing half-written
+
+    // The same value, or a key the Ingress does not carry, is the user's business.
+    const { objects } = synth(baseProps({
+      loadBalancer: LoadBalancer.awsAlb(),
+      serviceAnnotations: {
+        [`${PREFIX}/target-group-attributes`]: 'deregistration_delay.timeout_seconds=120',
+        [`${PREFIX}/load-balancer-name`]: 'shop',
+      },
+    }));
+    validateObjects(objects);
+    expect(only(objects, 'Service').metadata.annotations).toEqual({
+      [`${PREFIX}/target-group-attributes`]: 'deregistration_delay.timeout_seconds=120',
+      [`${PREFIX}/load-balancer-name`]: 'shop',
+    });
+    // Alibaba's controller does not read the Service for these keys: no such rule there.
+    expect(() => synth(baseProps({ loadBalancer: LoadBalancer.alibabaAlb(), serviceAnnotations: { [`${PREFIX}/healthcheck-path`]: '/other' } }))).not.toThrow();
+  });
+
   describe('health check from the readiness probe, in the ELB API\'s ranges', () => {
     test('a custom probe is mirrored', () => {
       const { objects } = synth(baseProps({

@@ -175,6 +175,8 @@ const REFUSALS: { [bulletStart: string]: Case[] } = {
       'use loadBalancer.targetGroupDeregistrationDelay'],
     [{ loadBalancer: LoadBalancer.awsAlb({ targetGroupAttributes: { 'slow_start.duration_seconds': '30' } }) }, 'use loadBalancer.slowStartDuration'],
     [{ loadBalancer: LoadBalancer.awsAlb({ targetGroupAttributes: { 'stickiness.enabled': 'true,x=1' } }) }, 'without ",", "=" or whitespace'],
+    [{ loadBalancer: LoadBalancer.awsAlb(), serviceAnnotations: { 'alb.ingress.kubernetes.io/healthcheck-path': '/other' } },
+      'serviceAnnotations["alb.ingress.kubernetes.io/healthcheck-path"] is "/other", but the Ingress carries "/"'],
     [{ loadBalancer: LoadBalancer.awsAlb({ ingressClassName: 'ALB' }) }, 'loadBalancer.ingressClassName "ALB" must be a lower-case DNS subdomain name'],
   ],
   'GKE: a class other than `gce` or `gce-internal`': [

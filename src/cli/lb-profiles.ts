@@ -135,8 +135,8 @@ export const LB_PROFILES: { readonly [id in LbProfileId]: LbProfile } = {
         strength: 'documented',
       },
       {
-        fact: 'listener idle timeout 15 s by default (alicloud_alb_listener idle_timeout, 1-60 s): not re-verified against the ALB API reference',
-        url: 'https://registry.terraform.io/providers/aliyun/alicloud/latest/docs/resources/alb_listener',
+        fact: 'listener IdleTimeout: 1-60 s, 15 s by default; ALB closes a connection idle that long and opens a new one for the next request (Alibaba Cloud ROS reference for ALIYUN::ALB::Listener)',
+        url: 'https://www.alibabacloud.com/help/en/ros/developer-reference/aliyun-alb-listener',
         strength: 'thin',
       },
     ],

@@ -1,6 +1,6 @@
 import { AlibabaAlb } from '../alibaba-alb';
 import {
-  DEREGISTRATION_DELAY_ANNOTATION, DRAIN_TIMEOUT_ANNOTATION, DRAINS_ON_STOP_SIGNAL_ANNOTATION,
+  DEREGISTRATION_DELAY_ANNOTATION, DRAIN_TIMEOUT_ANNOTATION, DRAINS_ON_STOP_SIGNAL_ANNOTATION, STOP_SIGNAL_ANNOTATION,
   LEGACY_DRAINS_ON_SIGTERM_ANNOTATION, SAFETY_MARGIN_ANNOTATION,
 } from '../budget-annotations';
 import { TencentClb } from '../tencent-clb';
@@ -66,6 +66,8 @@ export interface DeploymentSpec {
   readonly drainDeclaration?: DrainDeclaration;
   /** `lifecycle.stopSignal` of the container (Kubernetes 1.33 alpha), when present. */
   readonly stopSignal?: string;
+  /** The `stop-signal` budget annotation: the signal the image's STOPSIGNAL sends, as the author declared it. */
+  readonly declaredStopSignal?: string;
   /** The pod template's spec, as written (readiness gates, ...). */
   readonly podSpec: Obj;
 }
@@ -280,6 +282,7 @@ export function deploymentSpec(deployment: KubeObject, objects: readonly KubeObj
     safetyMarginSeconds: optionalSeconds(annotations, SAFETY_MARGIN_ANNOTATION),
     drainDeclaration: drainDeclaration(annotations),
     stopSignal: typeof stopSignal === 'string' ? stopSignal : undefined,
+    declaredStopSignal: annotations[STOP_SIGNAL_ANNOTATION] !== undefined ? String(annotations[STOP_SIGNAL_ANNOTATION]) : undefined,
     podSpec,
   };
 }

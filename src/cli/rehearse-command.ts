@@ -139,7 +139,7 @@ export function configureRehearseCommand(cmd: Command, io: RehearseIo): Command 
     .addOption(new Option('--app-mode <mode>', 'what the demo app does on the stop signal (default: the manifest\'s drains-on-stop-signal annotation)').choices(['drain', 'abrupt', 'ignore']))
     .option('--app-command <command line>', 'run this real server in each pod instead of the demo app ({host} {port} {dir} placeholders, HOST/PORT env)')
     .option('--app-template <file>', 'template rendered into each pod\'s {dir} (repeatable)', collect)
-    .option('--stop-signal <signal>', 'signal the kubelet sends (default: the manifest\'s lifecycle.stopSignal, else SIGTERM)', signalName)
+    .option('--stop-signal <signal>', 'signal the kubelet sends (default: the manifest\'s lifecycle.stopSignal, else its stop-signal annotation, else SIGTERM)', signalName)
     .option('--allow-exec', 'run preStop commands from the manifest that are not recognised waits (on this machine!)')
     .option('-r, --rate <n>', 'probe requests per model second', positive, 50)
     .option('--path <path>', 'path the probe requests through the LB (for example a real server\'s slow route)', '/')

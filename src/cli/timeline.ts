@@ -3,6 +3,7 @@
  * and their text forms.
  */
 import { ProbeRecord } from './probe';
+import { ExitInfo } from './procs';
 
 /** Per-pod timeline, model seconds since the first rollout started (initial pods start before 0). */
 export interface PodTimeline {
@@ -38,6 +39,68 @@ export interface PodTimeline {
   readonly terminationSeconds?: number;
   /** Still running when the rehearsal ended (pods of the last revision): killed by the rig's cleanup. */
   readonly cleanedUp: boolean;
+}
+
+/** What happened to one pod, in real times (performance.now() ms), as the simulated cluster records it. */
+export interface PodRecord {
+  readonly name: string;
+  readonly revision: number;
+  readonly address: string;
+  readonly process?: { readonly pid: number; readonly port: number };
+  readonly started: number;
+  readonly containersReadyAt?: number;
+  readonly inLbAt?: number;
+  readonly readyAt?: number;
+  readonly availableAt?: number;
+  readonly deletedAt?: number;
+  /** Model seconds. */
+  readonly lag?: number;
+  /** Model seconds. */
+  readonly registrationDelay?: number;
+  readonly deregisteredAt?: number;
+  readonly preStopStartedAt?: number;
+  readonly preStopEndedAt?: number;
+  readonly stopSignalAt?: number;
+  readonly sigkillAt?: number;
+  readonly exitedAt?: number;
+  readonly exit?: ExitInfo;
+  readonly cleanedUp: boolean;
+}
+
+/**
+ * The timelines of `pods` in model seconds: `toModel` converts a real time to model seconds since
+ * the first rollout started. A pod killed by the rig's cleanup reports no exit.
+ */
+export function podTimelines(pods: readonly PodRecord[], toModel: (real: number) => number, scale: number, stopSignal: string): PodTimeline[] {
+  const model = (x: number | undefined) => (x === undefined ? undefined : round3(toModel(x)));
+  const seconds = (x: number | undefined) => (x === undefined ? undefined : round3(x));
+  return pods.map((p): PodTimeline => ({
+    name: p.name,
+    revision: p.revision,
+    address: p.address,
+    port: p.process?.port,
+    pid: p.process?.pid,
+    started: round3(toModel(p.started)),
+    containersReady: model(p.containersReadyAt),
+    inLoadBalancer: model(p.inLbAt),
+    ready: model(p.readyAt),
+    available: model(p.availableAt),
+    deleted: model(p.deletedAt),
+    deregistrationLag: seconds(p.lag),
+    registrationDelay: seconds(p.registrationDelay),
+    deregistered: model(p.deregisteredAt),
+    preStopStarted: model(p.preStopStartedAt),
+    preStopEnded: model(p.preStopEndedAt),
+    stopSignalSent: model(p.stopSignalAt),
+    stopSignal: p.stopSignalAt === undefined ? undefined : stopSignal,
+    sigkill: model(p.sigkillAt),
+    exited: p.cleanedUp ? undefined : model(p.exitedAt),
+    exitCode: p.cleanedUp ? undefined : p.exit?.code,
+    exitSignal: p.cleanedUp ? undefined : p.exit?.signal,
+    terminationSeconds: !p.cleanedUp && p.deletedAt !== undefined && p.exitedAt !== undefined
+      ? round3((p.exitedAt - p.deletedAt) / 1000 / scale) : undefined,
+    cleanedUp: p.cleanedUp,
+  }));
 }
 
 export interface SeriesPoint {

@@ -108,8 +108,16 @@ describe('reading the manifest', () => {
     expect(parseManifest(legacy).drainDeclaration).toEqual({ drains: false, annotation: 'graceful-web-service.cdk8s.io/drains-on-sigterm' });
   });
 
-  test('the stop signal: the manifest\'s lifecycle.stopSignal, a flag overrides, SIGTERM by default', () => {
-    expect(resolveRehearsal({ manifest: derived, provider: 'alibaba-alb' }).stopSignal).toBe('SIGTERM');
+  test('the stop signal: the manifest\'s lifecycle.stopSignal, else its stop-signal annotation, a flag overrides, SIGTERM by default', () => {
+    expect(resolveRehearsal({ manifest: derived, provider: 'alibaba-alb' }).stopSignalText).toBe('SIGTERM (default: the manifest names no signal)');
+    // The annotation the construct writes for shutdown.stopSignal (the image's STOPSIGNAL).
+    const annotated = parseManifest(text.replace('safety-margin-seconds: "5"', 'safety-margin-seconds: "5"\n    graceful-web-service.cdk8s.io/stop-signal: SIGQUIT'));
+    expect(annotated.declaredStopSignal).toBe('SIGQUIT');
+    expect(resolveRehearsal({ manifest: annotated, provider: 'alibaba-alb' }).stopSignalText)
+      .toBe('SIGQUIT (the manifest\'s graceful-web-service.cdk8s.io/stop-signal annotation: the image\'s STOPSIGNAL)');
+    expect(resolveRehearsal({ manifest: { ...annotated, stopSignal: 'WINCH' }, provider: 'alibaba-alb' }).stopSignal).toBe('SIGWINCH');
+    expect(() => resolveRehearsal({ manifest: { ...annotated, declaredStopSignal: 'SIGNOPE' }, provider: 'alibaba-alb' }))
+      .toThrow('the graceful-web-service.cdk8s.io/stop-signal annotation SIGNOPE is not a signal this machine knows');
     expect(resolveRehearsal({ manifest: { ...derived, stopSignal: 'SIGQUIT' }, provider: 'alibaba-alb' }).stopSignalText).toBe('SIGQUIT (the manifest\'s lifecycle.stopSignal)');
     expect(resolveRehearsal({ manifest: { ...derived, stopSignal: 'SIGQUIT' }, provider: 'alibaba-alb', stopSignal: 'SIGINT' }).stopSignal).toBe('SIGINT');
   });
