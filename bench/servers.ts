@@ -79,7 +79,7 @@ const PYTHON_CMD = '/usr/bin/python3 -m http.server --bind {host} --directory {d
 const PYTHON_APP_CMD = '/usr/bin/python3 {dir}/python_server.py';
 const GUNICORN_CMD = '/usr/bin/gunicorn --bind {host}:{port} --workers 16 --chdir {dir} wsgi_app:app';
 const NGINX_SLOW = 'nginx limit_rate 100 bytes/s';
-const APACHE_SLOW = 'mod_status page through mod_ratelimit 1 KiB/s';
+const APACHE_SLOW = 'mod_info page through mod_ratelimit 12 KiB/s';
 const SLEEP_3S = 'sleep 3 s in the handler';
 
 const PYTHON_DOC: Source = {
