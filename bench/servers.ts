@@ -6,9 +6,11 @@
  * http.createServer, each with the signals that matter, several times per row. Each measured
  * verdict is checked against the server's documented behaviour; a mismatch fails the benchmark.
  *
- * Then, per server, the rehearsal rows: two manifests synthesized here from a GracefulWebService
- * at the current commit, one from the measured answer and one from the wrong answer, rehearsed
- * against the real binary with `rehearse --app-command` in the same run.
+ * Then, per server and signal, the rehearsal rows: two manifests synthesized here from a
+ * GracefulWebService at the current commit (no safety margin), one from the measured answer and one
+ * from a wrong answer that drops requests, rehearsed at time scale 1 against the real binary with
+ * `rehearse --app-command`, both at once. The probe requests each server's 3 s `/slow` route.
+ * About 10 minutes on 2 cores (drain tests about 2, rehearsals about 1 per row).
  *
  * Writes the `bench:servers` section of docs/benchmarks.md and bench/results/servers.json.
  *
@@ -292,6 +294,8 @@ interface RehearsalRow {
   readonly failures?: string;
   /** Mean pod termination (deletion to exit), model seconds. */
   readonly terminationMeanSeconds?: number;
+  /** Old pods that did not exit by themselves: SIGKILLed at the end of the grace period. */
+  readonly killed?: number;
   readonly error?: string;
 }
 
@@ -300,6 +304,7 @@ interface RehearsalOutcome {
   readonly failed: number;
   readonly failures: string;
   readonly terminationMeanSeconds?: number;
+  readonly killed: number;
 }
 
 /**
@@ -343,7 +348,7 @@ async function rehearse(manifest: string, args: string[]): Promise<RehearsalOutc
   if (!stdout.trim().startsWith('{')) throw new Error(`rehearse could not run: ${stderr.trim().split('\n').slice(-3).join(' ')}`);
   const json = JSON.parse(stdout) as {
     summary: { total: number; failed: number; byStatus?: Record<string, number>; byError?: Record<string, number> };
-    pods?: Array<{ terminationSeconds?: number; cleanedUp?: boolean }>;
+    pods?: Array<{ terminationSeconds?: number; cleanedUp?: boolean; sigkill?: number }>;
   };
   // An error status is also counted as an error kind (5xx: http_5xx, 4xx: other): list it once, by status.
   const statuses = Object.entries(json.summary.byStatus ?? {}).filter(([status, n]) => n > 0 && !/^[23]/.test(status) && status !== 'none');
@@ -361,6 +366,7 @@ async function rehearse(manifest: string, args: string[]): Promise<RehearsalOutc
     failed: json.summary.failed,
     failures,
     terminationMeanSeconds: terminations.length > 0 ? terminations.reduce((a, b) => a + b, 0) / terminations.length : undefined,
+    killed: (json.pods ?? []).filter((p) => p.sigkill !== undefined && !p.cleanedUp).length,
   };
 }
 
@@ -441,13 +447,13 @@ function report(rows: RowResult[], rehearsals: RehearsalRow[] | string, info: Ru
       + `(${WRONG_DRAIN_TIMEOUT} s): SIGKILL comes at the end of the grace period D + S, and the kubelet's floor of 2 s after a `
       + 'preStop hook is not enough for a 3 s request.');
     lines.push('');
-    lines.push('| server | signal | slow route (about 3 s) | manifest | drainsOnStopSignal | drainTimeout | what is wrong | requests | failed | failure % | failures | pod termination, mean | wall time |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    lines.push('| server | signal | slow route (about 3 s) | manifest | drainsOnStopSignal | drainTimeout | what is wrong | requests | failed | failure % | failures | pod termination, mean | pods SIGKILLed | wall time |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rehearsals) {
       const percent = r.requests !== undefined && r.failed !== undefined && r.requests > 0 ? (100 * r.failed / r.requests).toFixed(2) : '-';
       lines.push(`| ${r.case.server} | ${r.case.signal} | ${r.case.rehearsal?.slowRoute ?? '-'} | ${r.manifest} | ${r.drainsOnStopSignal} | ${r.drainTimeoutSeconds} s `
         + `| ${r.wrong || '-'} | ${r.requests ?? '-'} | ${r.failed ?? (r.error !== undefined ? `not run: ${r.error}` : '-')} | ${percent} | ${r.failures || '-'} `
-        + `| ${r.terminationMeanSeconds !== undefined ? `${r.terminationMeanSeconds.toFixed(1)} s` : '-'} `
+        + `| ${r.terminationMeanSeconds !== undefined ? `${r.terminationMeanSeconds.toFixed(1)} s` : '-'} | ${r.killed ?? '-'} `
         + `| ${r.wallSeconds !== undefined ? `${r.wallSeconds.toFixed(0)} s` : '-'} |`);
     }
     lines.push('');
@@ -567,7 +573,7 @@ async function run(): Promise<void> {
         rehearsals.push(r);
         const what = `${r.manifest}: drainsOnStopSignal ${r.drainsOnStopSignal}, drainTimeout ${r.drainTimeoutSeconds} s`;
         process.stderr.write(`rehearsal [${n + 1}/${todo.length}] ${c.id} (${what}): `
-          + `${r.error !== undefined ? `could not run: ${r.error}` : `${r.failed} of ${r.requests} failed${r.failures ? ` (${r.failures})` : ''}`}, `
+          + `${r.error !== undefined ? `could not run: ${r.error}` : `${r.failed} of ${r.requests} failed${r.failures ? ` (${r.failures})` : ''}, ${r.killed} pod(s) SIGKILLed`}, `
           + `${r.wallSeconds!.toFixed(0)} s\n`);
       }
     }
