@@ -9,7 +9,7 @@
  * Then, per server and signal, the rehearsal rows: two manifests synthesized here from a
  * GracefulWebService at the current commit (no safety margin), one from the measured answer and one
  * from a wrong answer that drops requests, rehearsed at time scale 1 against the real binary with
- * `rehearse --app-command`, both at once. The probe requests each server's 3 s `/slow` route.
+ * `rehearse --app-command`, both at once. The probe requests each server's 5 s `/slow` route.
  * About 10 minutes on 2 cores (drain tests about 2, rehearsals about 1 per row).
  *
  * Writes the `bench:servers` section of docs/benchmarks.md and bench/results/servers.json.
@@ -37,13 +37,13 @@ const CLI = 'npx cdk8s-graceful-web-service';
 /**
  * Rehearsal settings for every server row. Time scale 1: a real server's own timing (its slow route,
  * its drain) cannot be scaled, so model seconds are real seconds. The probe requests each server's
- * 3 s `/slow` route, 10 per second (about 10 in flight per pod).
+ * 5 s `/slow` route, 10 per second (about 17 in flight per pod).
  */
 const REHEARSAL_ARGS = ['--lag', '9-10', '--time-scale', '1', '--path', '/slow', '--rate', '10', '--seed', '1'];
 /** Declared deregistration delay D of the rehearsal manifests (the Alibaba ALB default). */
 const DECLARED_D = 10;
 /**
- * The wrong drainTimeout of a server that drains: shorter than its 3 s `/slow` requests. The
+ * The wrong drainTimeout of a server that drains: shorter than its 5 s `/slow` requests. The
  * kubelet grants at least 2 s after a preStop hook, so anything up to 2 s kills at signal + 2 s.
  */
 const WRONG_DRAIN_TIMEOUT = 1;
@@ -69,7 +69,7 @@ interface Case {
   readonly rehearse: string[];
   /**
    * Rehearse this row too: the server's `/healthz` answers at once (readiness probe), its `/slow`
-   * takes about 3 s (`slowRoute` says how it is made), and the probe requests `/slow`.
+   * takes about 5 s (`slowRoute` says how it is made), and the probe requests `/slow`.
    */
   readonly rehearsal?: { readonly slowRoute: string };
 }
@@ -79,10 +79,10 @@ const NGINX_CMD = '/usr/sbin/nginx -e stderr -p {dir} -c {dir}/nginx.conf';
 const APACHE_CMD = '/usr/sbin/apache2 -DFOREGROUND -d {dir} -f {dir}/apache2.conf';
 const PYTHON_CMD = '/usr/bin/python3 -m http.server --bind {host} --directory {dir} {port}';
 const PYTHON_APP_CMD = '/usr/bin/python3 {dir}/python_server.py';
-const GUNICORN_CMD = '/usr/bin/gunicorn --bind {host}:{port} --workers 16 --chdir {dir} wsgi_app:app';
+const GUNICORN_CMD = '/usr/bin/gunicorn --bind {host}:{port} --workers 32 --chdir {dir} wsgi_app:app';
 const NGINX_SLOW = 'nginx limit_rate 100 bytes/s';
-const APACHE_SLOW = 'mod_info page through mod_ratelimit 12 KiB/s';
-const SLEEP_3S = 'sleep 3 s in the handler';
+const APACHE_SLOW = 'mod_info page through mod_ratelimit 8 KiB/s';
+const SLEEP_5S = 'sleep 5 s in the handler';
 
 const PYTHON_DOC: Source = {
   title: 'Python: signal module, default handlers',
@@ -160,7 +160,7 @@ export const CASES: Case[] = [
     signal: 'SIGTERM',
     documented: 'cuts',
     ...server(PYTHON_APP_CMD, ['python_server.py.tmpl'], 'SIGTERM', ['--slow-path', '/slow']),
-    rehearsal: { slowRoute: SLEEP_3S },
+    rehearsal: { slowRoute: SLEEP_5S },
     source: PYTHON_DOC,
   },
   {
@@ -170,7 +170,7 @@ export const CASES: Case[] = [
     signal: 'SIGTERM',
     documented: 'drains',
     ...server(GUNICORN_CMD, ['wsgi_app.py.tmpl'], 'SIGTERM', ['--slow-path', '/slow']),
-    rehearsal: { slowRoute: SLEEP_3S },
+    rehearsal: { slowRoute: SLEEP_5S },
     source: {
       title: 'Gunicorn: Signal Handling',
       url: 'https://docs.gunicorn.org/en/stable/signals.html',
@@ -184,7 +184,7 @@ export const CASES: Case[] = [
     signal: 'SIGTERM',
     documented: 'cuts',
     ...server('node {dir}/node-default.js', ['node-default.js.tmpl'], 'SIGTERM', ['--slow-path', '/slow']),
-    rehearsal: { slowRoute: 'setTimeout 3 s' },
+    rehearsal: { slowRoute: 'setTimeout 5 s' },
     source: {
       title: 'Node.js: process signal events',
       url: 'https://nodejs.org/api/process.html#signal-events',
@@ -198,7 +198,7 @@ export const CASES: Case[] = [
     signal: 'SIGTERM',
     documented: 'drains',
     ...server('node {dir}/node-close.js', ['node-close.js.tmpl'], 'SIGTERM', ['--slow-path', '/slow']),
-    rehearsal: { slowRoute: 'setTimeout 3 s' },
+    rehearsal: { slowRoute: 'setTimeout 5 s' },
     source: {
       title: 'Node.js: http server.close()',
       url: 'https://nodejs.org/api/http.html#serverclosecallback',
@@ -398,7 +398,7 @@ function report(rows: RowResult[], rehearsals: RehearsalRow[] | string, info: Ru
   lines.push('## Real servers: what they do when they are stopped');
   lines.push('');
   lines.push('`drain-test` on servers nobody here wrote (Debian 12 packages, and Node\'s own `http` module): each run starts the server, '
-    + 'puts requests in flight (two 64 MiB downloads read slowly over 4 s, or two requests to a 3 s `/slow` path), keeps two idle '
+    + 'puts requests in flight (two 64 MiB downloads read slowly over 4 s, or two requests to a 5 s `/slow` path), keeps two idle '
     + 'keep-alive connections open, sends the signal 1 s later and watches. **drains** = every in-flight request completed and the '
     + 'process exited by itself; **cuts** = in-flight requests were cut. Times are seconds after the signal; each row ran '
     + `${info.runs} times.`);
@@ -424,7 +424,7 @@ function report(rows: RowResult[], rehearsals: RehearsalRow[] | string, info: Ru
     lines.push(`- **${row.case.server}, ${row.case.signal}**: ${row.case.source.says} ([${row.case.source.title}](${row.case.source.url})).`);
   }
   lines.push('');
-  lines.push('Reading the table: the suggested `drainTimeout` covers the longest request of the test (4 s downloads, 3 s `/slow`) plus '
+  lines.push('Reading the table: the suggested `drainTimeout` covers the longest request of the test (4 s downloads, 5 s `/slow`) plus '
     + 'the exit after the last request, plus 1 s; size yours with `--longest-request`. New connections **accepted, never answered** '
     + '(gunicorn: the master keeps its listening socket while the workers drain) would fail if a load balancer still sent them, '
     + 'which the preStop wait (`deregistrationDelay`) prevents. The idle keep-alive and new-connection columns show the last run. '
@@ -445,9 +445,9 @@ function report(rows: RowResult[], rehearsals: RehearsalRow[] | string, info: Ru
       + 'still in flight is cut. For a server that drains, `drainsOnStopSignal: false` costs time, not requests (every old pod '
       + 'only waits S longer in preStop), so the wrong answer that drops is a `drainTimeout` shorter than the requests need '
       + `(${WRONG_DRAIN_TIMEOUT} s): SIGKILL comes at the end of the grace period D + S, and the kubelet's floor of 2 s after a `
-      + 'preStop hook is not enough for a 3 s request.');
+      + 'preStop hook is not enough for a 5 s request.');
     lines.push('');
-    lines.push('| server | signal | slow route (about 3 s) | manifest | drainsOnStopSignal | drainTimeout | what is wrong | requests | failed | failure % | failures | pod termination, mean | pods SIGKILLed | wall time |');
+    lines.push('| server | signal | slow route (about 5 s) | manifest | drainsOnStopSignal | drainTimeout | what is wrong | requests | failed | failure % | failures | pod termination, mean | pods SIGKILLed | wall time |');
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rehearsals) {
       const percent = r.requests !== undefined && r.failed !== undefined && r.requests > 0 ? (100 * r.failed / r.requests).toFixed(2) : '-';
@@ -550,11 +550,11 @@ async function run(): Promise<void> {
       // that drops is a drainTimeout shorter than its requests.
       const answers = measured
         ? [{ label: 'measured answer', drains: true, timeout: drainTimeout, wrong: '' },
-          { label: 'wrong answer', drains: true, timeout: WRONG_DRAIN_TIMEOUT, wrong: `drainTimeout ${WRONG_DRAIN_TIMEOUT} s < the 3 s requests` }]
+          { label: 'wrong answer', drains: true, timeout: WRONG_DRAIN_TIMEOUT, wrong: `drainTimeout ${WRONG_DRAIN_TIMEOUT} s < the 5 s requests` }]
         : [{ label: 'measured answer', drains: false, timeout: drainTimeout, wrong: '' },
           { label: 'wrong answer', drains: true, timeout: drainTimeout, wrong: 'drainsOnStopSignal: true for a server that cuts' }];
       // Both manifests at once, in the same run: each has its own HAProxy, pods and probe, and the
-      // machine is mostly idle (every request waits on a 3 s route); it halves the wall time.
+      // machine is mostly idle (every request waits on a 5 s route); it halves the wall time.
       process.stderr.write(`rehearsal [${n + 1}/${todo.length}] ${c.id}: rehearsing the measured and the wrong answer at once ...\n`);
       const outcomes = await Promise.all(answers.map(async (a): Promise<RehearsalRow> => {
         const manifest = synthesizeManifest(tmp, `${c.id}-${a.label.replace(/ /g, '-')}`, c.signal, a.drains, a.timeout);

@@ -1,5 +1,5 @@
 // A scaled-down rehearsal against Debian's nginx (the benchmark's template, bench/servers): every
-// pod is the real nginx, the probe requests its 3 s `/slow` route (nginx's own limit_rate), so
+// pod is the real nginx, the probe requests its 5 s `/slow` route (nginx's own limit_rate), so
 // requests are in flight whenever a pod gets its stop signal. One manifest, synthesized here from a
 // GracefulWebService that says nginx drains on its stop signal, rehearsed twice at once: with
 // SIGQUIT (what the official nginx images declare: graceful shutdown) nothing fails; with SIGTERM
@@ -41,7 +41,7 @@ function synthesize(dir: string): string {
       stopSignal: StopSignal.of('SIGQUIT'),
       drainsOnStopSignal: true,
       deregistrationDelay: Duration.seconds(2),
-      drainTimeout: Duration.seconds(6),
+      drainTimeout: Duration.seconds(8),
       safetyMargin: Duration.seconds(0),
     },
   });
@@ -63,7 +63,7 @@ beforeAll(async () => {
   const options = {
     manifest,
     appCommand: serverCommandSpec(`${NGINX} -e stderr -p {dir} -c {dir}/nginx.conf`, [TEMPLATE]),
-    timeScale: 1, // nginx's own timing (the 3 s route, its drain) is real
+    timeScale: 1, // nginx's own timing (the 5 s route, its drain) is real
     probePath: '/slow',
     rate: 10,
     lag: parseDelay('0.5-1.5'), // the LB stops routing well within the declared D = 2 s
@@ -83,7 +83,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test('the synthesized manifest signals at D (it says nginx drains) and kills at D + S', () => {
   expect(manifest.minReadySeconds).toBe(0);
-  expect(manifest.terminationGracePeriodSeconds).toBe(8);
+  expect(manifest.terminationGracePeriodSeconds).toBe(10);
   expect(quit.assumptions.preStop).toMatch(/wait 2 s/);
 });
 
