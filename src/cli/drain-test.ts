@@ -70,6 +70,11 @@ export interface InFlightResult {
   /** Seconds after the signal at which it ended. */
   readonly endedAtSeconds: number;
   readonly error?: string;
+  /**
+   * Seconds after the signal at which the server closed this keep-alive connection (the request
+   * asked to keep it, as a load balancer does); absent when it was still open at the process exit.
+   */
+  readonly connectionClosedAtSeconds?: number;
 }
 
 export interface IdleResult {
@@ -174,6 +179,10 @@ interface PendingInFlight {
   /** Response headers received. */
   headers: boolean;
   bytes: number;
+  /** Its own keep-alive agent: the connection stays open after the response, as a load balancer's does. */
+  readonly agent: http.Agent;
+  /** When the server closed the connection. */
+  connectionClosedAt?: number;
 }
 
 /**
@@ -181,14 +190,18 @@ interface PendingInFlight {
  * response stays in flight on the server for a known time.
  */
 function startRequest(kind: 'download' | 'slow', host: string, port: number, urlPath: string, bytesPerSecond: number): PendingInFlight {
-  const pending: Partial<PendingInFlight> & { headers: boolean; bytes: number } = { kind, path: urlPath, headers: false, bytes: 0 };
+  // A keep-alive connection of its own, kept open after the response like a load balancer's pooled
+  // connection: a server that only closes the connections idle at the signal lingers until its
+  // keep-alive timeout ends this one, and the exit time shows it.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const pending: Partial<PendingInFlight> & { headers: boolean; bytes: number } = { kind, path: urlPath, headers: false, bytes: 0, agent };
   (pending as { done: Promise<void> }).done = new Promise<void>((resolve) => {
     const finish = (outcome: InFlightResult['outcome'], status: number | undefined, expectedBytes: number | undefined, error?: string) => {
       if (pending.result !== undefined) return;
       pending.result = { kind, path: urlPath, outcome, status, bytes: pending.bytes, expectedBytes, endedAt: performance.now(), error };
       resolve();
     };
-    const req = http.get({ host, port, path: urlPath, agent: false }, (res) => {
+    const req = http.get({ host, port, path: urlPath, agent }, (res) => {
       pending.headers = true;
       const status = res.statusCode ?? 0;
       const expected = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : undefined;
@@ -219,6 +232,7 @@ function startRequest(kind: 'download' | 'slow', host: string, port: number, url
         finish('cut', status, expected, e.code ?? e.message);
       });
     });
+    req.on('socket', (socket) => socket.once('close', () => { pending.connectionClosedAt ??= performance.now(); }));
     req.on('error', (e: NodeJS.ErrnoException) => finish('cut', undefined, undefined, e.code ?? e.message));
   });
   return pending as PendingInFlight;
@@ -488,7 +502,9 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainTest
     // 7. Results.
     const inFlight: InFlightResult[] = inflight.map((p) => {
       const { endedAt, ...r } = p.result!;
-      return { ...r, endedAtSeconds: rel(endedAt) };
+      // Closed with the process (within 50 ms of the exit) counts as open until the exit.
+      const closedBefore = p.connectionClosedAt !== undefined && p.connectionClosedAt < exitAt - 50;
+      return { ...r, endedAtSeconds: rel(endedAt), ...(closedBefore ? { connectionClosedAtSeconds: rel(p.connectionClosedAt!) } : {}) };
     });
     const idleResults: IdleResult[] = idle.map((c) => {
       if (c.keptAlive !== true) return { outcome: 'not-kept-alive' };
@@ -528,6 +544,13 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainTest
     const overhead = verdict === 'drains' ? Math.max(0, exitSeconds - lastCompletion) : 0;
     const suggestedDrainTimeoutSeconds = Math.max(1, Math.ceil(longest + overhead + 1));
     const notes = buildNotes(verdict, stopSignal, idleResults, newConnections, killAfterMs / 1000);
+    const lingered = verdict === 'drains' && exitSeconds - lastCompletion > 1
+      && inFlight.some((r) => r.outcome === 'completed' && (r.connectionClosedAtSeconds === undefined || r.connectionClosedAtSeconds - r.endedAtSeconds > 1));
+    if (lingered) {
+      notes.push(`The process exited ${round(exitSeconds - lastCompletion)} s after the last in-flight response: it kept that keep-alive connection `
+        + 'open after answering (a load balancer keeps its connections open too) until its own keep-alive timeout. The suggested drainTimeout '
+        + 'includes that time; to exit sooner, close idle connections again once requests finish (Node: server.closeIdleConnections()).');
+    }
     const props = formatProps(verdict === 'drains', suggestedDrainTimeoutSeconds, stopSignal);
     return {
       command: rendered.argv,
@@ -553,6 +576,7 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainTest
     };
   } finally {
     for (const c of idle) c.socket.destroy();
+    for (const p of inflight) p.agent.destroy();
     await tracker.killAll();
     tracker.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -619,6 +643,12 @@ export function formatDrainTestSummary(r: DrainTestResult): string {
   const bad = r.inFlight.filter((i) => i.outcome !== 'completed');
   lines.push(`  in-flight         ${completed.length} of ${r.inFlight.length} completed${lastDone !== undefined ? ` (last at ${lastDone} s)` : ''}`
     + (bad.length > 0 ? `; ${bad.length} ${bad.map((b) => `${b.outcome} at ${b.endedAtSeconds} s${b.error !== undefined ? ` (${b.error})` : ''}`).slice(0, 3).join(', ')}` : ''));
+  if (completed.length > 0) {
+    const closed = completed.filter((c) => c.connectionClosedAtSeconds !== undefined);
+    lines.push(`  their connections ${closed.length === completed.length
+      ? `closed by the server after the response (last at ${Math.max(...closed.map((c) => c.connectionClosedAtSeconds!))} s)`
+      : `${completed.length - closed.length} of ${completed.length} kept open after the response until the exit`}`);
+  }
   const kept = r.idle.filter((i) => i.outcome !== 'not-kept-alive');
   if (r.idle.length === 0) {
     lines.push('  idle keep-alive   none opened');

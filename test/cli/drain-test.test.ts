@@ -119,6 +119,24 @@ ${onSigterm}
     expect(code).toBe(0);
     expect(result.inFlight.map((r) => r.kind)).toEqual(['slow', 'slow']);
     expect(result.newConnections.refused).toBeGreaterThan(0); // the listener is closed during the drain
+    // The in-flight requests keep their connections alive, as a load balancer does: close() ended only
+    // the connections idle at the signal, so these stay open until Node's keep-alive timeout (5 s)
+    // and the exit comes that much after the last response; the suggested drainTimeout includes it.
+    const last = Math.max(...result.inFlight.map((r) => r.endedAtSeconds));
+    expect(result.inFlight.every((r) => r.connectionClosedAtSeconds === undefined || r.connectionClosedAtSeconds - r.endedAtSeconds > 3)).toBe(true);
+    expect(result.exitSeconds - last).toBeGreaterThan(3);
+    expect(result.suggestedDrainTimeoutSeconds).toBeGreaterThanOrEqual(Math.ceil(result.exitSeconds));
+    expect(result.notes.join(' ')).toMatch(/exited [\d.]+ s after the last in-flight response: it kept that keep-alive connection open/);
+  });
+
+  test('server.close() plus closing idle connections once requests finish: the exit follows the last response', async () => {
+    const file = server('process.on("SIGTERM", () => { server.close(); setInterval(() => server.closeIdleConnections(), 100).unref(); });');
+    const { result } = await drainTestJson(['--app-command', `${process.execPath} {dir}/${path.basename(file, '.tmpl')}`,
+      '--app-template', file, '--slow-path', '/slow']);
+    expect(result.verdict).toBe('drains');
+    const last = Math.max(...result.inFlight.map((r) => r.endedAtSeconds));
+    expect(result.exitSeconds - last).toBeLessThan(1);
+    expect(result.notes.join(' ')).not.toMatch(/after the last in-flight response/);
   });
 
   test('a server that ignores the signal is killed after --kill-after and reported as such', async () => {
