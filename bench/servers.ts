@@ -398,7 +398,8 @@ function report(rows: RowResult[], rehearsals: RehearsalRow[] | string, info: Ru
   lines.push('## Real servers: what they do when they are stopped');
   lines.push('');
   lines.push('`drain-test` on servers nobody here wrote (Debian 12 packages, and Node\'s own `http` module): each run starts the server, '
-    + 'puts requests in flight (two 64 MiB downloads read slowly over 4 s, or two requests to a 5 s `/slow` path), keeps two idle '
+    + 'puts requests in flight (two 64 MiB downloads read slowly over 4 s, or two requests to a 5 s `/slow` path) on keep-alive '
+    + 'connections that stay open after the response, as a load balancer\'s do, keeps two idle '
     + 'keep-alive connections open, sends the signal 1 s later and watches. **drains** = every in-flight request completed and the '
     + 'process exited by itself; **cuts** = in-flight requests were cut. Times are seconds after the signal; each row ran '
     + `${info.runs} times.`);
