@@ -153,6 +153,8 @@ function parseMode(v: string): SigtermMode {
   return v as SigtermMode;
 }
 
+// Kept here, not imported from ./cli-args: the demo app runs on its own (a rehearsal running from the
+// TypeScript sources transpiles this one file and starts it with node), so it imports only packages.
 function parseNonNegative(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a non-negative number');

@@ -16,6 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { nonNegativeInt, positive, positiveInt } from './cli-args';
 import { freePort, ProcessTracker } from './procs';
 import { parseSignal, renderServerCommand, ServerCommandSpec, serverCommandSpec } from './server-command';
 
@@ -687,24 +688,6 @@ function summarizeList(parts: string[]): string {
   const counts = new Map<string, number>();
   for (const p of parts) counts.set(p, (counts.get(p) ?? 0) + 1);
   return [...counts].map(([p, c]) => (c > 1 ? `${c} x ${p}` : p)).join(', ');
-}
-
-function positive(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
-  return n;
-}
-
-function nonNegativeInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer >= 0');
-  return n;
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected an integer >= 1');
-  return n;
 }
 
 function signalArg(v: string): NodeJS.Signals {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import * as fs from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { positive, positiveInt } from './cli-args';
 import { configureDemoAppCommand } from './demo-app';
 import { configureDrainTestCommand } from './drain-test';
 import { ARRIVALS, Arrivals, formatProgress, formatSummary, runProbe } from './probe';
@@ -17,18 +18,6 @@ const defaultIo: CliIo = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
 };
-
-function positive(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
-  return n;
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected an integer >= 1');
-  return n;
-}
 
 /**
  * Abort on SIGINT/SIGTERM so that the running probe/rehearsal stops and cleans up; a second signal

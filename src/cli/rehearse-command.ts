@@ -3,6 +3,7 @@
  */
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { nonNegative, positive, positiveInt } from './cli-args';
 import { LatencyRange, parseLatency, SigtermMode } from './demo-app';
 import { DelayDistribution, DelaySpecError, describeDelay, LB_PROFILE_IDS, LB_PROFILES, LbProfileId, parseDelay } from './lb-profiles';
 import { ARRIVALS, Arrivals, formatSummary } from './probe';
@@ -17,24 +18,6 @@ export interface RehearseIo {
   readonly err: (text: string) => void;
   /** Aborts on SIGINT/SIGTERM; `dispose` removes the handlers. */
   readonly abortOnSignals: () => { signal: AbortSignal; dispose: () => void };
-}
-
-function positive(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
-  return n;
-}
-
-function nonNegative(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0');
-  return n;
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected an integer >= 1');
-  return n;
 }
 
 function delay(v: string): DelayDistribution {
