@@ -40,6 +40,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     devdirs: ['test', 'examples', 'bench'],
     tsconfigPath: './tsconfig.dev.json',
     projectService: false,
+    commandOptions: { fix: false },
   },
   jestOptions: {
     // Snapshot tests must be able to fail: `test` never rewrites them. Use `test:update` on purpose.
@@ -119,6 +120,33 @@ project.addTask('test:consumer', {
     { spawn: 'package' },
     { exec: 'bash build-tools/consumer-smoke.sh' },
   ],
+});
+
+// The layers (docs/ARCHITECTURE.md): library (src/*.ts) -> manifests -> tools -> CLI. An import
+// that runs up the layers, or from one tool into another it must not depend on, fails the lint.
+const TOOLS = ['check', 'rehearse', 'drain-test', 'probe', 'demo-app', 'process'];
+const layer = (dirs: string[]) => dirs.map((d) => `./src/${d}`);
+const otherTools = (...allowed: string[]) => layer(TOOLS.filter((t) => !allowed.includes(t)));
+project.eslint!.addRules({
+  'import/no-restricted-paths': ['error', {
+    zones: [
+      { target: './src/*.ts', from: layer(['manifests', ...TOOLS, 'cli']), message: 'The library (src/*.ts) imports no manifests reader, tool or CLI code.' },
+      { target: './src/manifests', from: layer([...TOOLS, 'cli']), message: 'src/manifests/ imports only the library.' },
+      ...TOOLS.map((t) => ({ target: `./src/${t}`, from: './src/cli', message: 'A tool never imports the command-line wiring (src/cli/).' })),
+      { target: './src/check', from: otherTools('check'), message: 'check reads manifests only: it imports no other tool.' },
+      { target: './src/rehearse', from: otherTools('rehearse', 'probe', 'demo-app', 'process'), message: 'rehearse may use probe, demo-app and process, no other tool.' },
+      { target: './src/drain-test', from: otherTools('drain-test', 'process'), message: 'drain-test may use process, no other tool.' },
+      ...['probe', 'demo-app', 'process'].map((t) => ({ target: `./src/${t}`, from: otherTools(t), message: `${t} is a leaf: it imports no other tool.` })),
+    ],
+  }],
+});
+
+// `test` lints without --fix (eslintOptions.commandOptions): tests never modify the tree.
+// `eslint:fix` applies the automatic fixes on purpose.
+project.addTask('eslint:fix', {
+  description: 'Run eslint and apply its automatic fixes',
+  env: { ESLINT_USE_FLAT_CONFIG: 'false', NODE_NO_WARNINGS: '1' },
+  exec: 'eslint --ext .ts --fix --no-error-on-unmatched-pattern src test examples bench projenrc .projenrc.ts',
 });
 
 // Type-check exactly the TypeScript we own (projen's default `**/*.ts` also sweeps lib/ and dist/).

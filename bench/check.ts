@@ -19,9 +19,9 @@ import { stringify } from 'yaml';
 import { AlibabaAlbTeaChart } from '../examples/alibaba-alb-tea';
 import { TencentClbMeetingChart } from '../examples/tencent-clb-meeting';
 import { audit } from '../src/check/audit';
-import { readInputs } from '../src/check/command';
 import { toJson } from '../src/check/report';
-import { loadManifests } from '../src/cli/topology';
+import { readInputs } from '../src/manifests/inputs';
+import { loadManifests } from '../src/manifests/topology';
 
 const ROOT = path.join(__dirname, '..');
 const START = '<!-- bench:check:start -->';

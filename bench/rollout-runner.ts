@@ -15,11 +15,11 @@ import { ShutdownBudget } from '../src/budget';
 import {
   DEREGISTRATION_DELAY_ANNOTATION, DRAIN_TIMEOUT_ANNOTATION, DRAINS_ON_STOP_SIGNAL_ANNOTATION, SAFETY_MARGIN_ANNOTATION,
 } from '../src/budget-annotations';
-import { SigtermMode } from '../src/cli/demo-app';
-import { DelayDistribution, fixedDelay, LB_PROFILES, LbProfileId } from '../src/cli/lb-profiles';
-import { Arrivals } from '../src/cli/probe';
-import { RehearsalResult, runRehearsal } from '../src/cli/rehearse';
-import { readRehearsalManifest, RehearsalManifest } from '../src/cli/rehearse-manifest';
+import { SigtermMode } from '../src/demo-app/demo-app';
+import { Arrivals } from '../src/probe/probe';
+import { DelayDistribution, fixedDelay, LB_PROFILES, LbProfileId } from '../src/rehearse/lb-profiles';
+import { RehearsalResult, runRehearsal } from '../src/rehearse/rehearse';
+import { readRehearsalManifest, RehearsalManifest } from '../src/rehearse/rehearse-manifest';
 
 export const ROOT = path.resolve(__dirname, '..');
 /** Longest request the demo app serves (model ms). */

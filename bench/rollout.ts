@@ -17,8 +17,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { BenchConfig, MAX_LATENCY_MS, ROOT, Row, runScenario, scenarios, synthesizeExamples } from './rollout-runner';
-import { findHaproxy } from '../src/cli/haproxy';
-import { LB_PROFILES } from '../src/cli/lb-profiles';
+import { findHaproxy } from '../src/rehearse/haproxy';
+import { LB_PROFILES } from '../src/rehearse/lb-profiles';
 
 export const DEFAULT_CONFIG: BenchConfig = {
   scale: 0.1,
@@ -245,7 +245,7 @@ export function readmeKeepAlive(rows: readonly RowData[]): string {
 reaching the LB 20 model ms late), an app idle timeout shorter than the LB's failed
 ${n(sum(short, (r) => r.failed))} of ${n(sum(short, (r) => r.requests))} requests (${perRow(short)}); longer than the LB's,
 ${n(sum(long, (r) => r.failed))} of ${n(sum(long, (r) => r.requests))}. The focused test
-(\`test/cli/rehearse-launch-keepalive.test.ts\`) shows the same with one pod.`;
+(\`test/rehearse/rehearse-launch-keepalive.test.ts\`) shows the same with one pod.`;
 }
 
 /** Replace the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`; the markers must exist. */

@@ -24,8 +24,8 @@ import { App, Chart, Duration } from 'cdk8s';
 import { PercentOrAbsolute } from 'cdk8s-plus-27';
 import { Command } from 'commander';
 import { GracefulWebService, LoadBalancer, StopSignal } from '../src';
-import type { DrainTestResult, DrainVerdict } from '../src/cli/drain-test';
 import { buildProgram, main } from '../src/cli/gws';
+import type { DrainTestResult, DrainVerdict } from '../src/drain-test/drain-test';
 
 const ROOT = path.resolve(__dirname, '..');
 const DOCS = path.join(ROOT, 'docs', 'benchmarks.md');

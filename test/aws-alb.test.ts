@@ -2,7 +2,7 @@ import { ApiObject, Chart, Duration, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { AwsAlb, AwsAlbScheme, AwsAlbTargetType, GracefulWebService, LoadBalancer } from '../src';
 import { baseProps, KubeObject, only, synth, validateObjects } from './util';
-import { detectProvider } from '../src/cli/topology';
+import { detectProvider } from '../src/manifests/topology';
 
 const PREFIX = 'alb.ingress.kubernetes.io';
 const annotationsOf = (objects: KubeObject[]) => only(objects, 'Ingress').metadata.annotations as { [key: string]: string };

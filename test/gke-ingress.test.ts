@@ -3,7 +3,7 @@ import { ApiObject, Chart, Duration, JsonPatch, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { GkeIngress, GracefulWebService, LoadBalancer } from '../src';
 import { baseProps, KubeObject, only, synth, validateObjects } from './util';
-import { detectProvider } from '../src/cli/topology';
+import { detectProvider } from '../src/manifests/topology';
 
 const gke = baseProps({ loadBalancer: LoadBalancer.gkeIngress() });
 

@@ -14,12 +14,12 @@ import {
   DEREGISTRATION_DELAY_ANNOTATION, DRAIN_TIMEOUT_ANNOTATION, DRAINS_ON_STOP_SIGNAL_ANNOTATION,
   LEGACY_DRAINS_ON_SIGTERM_ANNOTATION, SAFETY_MARGIN_ANNOTATION,
 } from '../budget-annotations';
+import { GkeIngress } from '../gke-ingress';
+import { resolveHealthCheck } from '../health-check';
 import {
   annotationsOf, detectProvider, KubeObject, LoadedObject, ProviderDetection, ProviderId, resolveTopology,
   selectorMatches, SourceLocation, TrafficRoute,
-} from '../cli/topology';
-import { GkeIngress } from '../gke-ingress';
-import { resolveHealthCheck } from '../health-check';
+} from '../manifests/topology';
 import { TencentClb } from '../tencent-clb';
 
 /**

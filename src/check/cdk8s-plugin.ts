@@ -26,7 +26,7 @@ import * as fs from 'node:fs';
 import { audit, CheckOptions, Finding } from './audit';
 import { FailOn, summarize } from './report';
 import { rule, SEVERITIES } from './rules';
-import { loadManifests, PROVIDER_IDS, ProviderId } from '../cli/topology';
+import { loadManifests, PROVIDER_IDS, ProviderId } from '../manifests/topology';
 
 /** The part of cdk8s-cli's `ValidationContext` the plugin uses. */
 export interface PluginValidationContext {

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
+import { configureCheckCommand } from './check-command';
 import { positive, positiveInt } from './cli-args';
-import { configureDemoAppCommand } from './demo-app';
-import { configureDrainTestCommand } from './drain-test';
-import { ARRIVALS, Arrivals, formatProgress, formatSummary, runProbe } from './probe';
+import { configureDrainTestCommand } from './drain-test-command';
 import { configureRehearseCommand } from './rehearse-command';
-import { configureCheckCommand } from '../check/command';
+import { configureDemoAppCommand } from '../demo-app/demo-app';
+import { ARRIVALS, Arrivals, formatProgress, formatSummary, runProbe } from '../probe/probe';
 
 /** Where the CLI writes; tests substitute their own. */
 export interface CliIo {

@@ -4,13 +4,13 @@
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { nonNegative, positive, positiveInt } from './cli-args';
-import { LatencyRange, parseLatency, SigtermMode } from './demo-app';
-import { DelayDistribution, DelaySpecError, describeDelay, LB_PROFILE_IDS, LB_PROFILES, LbProfileId, parseDelay } from './lb-profiles';
-import { ARRIVALS, Arrivals, formatSummary } from './probe';
-import { formatTimeline, RehearsalInterruptedError, resolveRehearsal, runRehearsal } from './rehearse';
-import { readRehearsalManifest } from './rehearse-manifest';
-import { parseSignal, serverCommandSpec, ServerCommandError } from './server-command';
-import { formatAssumptions } from './timeline';
+import { LatencyRange, parseLatency, SigtermMode } from '../demo-app/demo-app';
+import { ARRIVALS, Arrivals, formatSummary } from '../probe/probe';
+import { parseSignal, serverCommandSpec, ServerCommandError } from '../process/server-command';
+import { DelayDistribution, DelaySpecError, describeDelay, LB_PROFILE_IDS, LB_PROFILES, LbProfileId, parseDelay } from '../rehearse/lb-profiles';
+import { formatTimeline, RehearsalInterruptedError, resolveRehearsal, runRehearsal } from '../rehearse/rehearse';
+import { readRehearsalManifest } from '../rehearse/rehearse-manifest';
+import { formatAssumptions } from '../rehearse/timeline';
 
 /** Where the command writes (the CLI's stdout/stderr, or a test's buffers). */
 export interface RehearseIo {
@@ -88,7 +88,7 @@ const PROFILE_HELP = LB_PROFILE_IDS.map((id) => {
 }).join('\n');
 
 const HELP_AFTER = `
-Load balancer profiles (model seconds; sources in docs and src/cli/lb-profiles.ts):
+Load balancer profiles (model seconds; sources in docs and src/rehearse/lb-profiles.ts):
 ${PROFILE_HELP}
 The lag is never taken from the manifest's own deregistration delay D (that would test D against
 itself); D is printed beside it. --lag-fraction runs a fixed lag of a fraction of D (sensitivity).

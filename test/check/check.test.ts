@@ -11,12 +11,12 @@ import { GkeStorefrontChart } from '../../examples/gke-storefront';
 import { TencentClbMeetingChart } from '../../examples/tencent-clb-meeting';
 import { ShutdownBudget } from '../../src';
 import { audit, CheckOptions, Finding } from '../../src/check/audit';
-import { runCheck } from '../../src/check/command';
 import { preStopWait, sleepSeconds } from '../../src/check/prestop-wait';
 import { toSarif } from '../../src/check/report';
 import { renderRulesMarkdown, RULES } from '../../src/check/rules';
+import { runCheck } from '../../src/cli/check-command';
 import { buildProgram, main } from '../../src/cli/gws';
-import { KubeObject, loadManifests } from '../../src/cli/topology';
+import { KubeObject, loadManifests } from '../../src/manifests/topology';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const TEA = path.join(FIXTURES, 'alibaba-alb-tea.yaml');

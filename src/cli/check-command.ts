@@ -1,0 +1,92 @@
+/**
+ * `check`: audit manifests from files, directories and stdin for rollout drops.
+ * Exit codes: 0 nothing at or above `--fail-on`, 1 something was, 2 unusable input.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { audit, AuditResult, CheckOptions } from '../check/audit';
+import { FailOn, formatText, summarize, toJson, toSarif } from '../check/report';
+import { CheckInputError, readInputs } from '../manifests/inputs';
+import { loadManifests, PROVIDER_IDS, ProviderId } from '../manifests/topology';
+
+export { CheckInputError, readInputs };
+
+/** Where `check` reads and writes; tests substitute their own. */
+export interface CheckIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  /** Reads all of standard input. */
+  readonly readStdin: () => string;
+}
+
+const defaultIo: CheckIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  readStdin: () => fs.readFileSync(0, 'utf8'),
+};
+
+/** Reads, parses and audits; throws `ManifestSyntaxError`/`CheckInputError` for unusable input. */
+export function runCheck(paths: readonly string[], options: CheckOptions, readStdin: () => string = defaultIo.readStdin): AuditResult {
+  return audit(loadManifests(readInputs(paths, readStdin)), options);
+}
+
+function seconds(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds >= 0');
+  return n;
+}
+
+function packageVersion(): string {
+  for (const candidate of [path.join(__dirname, '..', '..', 'package.json'), path.join(__dirname, '..', 'package.json')]) {
+    try {
+      return JSON.parse(fs.readFileSync(candidate, 'utf8')).version ?? '0.0.0';
+    } catch {
+      continue;
+    }
+  }
+  return '0.0.0';
+}
+
+interface CheckCliOptions {
+  format: 'text' | 'json' | 'sarif';
+  failOn: FailOn;
+  provider?: ProviderId;
+  deregistrationDelay?: number;
+  drainTimeout: number;
+}
+
+/** Defines `check` on `cmd`. The action sets `process.exitCode` (0 or 1); unusable input throws (exit 2). */
+export function configureCheckCommand(cmd: Command, io: CheckIo = defaultIo): Command {
+  return cmd
+    .description('Audit Kubernetes manifests (plain YAML, kind: List, helm template, kustomize build, cdk8s synth) for requests '
+      + 'dropped during rollouts: every Deployment served through an Ingress. Exits 0 when nothing at or above --fail-on was found, '
+      + '1 when something was, 2 for unusable input')
+    .argument('[inputs...]', 'manifest files, directories (recursively *.yaml, *.yml, *.json), or - for standard input')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding at or above this severity is found')
+      .choices(['error', 'warning', 'info', 'none']).default('error'))
+    .addOption(new Option('-p, --provider <provider>', 'the load balancer behind Ingresses whose class does not tell (class alb: Alibaba Cloud or AWS; a missing or unknown class)')
+      .choices([...PROVIDER_IDS]))
+    .addOption(new Option('-D, --deregistration-delay <seconds>',
+      'D: seconds until the load balancer stops routing to a deleted pod (default: the Deployment\'s annotation, else the provider\'s default)')
+      .argParser(seconds))
+    .addOption(new Option('-S, --drain-timeout <seconds>',
+      'S: seconds the app needs to finish in-flight requests, where the Deployment has no drain-timeout annotation')
+      .argParser(seconds).default(30))
+    .action((inputs: string[], opts: CheckCliOptions) => {
+      const result = runCheck(inputs, {
+        provider: opts.provider,
+        deregistrationDelaySeconds: opts.deregistrationDelay,
+        drainTimeoutSeconds: opts.drainTimeout,
+      }, io.readStdin);
+      if (opts.format === 'json') {
+        io.out(JSON.stringify(toJson(result, opts.failOn), null, 2) + '\n');
+      } else if (opts.format === 'sarif') {
+        io.out(JSON.stringify(toSarif(result, { version: packageVersion() }), null, 2) + '\n');
+      } else {
+        io.out(formatText(result, opts.failOn));
+      }
+      process.exitCode = summarize(result, opts.failOn).failed ? 1 : 0;
+    });
+}
