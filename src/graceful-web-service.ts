@@ -6,7 +6,7 @@ import { deriveShutdownBudget, ShutdownBudget, ShutdownBudgetProps } from './bud
 import { BUDGET_ANNOTATION_PREFIX, budgetAnnotations } from './budget-annotations';
 import { HealthCheckOptions, HealthCheckSettings, resolveHealthCheck, secondsToHealthy } from './health-check';
 import { addLifecycleStopSignal } from './lifecycle-stop-signal';
-import type { ILoadBalancer, LoadBalancerConfig } from './load-balancer';
+import type { ILoadBalancer, LoadBalancerConfig, LoadBalancerLaunch } from './load-balancer';
 import { addNativePreStopSleep, execPreStopLifecycle, PreStopAction } from './prestop';
 import {
   validateAnnotations,
@@ -353,159 +353,19 @@ export class GracefulWebService extends Construct {
       this.name = props.name;
       this.loadBalancer = props.loadBalancer;
       const launch = props.loadBalancer.launch(v.healthCheck);
-      this.budget = deriveShutdownBudget({
-        ...props.shutdown,
-        defaultDeregistrationDelay: props.loadBalancer.defaultDeregistrationDelay,
-        terminationGracePeriod: props.terminationGracePeriod,
-        preStopCommandDuration: props.preStopCommandDuration,
-        startupDelay: Duration.seconds(v.startup ? v.startup.periodSeconds * v.startup.failureThreshold : 0),
-        readinessDelay: Duration.seconds(secondsToHealthy(v.healthCheck)),
-        registrationDelay: launch.registrationDelay,
-        launchGated: launch.gated,
-        progressDeadline: props.progressDeadline,
-      });
-      if (v.preStopAction === PreStopAction.SLEEP_ACTION
-        && this.budget.preStopSleepSeconds > this.budget.terminationGracePeriodSeconds) {
-        throw new Error(
-          `the preStop sleep action (${this.budget.preStopSleepSeconds}s) must not exceed terminationGracePeriod `
-          + `(${this.budget.terminationGracePeriodSeconds}s): Kubernetes rejects it`,
-        );
-      }
+      this.budget = deriveBudget(props, v, launch);
       if (props.name !== undefined) {
         claimName(this, props.name);
       }
-
       // A provider may add objects under this construct; if anything below fails, the catch
       // removes them again so the chart holds nothing of a service that was refused.
-      const labels = v.labels;
-      const lb = props.loadBalancer.bind(this, {
-        budget: this.budget,
-        port: this.port,
-        healthCheck: v.healthCheck,
-        host: props.host,
-        path: v.path,
-        name: props.name,
-        labels,
-      });
-      validateAnnotations('the load balancer\'s ingress annotations', lb.ingressAnnotations);
-      validateAnnotations('the load balancer\'s service annotations', lb.serviceAnnotations);
-      const ingressAnnotations = mergeAnnotations('ingressAnnotations', lb.ingressAnnotations, props.ingressAnnotations);
-      const serviceAnnotations = mergeAnnotations('serviceAnnotations', lb.serviceAnnotations, props.serviceAnnotations);
-      checkIngressClass(lb, ingressAnnotations);
-      checkServiceOverrides(lb, ingressAnnotations, props.serviceAnnotations);
-
-      const identity = v.identity;
-      // A `name: undefined` key would stop cdk8s from generating one.
-      const named = props.name === undefined ? {} : { name: props.name };
-      this.deployment = new kplus.Deployment(this, 'Deployment', {
-        metadata: { ...named, labels, annotations: budgetAnnotations(this.budget) },
-        podMetadata: { labels, annotations: props.podAnnotations },
-        // With a name, select on the standard labels only; otherwise on cdk8s-plus's path label.
-        select: identity === undefined,
-        replicas: v.replicas,
-        strategy: kplus.DeploymentStrategy.rollingUpdate({
-          maxSurge: v.maxSurge,
-          maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
-        }),
-        minReady: Duration.seconds(this.budget.minReadySeconds),
-        progressDeadline: Duration.seconds(this.budget.progressDeadlineSeconds),
-        terminationGracePeriod: this.budget.terminationGracePeriod,
-        securityContext: { ...props.podSecurityContext, ensureNonRoot: !v.runAsRoot },
-      });
-      if (identity !== undefined) {
-        // cdk8s-plus still labels the pod template with its construct path (cdk8s.io/metadata.addr).
-        // The label stays: cdk8s-plus helpers that select this Deployment's pods (a Service built
-        // from it, network policies, affinity) select on it. It is not in any selector here, so a
-        // moved construct only changes that pod label, which rolls the pods once, gracefully.
-        this.deployment.select(kplus.LabelSelector.of({ labels: identity }));
-      }
-
-      const probeOptions = {
-        port: this.port,
-        periodSeconds: Duration.seconds(v.healthCheck.intervalSeconds),
-        timeoutSeconds: Duration.seconds(v.healthCheck.timeoutSeconds),
-      };
-      this.container = this.deployment.addContainer({
-        name: CONTAINER_NAME,
-        image: props.image,
-        portNumber: this.port,
-        command: props.command,
-        args: props.args,
-        envVariables: props.envVariables,
-        resources: props.resources,
-        securityContext: {
-          ...props.containerSecurityContext,
-          ensureNonRoot: !v.runAsRoot,
-          readOnlyRootFilesystem: v.readOnlyRootFilesystem,
-        },
-        readiness: kplus.Probe.fromHttpGet(v.healthCheck.path, {
-          ...probeOptions,
-          successThreshold: v.healthCheck.healthyThreshold,
-          failureThreshold: v.healthCheck.unhealthyThreshold,
-        }),
-        startup: v.startup === undefined ? undefined : kplus.Probe.fromHttpGet(v.healthCheck.path, {
-          ...probeOptions,
-          successThreshold: 1,
-          failureThreshold: v.startup.failureThreshold,
-        }),
-        lifecycle: v.preStopAction === PreStopAction.EXEC_SLEEP
-          ? execPreStopLifecycle(this.budget, props.preStopCommand)
-          : undefined,
-      });
-      if (v.startup === undefined) {
-        // cdk8s-plus adds a TCP startup probe to every container with a port unless told otherwise.
-        ApiObject.of(this.deployment).addJsonPatch(JsonPatch.remove('/spec/template/spec/containers/0/startupProbe'));
-      }
-      if (v.preStopAction === PreStopAction.SLEEP_ACTION && this.budget.preStopSleepSeconds > 0) {
-        addNativePreStopSleep(this.deployment, CONTAINER_NAME, this.budget.preStopSleepSeconds);
-      }
-      if (props.setLifecycleStopSignal && this.budget.stopSignal !== undefined) {
-        addLifecycleStopSignal(this.deployment, CONTAINER_NAME, this.budget.stopSignal);
-      }
-      for (const [i, writable] of v.writablePaths.entries()) {
-        this.container.mount(writable, kplus.Volume.fromEmptyDir(this, `Writable${i}`, `writable-${i}`));
-      }
-      const gates = launch.readinessGates ?? [];
-      if (gates.length > 0) {
-        // Kubernetes 1.27 knows readinessGates, so this patch survives cdk8s-plus's serialization.
-        ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add(
-          '/spec/template/spec/readinessGates', gates.map((conditionType) => ({ conditionType }))));
-      }
-
-      this.service = new kplus.Service(this, 'Service', {
-        metadata: { ...named, labels, annotations: serviceAnnotations },
-        type: lb.serviceType,
-        selector: identity === undefined ? this.deployment : undefined,
-        ports: [{ name: 'http', port: this.port, targetPort: this.port }],
-      });
-      for (const [key, value] of Object.entries(identity ?? {})) {
-        this.service.selectLabel(key, value);
-      }
-
-      this.ingress = new kplus.Ingress(this, 'Ingress', {
-        metadata: { ...named, labels, annotations: ingressAnnotations },
-        className: lb.ingressClassName,
-      });
-      const backend = kplus.IngressBackend.fromService(this.service, { port: this.port });
-      if (props.host !== undefined) {
-        this.ingress.addHostRule(props.host, v.path, backend, kplus.HttpIngressPathType.PREFIX);
-      } else {
-        this.ingress.addRule(v.path, backend, kplus.HttpIngressPathType.PREFIX);
-      }
-
-      if (props.podDisruptionBudget ?? v.replicas >= 2) {
-        const deployment = this.deployment;
-        this.podDisruptionBudget = new ApiObject(this, 'PodDisruptionBudget', {
-          apiVersion: 'policy/v1',
-          kind: 'PodDisruptionBudget',
-          metadata: { ...named, labels },
-          spec: {
-            maxUnavailable: 1,
-            // Lazy: selectors added later through the escape hatch are picked up too.
-            selector: { matchLabels: Lazy.any({ produce: () => deployment.matchLabels }) },
-          },
-        });
-      }
+      const lb = bindLoadBalancer(this, props, v, this.budget);
+      const step: BuildStep = { scope: this, props, v, budget: this.budget };
+      this.deployment = buildDeployment(step);
+      this.container = addWebContainer(step, this.deployment, launch);
+      this.service = buildService(step, this.deployment, lb);
+      this.ingress = buildIngress(step, this.service, lb);
+      this.podDisruptionBudget = buildPodDisruptionBudget(step, this.deployment);
     } catch (error) {
       for (const child of [...this.node.children]) {
         this.node.tryRemoveChild(child.node.id);
@@ -514,6 +374,202 @@ export class GracefulWebService extends Construct {
       throw withPath(this, error);
     }
   }
+}
+
+/** What every build step needs: the construct, its props as given and as validated, the budget. */
+interface BuildStep {
+  readonly scope: GracefulWebService;
+  readonly props: GracefulWebServiceProps;
+  readonly v: ValidatedProps;
+  readonly budget: ShutdownBudget;
+}
+
+/** The load balancer's objects and annotations, merged with the user's and checked. */
+interface BoundLoadBalancer {
+  readonly config: LoadBalancerConfig;
+  readonly ingressAnnotations: { [key: string]: string };
+  readonly serviceAnnotations: { [key: string]: string };
+}
+
+/** Step 2: the shutdown and launch budget from the declared budgets and the provider's facts. */
+function deriveBudget(props: GracefulWebServiceProps, v: ValidatedProps, launch: LoadBalancerLaunch): ShutdownBudget {
+  const budget = deriveShutdownBudget({
+    ...props.shutdown,
+    defaultDeregistrationDelay: props.loadBalancer.defaultDeregistrationDelay,
+    terminationGracePeriod: props.terminationGracePeriod,
+    preStopCommandDuration: props.preStopCommandDuration,
+    startupDelay: Duration.seconds(v.startup ? v.startup.periodSeconds * v.startup.failureThreshold : 0),
+    readinessDelay: Duration.seconds(secondsToHealthy(v.healthCheck)),
+    registrationDelay: launch.registrationDelay,
+    launchGated: launch.gated,
+    progressDeadline: props.progressDeadline,
+  });
+  if (v.preStopAction === PreStopAction.SLEEP_ACTION
+    && budget.preStopSleepSeconds > budget.terminationGracePeriodSeconds) {
+    throw new Error(
+      `the preStop sleep action (${budget.preStopSleepSeconds}s) must not exceed terminationGracePeriod `
+      + `(${budget.terminationGracePeriodSeconds}s): Kubernetes rejects it`,
+    );
+  }
+  return budget;
+}
+
+/** Step 3: the provider's settings for this service, with the user's annotations merged and checked. */
+function bindLoadBalancer(
+  scope: GracefulWebService, props: GracefulWebServiceProps, v: ValidatedProps, budget: ShutdownBudget,
+): BoundLoadBalancer {
+  const config = props.loadBalancer.bind(scope, {
+    budget,
+    port: v.port,
+    healthCheck: v.healthCheck,
+    host: props.host,
+    path: v.path,
+    name: props.name,
+    labels: v.labels,
+  });
+  validateAnnotations('the load balancer\'s ingress annotations', config.ingressAnnotations);
+  validateAnnotations('the load balancer\'s service annotations', config.serviceAnnotations);
+  const ingressAnnotations = mergeAnnotations('ingressAnnotations', config.ingressAnnotations, props.ingressAnnotations);
+  const serviceAnnotations = mergeAnnotations('serviceAnnotations', config.serviceAnnotations, props.serviceAnnotations);
+  checkIngressClass(config, ingressAnnotations);
+  checkServiceOverrides(config, ingressAnnotations, props.serviceAnnotations);
+  return { config, ingressAnnotations, serviceAnnotations };
+}
+
+/** `{ name }` when a name was given; a `name: undefined` key would stop cdk8s from generating one. */
+function named(props: GracefulWebServiceProps): { name?: string } {
+  return props.name === undefined ? {} : { name: props.name };
+}
+
+/** Step 4a: the Deployment, with the derived strategy, minReadySeconds and grace period. */
+function buildDeployment({ scope, props, v, budget }: BuildStep): kplus.Deployment {
+  const deployment = new kplus.Deployment(scope, 'Deployment', {
+    metadata: { ...named(props), labels: v.labels, annotations: budgetAnnotations(budget) },
+    podMetadata: { labels: v.labels, annotations: props.podAnnotations },
+    // With a name, select on the standard labels only; otherwise on cdk8s-plus's path label.
+    select: v.identity === undefined,
+    replicas: v.replicas,
+    strategy: kplus.DeploymentStrategy.rollingUpdate({
+      maxSurge: v.maxSurge,
+      maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+    }),
+    minReady: Duration.seconds(budget.minReadySeconds),
+    progressDeadline: Duration.seconds(budget.progressDeadlineSeconds),
+    terminationGracePeriod: budget.terminationGracePeriod,
+    securityContext: { ...props.podSecurityContext, ensureNonRoot: !v.runAsRoot },
+  });
+  if (v.identity !== undefined) {
+    // cdk8s-plus still labels the pod template with its construct path (cdk8s.io/metadata.addr).
+    // The label stays: cdk8s-plus helpers that select this Deployment's pods (a Service built
+    // from it, network policies, affinity) select on it. It is not in any selector here, so a
+    // moved construct only changes that pod label, which rolls the pods once, gracefully.
+    deployment.select(kplus.LabelSelector.of({ labels: v.identity }));
+  }
+  return deployment;
+}
+
+/** Step 4b: the web container: probes, the preStop wait, the stop signal, writable paths, gates. */
+function addWebContainer(
+  { scope, props, v, budget }: BuildStep, deployment: kplus.Deployment, launch: LoadBalancerLaunch,
+): kplus.Container {
+  const probeOptions = {
+    port: v.port,
+    periodSeconds: Duration.seconds(v.healthCheck.intervalSeconds),
+    timeoutSeconds: Duration.seconds(v.healthCheck.timeoutSeconds),
+  };
+  const container = deployment.addContainer({
+    name: CONTAINER_NAME,
+    image: props.image,
+    portNumber: v.port,
+    command: props.command,
+    args: props.args,
+    envVariables: props.envVariables,
+    resources: props.resources,
+    securityContext: {
+      ...props.containerSecurityContext,
+      ensureNonRoot: !v.runAsRoot,
+      readOnlyRootFilesystem: v.readOnlyRootFilesystem,
+    },
+    readiness: kplus.Probe.fromHttpGet(v.healthCheck.path, {
+      ...probeOptions,
+      successThreshold: v.healthCheck.healthyThreshold,
+      failureThreshold: v.healthCheck.unhealthyThreshold,
+    }),
+    startup: v.startup === undefined ? undefined : kplus.Probe.fromHttpGet(v.healthCheck.path, {
+      ...probeOptions,
+      successThreshold: 1,
+      failureThreshold: v.startup.failureThreshold,
+    }),
+    lifecycle: v.preStopAction === PreStopAction.EXEC_SLEEP
+      ? execPreStopLifecycle(budget, props.preStopCommand)
+      : undefined,
+  });
+  if (v.startup === undefined) {
+    // cdk8s-plus adds a TCP startup probe to every container with a port unless told otherwise.
+    ApiObject.of(deployment).addJsonPatch(JsonPatch.remove('/spec/template/spec/containers/0/startupProbe'));
+  }
+  if (v.preStopAction === PreStopAction.SLEEP_ACTION && budget.preStopSleepSeconds > 0) {
+    addNativePreStopSleep(deployment, CONTAINER_NAME, budget.preStopSleepSeconds);
+  }
+  if (props.setLifecycleStopSignal && budget.stopSignal !== undefined) {
+    addLifecycleStopSignal(deployment, CONTAINER_NAME, budget.stopSignal);
+  }
+  for (const [i, writable] of v.writablePaths.entries()) {
+    container.mount(writable, kplus.Volume.fromEmptyDir(scope, `Writable${i}`, `writable-${i}`));
+  }
+  const gates = launch.readinessGates ?? [];
+  if (gates.length > 0) {
+    // Kubernetes 1.27 knows readinessGates, so this patch survives cdk8s-plus's serialization.
+    ApiObject.of(deployment).addJsonPatch(JsonPatch.add(
+      '/spec/template/spec/readinessGates', gates.map((conditionType) => ({ conditionType }))));
+  }
+  return container;
+}
+
+/** Step 5: the Service in front of the pods, of the type the load balancer needs. */
+function buildService({ scope, props, v }: BuildStep, deployment: kplus.Deployment, lb: BoundLoadBalancer): kplus.Service {
+  const service = new kplus.Service(scope, 'Service', {
+    metadata: { ...named(props), labels: v.labels, annotations: lb.serviceAnnotations },
+    type: lb.config.serviceType,
+    selector: v.identity === undefined ? deployment : undefined,
+    ports: [{ name: 'http', port: v.port, targetPort: v.port }],
+  });
+  for (const [key, value] of Object.entries(v.identity ?? {})) {
+    service.selectLabel(key, value);
+  }
+  return service;
+}
+
+/** Step 6: the route to the Service (today an Ingress; a second kind of route goes beside it). */
+function buildIngress({ scope, props, v }: BuildStep, service: kplus.Service, lb: BoundLoadBalancer): kplus.Ingress {
+  const ingress = new kplus.Ingress(scope, 'Ingress', {
+    metadata: { ...named(props), labels: v.labels, annotations: lb.ingressAnnotations },
+    className: lb.config.ingressClassName,
+  });
+  const backend = kplus.IngressBackend.fromService(service, { port: v.port });
+  if (props.host !== undefined) {
+    ingress.addHostRule(props.host, v.path, backend, kplus.HttpIngressPathType.PREFIX);
+  } else {
+    ingress.addRule(v.path, backend, kplus.HttpIngressPathType.PREFIX);
+  }
+  return ingress;
+}
+
+/** Step 7: a PodDisruptionBudget of one, by default from two replicas. */
+function buildPodDisruptionBudget({ scope, props, v }: BuildStep, deployment: kplus.Deployment): ApiObject | undefined {
+  if (!(props.podDisruptionBudget ?? v.replicas >= 2)) {
+    return undefined;
+  }
+  return new ApiObject(scope, 'PodDisruptionBudget', {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { ...named(props), labels: v.labels },
+    spec: {
+      maxUnavailable: 1,
+      // Lazy: selectors added later through the escape hatch are picked up too.
+      selector: { matchLabels: Lazy.any({ produce: () => deployment.matchLabels }) },
+    },
+  });
 }
 
 /** The name of the service's container in the pod template. */
