@@ -112,6 +112,20 @@ export class AlibabaAlb implements ILoadBalancer {
     this.readinessGate = props.readinessGate ?? this.directAccess;
   }
 
+  /**
+   * Refuses the Gateway API: Alibaba Cloud ALB has no Gateway path whose draining the construct can derive.
+   *
+   * @internal
+   */
+  public _gatewayLaunch(_healthCheck: HealthCheckSettings): LoadBalancerLaunch {
+    throw new Error(GATEWAY_REFUSAL);
+  }
+
+  /** @internal */
+  public _bindGateway(_scope: Construct, _options: LoadBalancerBindOptions): LoadBalancerConfig {
+    throw new Error(GATEWAY_REFUSAL);
+  }
+
   public launch(healthCheck: HealthCheckSettings): LoadBalancerLaunch {
     this.validate();
     return {
@@ -209,3 +223,9 @@ function explicitSwitch(name: string, enabled: boolean | undefined, valueName: s
   }
   return enabled ?? value !== undefined;
 }
+
+/** Why `gateway` is refused with Alibaba Cloud ALB. */
+const GATEWAY_REFUSAL = 'gateway is not supported with Alibaba Cloud ALB: ACK lists ALB among its Gateway API '
+  + 'solutions, but the resources that set an ALB server group\'s connection draining and health check behind a Gateway '
+  + 'were not found in a published form, so the construct cannot derive them. Leave gateway out to emit the ALB Ingress, '
+  + 'which carries both as annotations (see docs/gateway-api.md)';

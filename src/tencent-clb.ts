@@ -171,6 +171,20 @@ export class TencentClb implements ILoadBalancer {
     nonEmptyOptional('loadBalancer.subnetId', this.subnetId);
   }
 
+  /**
+   * Refuses the Gateway API: Tencent Cloud CLB has no Gateway path whose draining the construct can derive.
+   *
+   * @internal
+   */
+  public _gatewayLaunch(_healthCheck: HealthCheckSettings): LoadBalancerLaunch {
+    throw new Error(GATEWAY_REFUSAL);
+  }
+
+  /** @internal */
+  public _bindGateway(_scope: Construct, _options: LoadBalancerBindOptions): LoadBalancerConfig {
+    throw new Error(GATEWAY_REFUSAL);
+  }
+
   public launch(healthCheck: HealthCheckSettings): LoadBalancerLaunch {
     this.validate();
     const check = this.tkeServiceConfig ? healthCheck : CLB_DEFAULT_HEALTH_CHECK;
@@ -272,3 +286,9 @@ function nonEmptyOptional(prop: string, value: string | undefined): void {
     throw new Error(`${prop} must not be empty when given`);
   }
 }
+
+/** Why `gateway` is refused with Tencent Cloud CLB. */
+const GATEWAY_REFUSAL = 'gateway is not supported with Tencent Cloud CLB: TKE has no native CLB controller for the '
+  + 'Gateway API; the documented Gateway-with-CLB path is Tencent Cloud Mesh\'s Envoy ingress gateway (Istio CRDs), '
+  + 'whose draining is the mesh\'s, not the CLB\'s. Leave gateway out to emit the CLB Ingress, with direct access '
+  + 'and graceful shutdown (see docs/gateway-api.md)';
