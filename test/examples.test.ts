@@ -6,6 +6,8 @@ import { parseAllDocuments } from 'yaml';
 import { container, KubeObject, only, validateObjects } from './util';
 import { AlibabaAlbTeaChart } from '../examples/alibaba-alb-tea';
 import { AwsAlbCheckoutChart } from '../examples/aws-alb-checkout';
+import { AwsGatewayCheckoutChart } from '../examples/aws-gateway-checkout';
+import { GkeGatewayStorefrontChart } from '../examples/gke-gateway-storefront';
 import { GkeStorefrontChart } from '../examples/gke-storefront';
 import { TencentClbMeetingChart } from '../examples/tencent-clb-meeting';
 
@@ -57,6 +59,31 @@ describe('examples', () => {
     expect(objects).toMatchSnapshot();
   });
 
+  test('aws-gateway-checkout: the same budget as aws-alb-checkout, through a created Gateway and a TargetGroupConfiguration', () => {
+    const objects = Testing.synth(new AwsGatewayCheckoutChart(Testing.app(), 'aws-gateway-checkout')) as KubeObject[];
+    validateObjects(objects);
+    const viaIngress = Testing.synth(new AwsAlbCheckoutChart(Testing.app(), 'aws-alb-checkout')) as KubeObject[];
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(120);
+    expect(container(objects).lifecycle.preStop).toEqual(container(viaIngress).lifecycle.preStop);
+    expect(only(objects, 'Deployment').spec.minReadySeconds).toBe(0);
+    const tgc = only(objects, 'TargetGroupConfiguration');
+    expect(tgc.spec.targetReference).toEqual({ name: 'checkout' });
+    expect(tgc.spec.defaultConfiguration.targetGroupAttributes).toEqual([{ key: 'deregistration_delay.timeout_seconds', value: '120' }]);
+    expect(only(objects, 'Gateway').spec.infrastructure.parametersRef.name).toBe(only(objects, 'LoadBalancerConfiguration').metadata.name);
+    expect(only(objects, 'HTTPRoute').spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'checkout-edge', sectionName: 'http' }]);
+    expect(objects).toMatchSnapshot();
+  });
+
+  test('gke-gateway-storefront: a GCPBackendPolicy draining for the grace period (GKE would drain 0 s) on a shared Gateway', () => {
+    const objects = Testing.synth(new GkeGatewayStorefrontChart(Testing.app(), 'gke-gateway-storefront')) as KubeObject[];
+    validateObjects(objects);
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(90);
+    expect(only(objects, 'GCPBackendPolicy').spec.default).toEqual({ timeoutSec: 60, connectionDraining: { drainingTimeoutSec: 90 } });
+    expect(only(objects, 'HealthCheckPolicy').spec.default.config.httpHealthCheck.port).toBe(8080);
+    expect(only(objects, 'HTTPRoute').spec.parentRefs[0]).toMatchObject({ name: 'external', namespace: 'infra', sectionName: 'https' });
+    expect(objects).toMatchSnapshot();
+  });
+
   // The images must start under the security context the manifests give them.
   test('the root nginx image is allowed to run as root, with a read-only root filesystem and writable nginx dirs', () => {
     const objects = Testing.synth(new AlibabaAlbTeaChart(Testing.app(), 'tea')) as KubeObject[];
@@ -82,12 +109,16 @@ describe('examples', () => {
       new TencentClbMeetingChart(app, 'tencent-clb-meeting');
       new AwsAlbCheckoutChart(app, 'aws-alb-checkout');
       new GkeStorefrontChart(app, 'gke-storefront');
+      new AwsGatewayCheckoutChart(app, 'aws-gateway-checkout');
+      new GkeGatewayStorefrontChart(app, 'gke-gateway-storefront');
       app.synth();
       const kinds: { [name: string]: string[] } = {
         'alibaba-alb-tea': ['Deployment', 'Service', 'Ingress', 'PodDisruptionBudget'],
         'tencent-clb-meeting': ['Deployment', 'Service', 'Ingress', 'PodDisruptionBudget'],
         'aws-alb-checkout': ['Namespace', 'Deployment', 'Service', 'Ingress', 'PodDisruptionBudget'],
         'gke-storefront': ['BackendConfig', 'Deployment', 'Service', 'Ingress', 'PodDisruptionBudget'],
+        'aws-gateway-checkout': ['Namespace', 'Deployment', 'Service', 'TargetGroupConfiguration', 'LoadBalancerConfiguration', 'Gateway', 'HTTPRoute', 'PodDisruptionBudget'],
+        'gke-gateway-storefront': ['Deployment', 'Service', 'GCPBackendPolicy', 'HealthCheckPolicy', 'HTTPRoute', 'PodDisruptionBudget'],
       };
       for (const [name, expected] of Object.entries(kinds)) {
         const text = fs.readFileSync(path.join(outdir, `${name}.k8s.yaml`), 'utf8');
