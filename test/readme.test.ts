@@ -165,7 +165,7 @@ describe('README TypeScript snippets', () => {
       new Function('require', 'console', 'exports', js)((name: string) => modules[name] ?? load(name), quietConsole, {});
       expect(apps).toHaveLength(1);
       const objects = parseAllDocuments(apps[0].synthYaml()).map((d) => d.toJS() as KubeObject);
-      expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(['tea', 'meeting', 'checkout', 'storefront']);
+      expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(['tea', 'meeting', 'checkout', 'storefront', 'payments', 'catalog']);
       validateObjects(objects);
       checkPodsStart(objects);
       // The first snippet prints the timeline the README shows above it.
