@@ -8,6 +8,7 @@ import { HealthCheckOptions, HealthCheckSettings, resolveHealthCheck, secondsToH
 import { addLifecycleStopSignal } from './lifecycle-stop-signal';
 import type { ILoadBalancer, LoadBalancerConfig, LoadBalancerLaunch } from './load-balancer';
 import { addNativePreStopSleep, execPreStopLifecycle, PreStopAction } from './prestop';
+import { checkPropTypes } from './prop-types';
 import {
   validateAnnotations,
   validateHost,
@@ -599,6 +600,7 @@ interface ValidatedProps {
 
 /** Every check on the props that needs no load balancer; throws plain messages naming the prop. */
 function validateProps(props: GracefulWebServiceProps): ValidatedProps {
+  checkPropTypes('GracefulWebServiceProps', props); // plain JS, config files, other jsii languages
   validateNonEmpty('image', props.image);
   if (props.name !== undefined) validateObjectName('name', props.name);
   const port = props.port ?? 80;
