@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { HealthCheckSettings, secondsToHealthy } from './health-check';
 import type { ILoadBalancer, LoadBalancerBindOptions, LoadBalancerConfig, LoadBalancerLaunch } from './load-balancer';
+import { checkPropTypes } from './prop-types';
 import { checkRange, validateIngressClassName, wholeSeconds } from './validation';
 
 /**
@@ -171,6 +172,7 @@ export class AwsAlb implements ILoadBalancer {
   private readonly extraAttributes: { [key: string]: string };
 
   public constructor(props: AwsAlbProps = {}) {
+    checkPropTypes('AwsAlbProps', props, 'loadBalancer');
     this.props = props;
     this.ingressClassName = props.ingressClassName ?? 'alb';
     validateIngressClassName('loadBalancer.ingressClassName', this.ingressClassName);

@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { HealthCheckSettings, secondsToHealthy } from './health-check';
 import type { ILoadBalancer, LoadBalancerBindOptions, LoadBalancerConfig, LoadBalancerLaunch } from './load-balancer';
+import { checkPropTypes } from './prop-types';
 import { checkRange, wholeSeconds } from './validation';
 
 /**
@@ -77,6 +78,7 @@ export class GkeIngress implements ILoadBalancer {
   private readonly props: GkeIngressProps;
 
   public constructor(props: GkeIngressProps = {}) {
+    checkPropTypes('GkeIngressProps', props, 'loadBalancer');
     this.props = props;
     this.ingressClassName = props.ingressClassName ?? 'gce';
     if (!GKE_CLASSES.includes(this.ingressClassName)) {
