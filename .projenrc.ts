@@ -158,7 +158,9 @@ project.tryFindObjectFile('tsconfig.dev.json')!.addOverride('include', [
 ]);
 
 // Keep the npm package to the library and the CLI.
-for (const dir of ['/bench/', '/build-tools/', '/docs/', '/examples/', '/.ci/']) {
+// `/.tmp/` is scratch space (test output); build-tools/package-files.js holds the allowlist that
+// test/package-contents.test.ts and the consumer smoke test check the tarball against.
+for (const dir of ['/bench/', '/build-tools/', '/docs/', '/examples/', '/.ci/', '/.tmp/', '/.changes/']) {
   project.addPackageIgnore(dir);
 }
 

@@ -17,6 +17,8 @@ export class GkeStorefrontChart extends Chart {
     super(scope, id, props);
 
     this.storefront = new GracefulWebService(this, 'storefront', {
+      // Objects named exactly `storefront`, selected by the standard labels (no hash, stable on a refactor).
+      name: 'storefront',
       // Its image declares STOPSIGNAL SIGQUIT, nginx's graceful shutdown (on SIGTERM, its fast
       // shutdown, nginx would cut in-flight requests): it drains on the signal it really gets.
       image: 'nginxinc/nginx-unprivileged:1.27-alpine',

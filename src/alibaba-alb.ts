@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { HealthCheckSettings, secondsToHealthy } from './health-check';
 import type { ILoadBalancer, LoadBalancerBindOptions, LoadBalancerConfig, LoadBalancerLaunch } from './load-balancer';
+import { checkPropTypes } from './prop-types';
 import { checkRange, validateIngressClassName, wholeSeconds } from './validation';
 
 /**
@@ -106,6 +107,7 @@ export class AlibabaAlb implements ILoadBalancer {
   // evaluates `LoadBalancer.alibabaAlb({...})` first), so every check runs in launch() and
   // bind(), inside the construct, where errors get the construct path.
   public constructor(props: AlibabaAlbProps = {}) {
+    checkPropTypes('AlibabaAlbProps', props, 'loadBalancer');
     this.props = props;
     this.ingressClassName = props.ingressClassName ?? 'alb';
     this.directAccess = props.directAccess ?? false;

@@ -12,6 +12,7 @@ import {
   TargetGroupConfigurationSpecDefaultConfigurationTargetType,
 } from './imports/gateway.k8s.aws';
 import type { ILoadBalancer, LoadBalancerBindOptions, LoadBalancerConfig, LoadBalancerLaunch } from './load-balancer';
+import { checkPropTypes } from './prop-types';
 import { checkRange, validateIngressClassName, wholeSeconds } from './validation';
 
 /**
@@ -185,6 +186,7 @@ export class AwsAlb implements ILoadBalancer {
   private readonly extraAttributes: { [key: string]: string };
 
   public constructor(props: AwsAlbProps = {}) {
+    checkPropTypes('AwsAlbProps', props, 'loadBalancer');
     this.props = props;
     this.ingressClassName = props.ingressClassName ?? 'alb';
     validateIngressClassName('loadBalancer.ingressClassName', this.ingressClassName);

@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { checkPropTypes } from './prop-types';
 import { StopSignal } from './stop-signal';
 import { wholeSeconds } from './validation';
 
@@ -176,6 +177,7 @@ export class ShutdownBudget {
    * an explicit grace period is shorter than the time the pod legitimately needs.
    */
   public static derive(props: ShutdownBudgetProps = {}): ShutdownBudget {
+    checkPropTypes('ShutdownBudgetProps', props);
     // Only the declared budgets: launch inputs come from the construct, never from users.
     return new ShutdownBudget({
       deregistrationDelay: props.deregistrationDelay,

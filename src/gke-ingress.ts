@@ -10,6 +10,7 @@ import {
   HealthCheckPolicySpecDefaultConfigType,
 } from './imports/networking.gke.io';
 import type { ILoadBalancer, LoadBalancerBindOptions, LoadBalancerConfig, LoadBalancerLaunch } from './load-balancer';
+import { checkPropTypes } from './prop-types';
 import { checkRange, wholeSeconds } from './validation';
 
 /**
@@ -101,6 +102,7 @@ export class GkeIngress implements ILoadBalancer {
   private readonly props: GkeIngressProps;
 
   public constructor(props: GkeIngressProps = {}) {
+    checkPropTypes('GkeIngressProps', props, 'loadBalancer');
     this.props = props;
     this.ingressClassName = props.ingressClassName ?? 'gce';
     if (!GKE_CLASSES.includes(this.ingressClassName)) {

@@ -2,6 +2,7 @@ import * as posixPath from 'node:path/posix';
 import { ApiObject, Chart, Duration, JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { checkNamesAppWide } from './app-names';
 import { deriveShutdownBudget, ShutdownBudget, ShutdownBudgetProps } from './budget';
 import { BUDGET_ANNOTATION_PREFIX, budgetAnnotations } from './budget-annotations';
 import { buildGatewayRoute, GatewayBinding, GatewayOptions, gatewayProvider, validateGatewayOptions } from './gateway';
@@ -9,6 +10,7 @@ import { HealthCheckOptions, HealthCheckSettings, resolveHealthCheck, secondsToH
 import { addLifecycleStopSignal } from './lifecycle-stop-signal';
 import type { ILoadBalancer, LoadBalancerConfig, LoadBalancerLaunch } from './load-balancer';
 import { addNativePreStopSleep, execPreStopLifecycle, PreStopAction } from './prestop';
+import { checkPropTypes } from './prop-types';
 import {
   validateAnnotations,
   validateHost,
@@ -376,6 +378,7 @@ export class GracefulWebService extends Construct {
       if (props.name !== undefined) {
         claimName(this, props.name);
       }
+      checkNamesAppWide(this); // the same kind, namespace and name across charts, at synth
       // A provider may add objects under this construct; if anything below fails, the catch
       // removes them again so the chart holds nothing of a service that was refused.
       const lb = props.gateway !== undefined
@@ -665,6 +668,7 @@ interface ValidatedProps {
 
 /** Every check on the props that needs no load balancer; throws plain messages naming the prop. */
 function validateProps(props: GracefulWebServiceProps): ValidatedProps {
+  checkPropTypes('GracefulWebServiceProps', props); // plain JS, config files, other jsii languages
   validateNonEmpty('image', props.image);
   if (props.name !== undefined) validateObjectName('name', props.name);
   const port = props.port ?? 80;

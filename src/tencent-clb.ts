@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { HealthCheckSettings, secondsToHealthy } from './health-check';
 import type { ILoadBalancer, LoadBalancerBindOptions, LoadBalancerConfig, LoadBalancerLaunch } from './load-balancer';
+import { checkPropTypes } from './prop-types';
 import { checkRange, validateIngressClassName } from './validation';
 
 /**
@@ -140,6 +141,7 @@ export class TencentClb implements ILoadBalancer {
   // The constructor only records the settings: it runs before the service exists, so every
   // check runs in launch() and bind(), inside the construct, where errors get its path.
   public constructor(props: TencentClbProps = {}) {
+    checkPropTypes('TencentClbProps', props, 'loadBalancer');
     this.ingressClassName = props.ingressClassName ?? 'qcloud';
     this.ingressClassMode = props.ingressClassMode ?? TencentIngressClassMode.ANNOTATION;
     this.directAccess = props.directAccess ?? true;

@@ -124,6 +124,8 @@ describe('examples', () => {
         const text = fs.readFileSync(path.join(outdir, `${name}.k8s.yaml`), 'utf8');
         const docs = parseAllDocuments(text).map((d) => d.toJS() as KubeObject);
         expect(docs.map((d) => d.kind)).toEqual(expected);
+        // Every example follows the README's advice to set `name`: no generated, hashed names.
+        expect(docs.map((d) => d.metadata.name).filter((n: string) => /-[0-9a-f]{8}$/.test(n))).toEqual([]);
         validateObjects(docs);
       }
     } finally {
