@@ -16,7 +16,7 @@ export class AwsGatewayCheckoutChart extends Chart {
   public readonly checkout: GracefulWebService;
 
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
-    super(scope, id, { namespace: 'checkout', ...props });
+    super(scope, id, { namespace: 'checkout-gateway', ...props });
 
     const namespace = new Namespace(this, 'namespace', { metadata: { name: this.namespace } });
     this.checkout = new GracefulWebService(this, 'checkout', {
