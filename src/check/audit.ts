@@ -17,7 +17,8 @@ import {
 import { GkeIngress } from '../gke-ingress';
 import { resolveHealthCheck } from '../health-check';
 import {
-  annotationsOf, detectProvider, KubeObject, LoadedObject, ProviderDetection, ProviderId, resolveTopology,
+  annotationsOf, detectGatewayProvider, detectProvider, GatewayPolicies, indexGatewayPolicies, KubeObject, LoadedObject,
+  ProviderDetection, ProviderId, resolveTopology,
   selectorMatches, SourceLocation, TrafficRoute,
 } from '../manifests/topology';
 import { TencentClb } from '../tencent-clb';
@@ -34,13 +35,21 @@ const PROVIDER_DEFAULT_DEREGISTRATION_DELAY: { readonly [id in ProviderId]: (aws
   'gke-ingress': () => GkeIngress.DEFAULT_DEREGISTRATION_DELAY,
 };
 
-/** The provider's default D for one route, in seconds. */
-export function providerDefaultDeregistrationDelaySeconds(provider: ProviderId, route: TrafficRoute): number {
-  return PROVIDER_DEFAULT_DEREGISTRATION_DELAY[provider](awsTargetType(route)).toSeconds();
+/** The provider's default D for one route, in seconds (an HTTPRoute's AWS target type is its TargetGroupConfiguration's). */
+export function providerDefaultDeregistrationDelaySeconds(provider: ProviderId, route: TrafficRoute, policies?: GatewayPolicies): number {
+  return PROVIDER_DEFAULT_DEREGISTRATION_DELAY[provider](awsTargetType(route, policies)).toSeconds();
 }
 
-/** `alb.ingress.kubernetes.io/target-type` of a route (the Service's annotation wins), `instance` by default. */
-function awsTargetType(route: TrafficRoute): string {
+/**
+ * `alb.ingress.kubernetes.io/target-type` of a route (the Service's annotation wins), `instance` by
+ * default; for an HTTPRoute, its TargetGroupConfiguration's `defaultConfiguration.targetType`
+ * (`instance` by default too).
+ */
+function awsTargetType(route: TrafficRoute, policies?: GatewayPolicies): string {
+  if (route.ingress.object.kind === 'HTTPRoute') {
+    const type = policies?.targetGroupConfiguration?.object.spec?.defaultConfiguration?.targetType;
+    return typeof type === 'string' ? type : 'instance';
+  }
   const key = 'alb.ingress.kubernetes.io/target-type';
   return annotationsOf(route.service.object)[key] ?? annotationsOf(route.ingress.object)[key] ?? 'instance';
 }
@@ -255,6 +264,8 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
   const pdbs = indexDisruptionBudgets(objects);
   const backendConfigs = byNamespace('BackendConfig');
   const tkeServiceConfigs = byNamespace('TkeServiceConfig');
+  const gatewayPoliciesOf = indexGatewayPolicies(objects);
+  const policiesOf = (route: TrafficRoute) => (route.ingress.object.kind === 'HTTPRoute' ? gatewayPoliciesOf(route.service.object) : undefined);
 
   for (const ingress of objects.filter((o) => o.object.kind === 'Ingress')) {
     auditIngress(ingress, add);
@@ -266,7 +277,9 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
   const providerOf = (route: TrafficRoute, podSpec: KubeObject): ProviderDetection => {
     let detection = detections.get(route.ingress);
     if (detection === undefined) {
-      detection = detectProvider(route.ingress.object, ingressClasses, [podSpec]);
+      detection = route.ingress.object.kind === 'HTTPRoute'
+        ? detectGatewayProvider(route.ingress.object, gatewayPoliciesOf(route.service.object), objects)
+        : detectProvider(route.ingress.object, ingressClasses, [podSpec]);
       // --provider settles what the Ingress itself does not tell; it never overrides a clear answer.
       if (detection.provider === undefined && options.provider !== undefined) {
         detection = { provider: options.provider, candidates: [options.provider], reason: `--provider (${detection.reason})` };
@@ -291,7 +304,7 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
       const detection = providerOf(route, podSpec);
       providers.set(route, detection.provider);
       if (detection.provider !== undefined) {
-        providerD = Math.max(providerD ?? 0, providerDefaultDeregistrationDelaySeconds(detection.provider, route));
+        providerD = Math.max(providerD ?? 0, providerDefaultDeregistrationDelaySeconds(detection.provider, route, policiesOf(route)));
       } else if (flagOrAnnotationD === undefined) {
         const choices = detection.candidates.length > 1 ? detection.candidates : undefined;
         add('provider-unknown', route.ingress,
@@ -444,7 +457,7 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
 
     // Provider settings that depend on S and D.
     for (const route of served.routes) {
-      auditProviderTiming(route, providers.get(route), d, s, m, drains, podSpec, backendConfigs, add);
+      auditProviderTiming(route, providers.get(route), d, s, m, drains, podSpec, backendConfigs, add, policiesOf(route));
     }
 
     auditStrategy(deployment, add);
@@ -550,8 +563,12 @@ function backendConfigName(service: KubeObject, port: { port: number; name?: str
 
 function auditProviderTiming(
   route: TrafficRoute, provider: ProviderId | undefined, d: number | undefined, s: number, m: number | undefined,
-  drains: boolean, podSpec: KubeObject, backendConfigs: Map<string, LoadedObject[]>, add: Add,
+  drains: boolean, podSpec: KubeObject, backendConfigs: Map<string, LoadedObject[]>, add: Add, policies?: GatewayPolicies,
 ): void {
+  if (policies !== undefined) {
+    auditGatewayTiming(route, provider, d, s, m, drains, podSpec, policies, add);
+    return;
+  }
   const ingressAnnotations = annotationsOf(route.ingress.object);
   const serviceAnnotations = annotationsOf(route.service.object);
   const gates: string[] = (Array.isArray(podSpec.readinessGates) ? podSpec.readinessGates : [])
@@ -781,6 +798,68 @@ function auditDisruptionBudget(deployment: LoadedObject, pdbs: readonly LoadedOb
     if (reason !== undefined) {
       add('pdb-blocks-drain', pdb, `${reason}: no pod of ${objectLabel(deployment.object)} may ever be evicted, so node drains hang`,
         { description: 'allow one pod at a time: set maxUnavailable: 1 (and remove minAvailable)', set: { 'spec.maxUnavailable': 1, 'spec.minAvailable': null } });
+    }
+  }
+}
+
+/**
+ * The timing an HTTPRoute's vendor policies set (AWS: the TargetGroupConfiguration's target type and
+ * deregistration delay; GKE: the GCPBackendPolicy's connection draining, which GKE leaves at 0 s).
+ */
+function auditGatewayTiming(
+  route: TrafficRoute, provider: ProviderId | undefined, d: number | undefined, s: number, m: number | undefined,
+  drains: boolean, podSpec: KubeObject, policies: GatewayPolicies, add: Add,
+): void {
+  const budget = deriveBudget({ deregistrationDelaySeconds: d ?? 0, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains });
+  const floor = deriveBudget({ deregistrationDelaySeconds: d ?? 0, drainTimeoutSeconds: s, safetyMarginSeconds: 0, drainsOnStopSignal: drains });
+  const service = route.service.object.metadata?.name;
+  if (provider === 'aws-alb') {
+    const tgc = policies.targetGroupConfiguration;
+    const targetType = awsTargetType(route, policies);
+    const gates: string[] = (Array.isArray(podSpec.readinessGates) ? podSpec.readinessGates : []).map((g: KubeObject) => g?.conditionType);
+    const awsGate = gates.find((g) => typeof g === 'string' && g.startsWith(AWS_GATE_PREFIX));
+    if (awsGate !== undefined && targetType !== 'ip') {
+      add('alb-readiness-gate-without-direct-access', tgc ?? route.service,
+        `the pods carry the AWS readiness gate ${awsGate}, but the target type of Service ${service}'s target groups is ${targetType}: the controller only sets it for ip targets, so rollouts stall`,
+        { description: 'set spec.defaultConfiguration.targetType: ip in the TargetGroupConfiguration, or remove the readiness gate', set: { 'spec.defaultConfiguration.targetType': 'ip' } });
+    }
+    const attributes: KubeObject[] = Array.isArray(tgc?.object.spec?.defaultConfiguration?.targetGroupAttributes)
+      ? tgc!.object.spec.defaultConfiguration.targetGroupAttributes : [];
+    const raw = attributes.find((a) => a?.key === 'deregistration_delay.timeout_seconds')?.value;
+    const delay = raw === undefined ? undefined : Number(raw);
+    const needed = floor.minimumTerminationGracePeriodSeconds;
+    if (tgc !== undefined && d !== undefined && delay !== undefined && Number.isFinite(delay) && delay < needed) {
+      const recommended = Math.min(AWS_MAX_DEREGISTRATION_DELAY_SECONDS, budget.terminationGracePeriodSeconds);
+      add('aws-deregistration-delay-too-short', tgc,
+        `deregistration_delay.timeout_seconds is ${delay}, below D + S = ${floor.deregistrationDelaySeconds} + ${floor.drainTimeoutSeconds} = ${needed} s: the ALB drops a draining target's connections while it still serves`,
+        {
+          description: `set the deregistration_delay.timeout_seconds target group attribute to "${recommended}"`,
+          set: { 'spec.defaultConfiguration.targetGroupAttributes[key=deregistration_delay.timeout_seconds].value': String(recommended) },
+          budget: numbersOf(budget),
+        });
+    }
+  }
+  if (provider === 'gke-ingress') {
+    const policy = policies.gcpBackendPolicy;
+    const timeout = policy?.object.spec?.default?.connectionDraining?.drainingTimeoutSec;
+    if (typeof timeout !== 'number' || timeout === 0) {
+      add('gke-gateway-no-connection-draining', policy ?? route.service,
+        policy === undefined
+          ? `no GCPBackendPolicy targets Service ${service}, so its backend service drains for 0 s (GKE's default): the load balancer cuts requests to a removed pod at once`
+          : `GCPBackendPolicy ${policy.object.metadata?.name} sets no connectionDraining.drainingTimeoutSec (GKE's default is 0 s): the load balancer cuts requests to a removed pod at once`,
+        {
+          description: `set spec.default.connectionDraining.drainingTimeoutSec to ${budget.terminationGracePeriodSeconds} in the Service's GCPBackendPolicy`,
+          set: { 'spec.default.connectionDraining.drainingTimeoutSec': budget.terminationGracePeriodSeconds },
+          budget: numbersOf(budget),
+        });
+    } else if (timeout < budget.drainTimeoutSeconds) {
+      add('gke-draining-timeout-too-short', policy!,
+        `connectionDraining.drainingTimeoutSec is ${timeout}, shorter than the drain timeout S (${budget.drainTimeoutSeconds} s): the load balancer cuts requests the app is still serving`,
+        {
+          description: `set spec.default.connectionDraining.drainingTimeoutSec to ${budget.drainTimeoutSeconds}`,
+          set: { 'spec.default.connectionDraining.drainingTimeoutSec': budget.drainTimeoutSeconds },
+          budget: numbersOf(budget),
+        });
     }
   }
 }

@@ -221,6 +221,14 @@ describe('hand-broken variants fail with the right rule', () => {
       o.push({ apiVersion: 'cloud.google.com/v1', kind: 'BackendConfig', metadata: { name: 'tea' }, spec: { connectionDraining: { drainingTimeoutSec: 10 } } });
       return o;
     }, { deregistrationDelaySeconds: 10 }],
+    ['gke-gateway-no-connection-draining', 'HTTPRoute on GKE, no GCPBackendPolicy', () => {
+      const o = tea().filter((x) => x.kind !== 'Ingress');
+      o.push({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'tea' },
+        spec: { parentRefs: [{ name: 'g' }], rules: [{ backendRefs: [{ name: kind(o, 'Service').metadata.name, port: kind(o, 'Service').spec.ports[0].port }] }] } });
+      o.push({ apiVersion: 'networking.gke.io/v1', kind: 'HealthCheckPolicy', metadata: { name: 'tea' },
+        spec: { targetRef: { group: '', kind: 'Service', name: kind(o, 'Service').metadata.name } } });
+      return o;
+    }, { deregistrationDelaySeconds: 10 }],
     ['ingress-class-conflict', 'class annotation and spec', () => {
       const o = tea(); kind(o, 'Ingress').metadata.annotations = { 'kubernetes.io/ingress.class': 'alb' }; return o;
     }, alibaba],
