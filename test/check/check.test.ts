@@ -223,10 +223,12 @@ describe('hand-broken variants fail with the right rule', () => {
     }, { deregistrationDelaySeconds: 10 }],
     ['gke-gateway-no-connection-draining', 'HTTPRoute on GKE, no GCPBackendPolicy', () => {
       const o = tea().filter((x) => x.kind !== 'Ingress');
-      o.push({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'tea' },
-        spec: { parentRefs: [{ name: 'g' }], rules: [{ backendRefs: [{ name: kind(o, 'Service').metadata.name, port: kind(o, 'Service').spec.ports[0].port }] }] } });
-      o.push({ apiVersion: 'networking.gke.io/v1', kind: 'HealthCheckPolicy', metadata: { name: 'tea' },
-        spec: { targetRef: { group: '', kind: 'Service', name: kind(o, 'Service').metadata.name } } });
+      const service = kind(o, 'Service');
+      const backendRefs = [{ name: service.metadata.name, port: service.spec.ports[0].port }];
+      const route = { parentRefs: [{ name: 'g' }], rules: [{ backendRefs }] };
+      o.push({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'tea' }, spec: route });
+      const targetRef = { group: '', kind: 'Service', name: service.metadata.name };
+      o.push({ apiVersion: 'networking.gke.io/v1', kind: 'HealthCheckPolicy', metadata: { name: 'tea' }, spec: { targetRef } });
       return o;
     }, { deregistrationDelaySeconds: 10 }],
     ['ingress-class-conflict', 'class annotation and spec', () => {
