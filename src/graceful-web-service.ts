@@ -314,7 +314,8 @@ export interface GracefulWebServiceProps {
 /**
  * A web service behind a cloud load balancer that rolls without dropping requests.
  *
- * Emits a Deployment, a Service and an Ingress. The preStop wait and
+ * Emits a Deployment, a Service and an Ingress (or, with `gateway`, a Gateway API HTTPRoute and the
+ * provider's policies). The preStop wait and
  * `terminationGracePeriodSeconds` are derived from the declared shutdown budgets
  * (see `ShutdownBudget`), and configurations that would drop requests are refused.
  * Every error starts with the construct's path (`<chart>/<id>: `).

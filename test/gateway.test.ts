@@ -1,6 +1,7 @@
 import { ApiObject, Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import * as fc from 'fast-check';
 import {
   AwsAlbScheme, AwsAlbTargetType, GracefulWebService, GracefulWebServiceProps, ILoadBalancer, LoadBalancer,
   LoadBalancerBindOptions, LoadBalancerConfig, LoadBalancerLaunch,
@@ -176,6 +177,57 @@ describe('gateway: an HTTPRoute instead of an Ingress', () => {
     expect(() => synthIn(baseProps({
       loadBalancer: LoadBalancer.gkeIngress({ connectionDrainingTimeout: Duration.seconds(10) }), gateway: { name: 'g' },
     }))).toThrow(/test\/web: loadBalancer.connectionDrainingTimeout \(10s\) must be at least deregistrationDelay \(40s\) \+ drainTimeout \(30s\) = 70s/);
+  });
+});
+
+describe('gateway: the same numbers as the Ingress path, for any budget', () => {
+  const budgets = fc.record({ d: fc.integer({ min: 1, max: 2000 }), s: fc.integer({ min: 1, max: 2000 }) });
+  const outcome = (make: () => KubeObject[], read: (o: KubeObject[]) => number): number | string => {
+    try {
+      return read(make());
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
+  test('AWS: the TargetGroupConfiguration deregistration delay equals the Ingress annotation\'s, and is at least D + S', () => {
+    fc.assert(fc.property(budgets, ({ d, s }) => {
+      const props = baseProps({
+        loadBalancer: LoadBalancer.awsAlb(), shutdown: { deregistrationDelay: Duration.seconds(d), drainTimeout: Duration.seconds(s) },
+      });
+      const viaIngress = outcome(() => synthIn(props).objects,
+        (o) => Number(only(o, 'Ingress').metadata.annotations['alb.ingress.kubernetes.io/target-group-attributes'].split('=')[1]));
+      const viaGateway = outcome(() => synthIn({ ...props, gateway: { name: 'g' } }).objects,
+        (o) => Number(attributes(only(o, 'TargetGroupConfiguration'))['deregistration_delay.timeout_seconds']));
+      expect(viaGateway).toEqual(viaIngress);
+      if (typeof viaGateway === 'number') {
+        expect(viaGateway).toBeGreaterThanOrEqual(d + s);
+        expect(viaGateway).toBeLessThanOrEqual(3600);
+      } else {
+        expect(d + s).toBeGreaterThan(3600);
+      }
+    }), { numRuns: 60 });
+  });
+
+  test('GKE: the GCPBackendPolicy drainingTimeoutSec equals the BackendConfig\'s, and is at least D + S', () => {
+    fc.assert(fc.property(budgets, ({ d, s }) => {
+      const props = baseProps({
+        loadBalancer: LoadBalancer.gkeIngress(), shutdown: { deregistrationDelay: Duration.seconds(d), drainTimeout: Duration.seconds(s) },
+      });
+      const viaIngress = outcome(() => synthIn(props).objects, (o) => only(o, 'BackendConfig').spec.connectionDraining.drainingTimeoutSec);
+      const viaGateway = outcome(() => synthIn({ ...props, gateway: { name: 'g' } }).objects,
+        (o) => only(o, 'GCPBackendPolicy').spec.default.connectionDraining.drainingTimeoutSec);
+      expect(viaGateway).toEqual(viaIngress);
+      if (typeof viaGateway === 'number') expect(viaGateway).toBeGreaterThanOrEqual(d + s);
+    }), { numRuns: 60 });
+  });
+
+  test('two services creating the same Gateway are refused at synth: create it once and attach the others', () => {
+    const app = Testing.app();
+    const chart = new Chart(app, 'c', { namespace: 'shop' });
+    new GracefulWebService(chart, 'a', baseProps({ name: 'a', loadBalancer: LoadBalancer.gkeIngress(), gateway: { name: 'g', create: true } }));
+    new GracefulWebService(chart, 'b', baseProps({ name: 'b', loadBalancer: LoadBalancer.gkeIngress(), gateway: { name: 'g', create: true } }));
+    expect(() => app.synthYaml()).toThrow(/Gateway "g" in namespace "shop" is emitted twice in one app: by c\/a\/Gateway .* and by c\/b\/Gateway/);
   });
 });
 
