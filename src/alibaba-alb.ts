@@ -227,7 +227,7 @@ function explicitSwitch(name: string, enabled: boolean | undefined, valueName: s
 }
 
 /** Why `gateway` is refused with Alibaba Cloud ALB. */
-const GATEWAY_REFUSAL = 'gateway is not supported with Alibaba Cloud ALB: ACK lists ALB among its Gateway API '
-  + 'solutions, but the resources that set an ALB server group\'s connection draining and health check behind a Gateway '
-  + 'were not found in a published form, so the construct cannot derive them. Leave gateway out to emit the ALB Ingress, '
-  + 'which carries both as annotations (see docs/gateway-api.md)';
+const GATEWAY_REFUSAL = 'gateway is not supported with Alibaba Cloud ALB: ACK serves the Gateway API from ALB Ingress '
+  + 'Controller 2.17.0, but an ALB Gateway backend\'s connection draining and health check live in its own AlbServerGroup '
+  + 'resource, whose schema the construct does not have to derive and check them. Leave gateway out to emit the ALB '
+  + 'Ingress, which carries both as annotations (see docs/gateway-api.md)';

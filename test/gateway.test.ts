@@ -233,7 +233,7 @@ describe('gateway: the same numbers as the Ingress path, for any budget', () => 
 
 describe('gateway refusals', () => {
   test.each([
-    ['Alibaba Cloud ALB', LoadBalancer.alibabaAlb(), /gateway is not supported with Alibaba Cloud ALB: .*Leave gateway out to emit the ALB Ingress/],
+    ['Alibaba Cloud ALB', LoadBalancer.alibabaAlb(), /gateway is not supported with Alibaba Cloud ALB: ACK serves the Gateway API from ALB Ingress Controller 2.17.0, .*AlbServerGroup.*Leave gateway out to emit the ALB Ingress/],
     ['Tencent Cloud CLB', LoadBalancer.tencentClb(), /gateway is not supported with Tencent Cloud CLB: TKE has no native CLB controller.*Leave gateway out to emit the CLB Ingress/],
   ])('%s is refused with the documented alternative, and nothing is left in the chart', (_name, lb, message) => {
     const chart = new Chart(Testing.app(), 'test');
