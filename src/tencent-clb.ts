@@ -291,6 +291,6 @@ function nonEmptyOptional(prop: string, value: string | undefined): void {
 
 /** Why `gateway` is refused with Tencent Cloud CLB. */
 const GATEWAY_REFUSAL = 'gateway is not supported with Tencent Cloud CLB: TKE has no native CLB controller for the '
-  + 'Gateway API; the documented Gateway-with-CLB path is Tencent Cloud Mesh\'s Envoy ingress gateway (Istio CRDs), '
-  + 'whose draining is the mesh\'s, not the CLB\'s. Leave gateway out to emit the CLB Ingress, with direct access '
+  + 'Gateway API; Tencent documents Envoy Gateway on TKE, where Envoy proxies behind the CLB reach the pods and do the '
+  + 'draining, a load balancer this library does not model. Leave gateway out to emit the CLB Ingress, with direct access '
   + 'and graceful shutdown (see docs/gateway-api.md)';
