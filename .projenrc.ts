@@ -160,7 +160,7 @@ project.tryFindObjectFile('tsconfig.dev.json')!.addOverride('include', [
 // Keep the npm package to the library and the CLI.
 // `/.tmp/` is scratch space (test output); build-tools/package-files.js holds the allowlist that
 // test/package-contents.test.ts and the consumer smoke test check the tarball against.
-for (const dir of ['/bench/', '/build-tools/', '/docs/', '/examples/', '/.ci/', '/.tmp/', '/.changes/']) {
+for (const dir of ['/bench/', '/build-tools/', '/crds/', '/docs/', '/examples/', '/.ci/', '/.tmp/', '/.changes/']) {
   project.addPackageIgnore(dir);
 }
 
