@@ -6,7 +6,7 @@ import { AwsGatewayCheckoutChart } from '../../examples/aws-gateway-checkout';
 import { GkeGatewayStorefrontChart } from '../../examples/gke-gateway-storefront';
 import { GracefulWebService, LoadBalancer } from '../../src';
 import { audit, CheckOptions, Finding } from '../../src/check/audit';
-import { KubeObject, loadManifests, resolveTopology } from '../../src/manifests/topology';
+import { httpRouteBackends, KubeObject, loadManifests, resolveTopology } from '../../src/manifests/topology';
 
 function auditObjects(objects: KubeObject[], options: CheckOptions = {}): Finding[] {
   const text = objects.map((o) => stringify(o)).join('---\n');
@@ -89,5 +89,27 @@ describe('check follows HTTPRoutes', () => {
     const findings = auditObjects(objects);
     expect(ruleIds(findings)).toContain('provider-unknown HTTPRoute/web');
     expect(findings.find((f) => f.rule === 'provider-unknown')!.message).toContain('vendor policies on its Service');
+  });
+});
+
+describe('httpRouteBackends', () => {
+  test('core Services of the route\'s namespace only, each once', () => {
+    const route: KubeObject = {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'r', namespace: 'shop' },
+      spec: {
+        rules: [
+          { backendRefs: [{ name: 'a', port: 80 }, { name: 'a', port: 80 }, { group: '', kind: 'Service', name: 'b', port: 8080 }] },
+          { backendRefs: [{ name: 'c', port: 80, namespace: 'other' }, { group: 'example.com', kind: 'Bucket', name: 'd' }, { name: 'e', port: 80, namespace: 'shop' }] },
+          { matches: [{ path: { type: 'PathPrefix', value: '/' } }] },
+        ],
+      },
+    };
+    expect(httpRouteBackends(route)).toEqual([
+      { serviceName: 'a', port: 80 },
+      { serviceName: 'b', port: 8080 },
+      { serviceName: 'e', port: 80 },
+    ]);
   });
 });
