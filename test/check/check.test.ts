@@ -7,6 +7,8 @@ import * as fc from 'fast-check';
 import { stringify } from 'yaml';
 import { AlibabaAlbTeaChart } from '../../examples/alibaba-alb-tea';
 import { AwsAlbCheckoutChart } from '../../examples/aws-alb-checkout';
+import { AwsGatewayCheckoutChart } from '../../examples/aws-gateway-checkout';
+import { GkeGatewayStorefrontChart } from '../../examples/gke-gateway-storefront';
 import { GkeStorefrontChart } from '../../examples/gke-storefront';
 import { TencentClbMeetingChart } from '../../examples/tencent-clb-meeting';
 import { ShutdownBudget } from '../../src';
@@ -136,10 +138,12 @@ describe('the vendors\' own manifests pass', () => {
     new TencentClbMeetingChart(app, 'tencent-clb-meeting');
     new AwsAlbCheckoutChart(app, 'aws-alb-checkout');
     new GkeStorefrontChart(app, 'gke-storefront');
+    new AwsGatewayCheckoutChart(app, 'aws-gateway-checkout');
+    new GkeGatewayStorefrontChart(app, 'gke-gateway-storefront');
     app.synth();
-    expect(fs.readFileSync(path.join(REPO, 'examples', 'synth.ts'), 'utf8').match(/new \w+Chart\(/g)).toHaveLength(4);
+    expect(fs.readFileSync(path.join(REPO, 'examples', 'synth.ts'), 'utf8').match(/new \w+Chart\(/g)).toHaveLength(6);
     const result = runCheck([outdir], {});
-    expect(result.deployments).toBe(4);
+    expect(result.deployments).toBe(6);
     expect(result.findings).toEqual([]);
     // The same with the provider named, and when the examples' own annotations give S.
     expect(runCheck([path.join(outdir, 'alibaba-alb-tea.k8s.yaml')], { provider: 'alibaba-alb', drainTimeoutSeconds: 300 }).findings).toEqual([]);
