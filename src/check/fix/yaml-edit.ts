@@ -33,7 +33,7 @@ function styleOf(text: string): ToStringOptions {
       step = next[1].length - base;
     }
   }
-  return { indentSeq: indented >= flat, indent: step > 0 && step <= 8 ? step : 2, lineWidth: 0, minContentWidth: 0 };
+  return { indentSeq: indented >= flat, indent: step > 0 && step <= 8 ? step : 2, lineWidth: 0, minContentWidth: 0, flowCollectionPadding: false };
 }
 
 /** The path from the document's root to the object at a position (a top-level object, or an item of a `List`). */
