@@ -5,9 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { FixCliOptions, runFix } from './check-fix';
 import { audit, AuditResult, CheckOptions } from '../check/audit';
 import { FailOn, formatText, summarize, toJson, toSarif } from '../check/report';
-import { FixCliOptions, runFix } from './check-fix';
 import { CheckInputError, readInputs } from '../manifests/inputs';
 import { loadManifests, PROVIDER_IDS, ProviderId } from '../manifests/topology';
 
