@@ -73,11 +73,20 @@ function middle(a: readonly string[], b: readonly string[], offset: number, n: n
   return ops.reverse();
 }
 
+/** The lines of a text; a last line without its newline is marked with a NUL at its end. */
+function lines(text: string): string[] {
+  if (text === '') return [];
+  const out = text.split('\n');
+  if (out[out.length - 1] === '') out.pop();
+  else out[out.length - 1] += '\u0000';
+  return out;
+}
+
 /** A unified diff of two texts (`--- a` / `+++ b` headers, hunks with `context` lines), or '' when equal. */
 export function unifiedDiff(nameA: string, nameB: string, textA: string, textB: string, context = 3): string {
   if (textA === textB) return '';
-  const a = textA.split('\n');
-  const b = textB.split('\n');
+  const a = lines(textA);
+  const b = lines(textB);
   const ops = diffLines(a, b);
   const out = [`--- ${nameA}`, `+++ ${nameB}`];
   let i = 0;
@@ -102,7 +111,12 @@ export function unifiedDiff(nameA: string, nameB: string, textA: string, textB: 
     const aCount = hunk.filter((o) => o.op !== '+').length;
     const bCount = hunk.filter((o) => o.op !== '-').length;
     out.push(`@@ -${aCount === 0 ? aStart : aStart + 1},${aCount} +${bCount === 0 ? bStart : bStart + 1},${bCount} @@`);
-    for (const o of hunk) out.push(o.op === '+' ? `+${b[o.b]}` : `${o.op === '-' ? '-' : ' '}${a[o.a]}`);
+    for (const o of hunk) {
+      const [line, side] = o.op === '+' ? [`+${b[o.b]}`, b] : [`${o.op === '-' ? '-' : ' '}${a[o.a]}`, a];
+      out.push(line.replace(/\u0000$/, ''));
+      // The last line of a text without a final newline says so, as diff(1) does.
+      if (line.endsWith('\u0000') && side === (o.op === '+' ? b : a)) out.push('\\ No newline at end of file');
+    }
     i = end;
   }
   return out.join('\n') + '\n';
