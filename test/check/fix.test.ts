@@ -54,7 +54,7 @@ async function cli(args: string[], stdin = ''): Promise<{ code: number; out: str
   }
 }
 
-function objectsOf(text: string): KubeObject[] {
+function objectsOf(text: string): any[] {
   return loadManifests([{ file: 'x.yaml', text }]).map((o) => o.object);
 }
 
@@ -239,7 +239,8 @@ const deploymentArb = fc.record({
 
 function appYaml(d: { replicas?: number; grace?: number; preStop: unknown; strategy: unknown; deadline?: number; delay: number }): string {
   const deployment: KubeObject = {
-    apiVersion: 'apps/v1', kind: 'Deployment',
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
     metadata: { name: 'web', annotations: { 'graceful-web-service.cdk8s.io/deregistration-delay-seconds': String(d.delay) } },
     spec: {
       ...(d.replicas !== undefined ? { replicas: d.replicas } : {}),
@@ -251,7 +252,9 @@ function appYaml(d: { replicas?: number; grace?: number; preStop: unknown; strat
         spec: {
           ...(d.grace !== undefined ? { terminationGracePeriodSeconds: d.grace } : {}),
           containers: [{
-            name: 'web', image: 'example/web:1', ports: [{ containerPort: 8080 }],
+            name: 'web',
+            image: 'example/web:1',
+            ports: [{ containerPort: 8080 }],
             readinessProbe: { httpGet: { path: '/ready', port: 8080 } },
             ...(d.preStop !== undefined ? { lifecycle: { preStop: d.preStop } } : {}),
           }],
@@ -261,7 +264,9 @@ function appYaml(d: { replicas?: number; grace?: number; preStop: unknown; strat
   };
   const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } };
   const ingress = {
-    apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web' },
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: 'web' },
     spec: { ingressClassName: 'alb', rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] },
   };
   return [deployment, service, ingress].map((o) => stringify(o)).join('---\n');
