@@ -74,12 +74,16 @@ describe('check --fix on a plain YAML file', () => {
     expect(after).not.toBe(before);
     // Every comment line and every line of the Service and the Ingress survive unchanged.
     for (const line of before.split('\n').filter((l) => l.includes('#'))) expect(after.split('\n')).toContain(line);
-    const tail = (t: string) => t.slice(t.indexOf('---'));
-    expect(tail(after)).toBe(tail(before));
+    // The Deployment's document gains its fields and is followed by the new PodDisruptionBudget.
+    const services = (t: string) => t.slice(t.indexOf('---\napiVersion: v1\nkind: Service'));
+    expect(services(before).length).toBeGreaterThan(100);
+    expect(services(after)).toBe(services(before));
     // Key order of the Deployment is kept; the fields it adds come last.
     const keys = (t: string) => Object.keys(parse(t.slice(0, t.indexOf('---'))).spec);
     expect(keys(after).slice(0, keys(before).length)).toEqual(keys(before));
 
+    const pdb = objectsOf(after).find((o) => o.kind === 'PodDisruptionBudget');
+    expect(pdb).toEqual({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web' }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } } });
     const deployment = objectsOf(after).find((o) => o.kind === 'Deployment')!;
     const pod = deployment.spec.template.spec;
     expect(pod.containers[0].lifecycle.preStop).toEqual({ exec: { command: ['/bin/sh', '-c', 'sleep 25'] } });
@@ -89,7 +93,7 @@ describe('check --fix on a plain YAML file', () => {
     // The fixed file passes check (no errors) and the Kubernetes schema checks.
     const recheck = await cli([file, ...ALIBABA, '--format', 'json']);
     expect(recheck.code).toBe(0);
-    expect(JSON.parse(recheck.out).summary.errors).toBe(0);
+    expect(JSON.parse(recheck.out).findings).toEqual([]);
     validateObjects(objectsOf(after));
   });
 
@@ -304,7 +308,7 @@ describe('--fix-format kustomize', () => {
     const input = fs.readFileSync(FIXTURE, 'utf8');
     const run = await cli(['--fix', '--fix-format', 'kustomize', '--fix-out', out, '-', ...ALIBABA], input);
     expect(run.code).toBe(1); // the input itself is unchanged and still has its errors
-    expect(fs.readdirSync(out).sort()).toEqual(['deployment-web.yaml', 'kustomization.yaml', 'post-renderer.sh', 'rendered.yaml']);
+    expect(fs.readdirSync(out).sort()).toEqual(['deployment-web.yaml', 'kustomization.yaml', 'poddisruptionbudget-web.yaml', 'post-renderer.sh', 'rendered.yaml']);
     const patch = parse(fs.readFileSync(path.join(out, 'deployment-web.yaml'), 'utf8'));
     expect(patch).toMatchObject({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' } });
     expect(patch.spec.template.spec.containers).toEqual([{ name: 'web', lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', 'sleep 25'] } } } }]);
@@ -313,6 +317,7 @@ describe('--fix-format kustomize', () => {
     expect(built.stderr).toBe('');
     expect(built.status).toBe(0);
     const fixed = parseAllDocuments(built.stdout).map((d) => d.toJS());
+    expect(fixed.map((o) => o.kind).sort()).toEqual(['Deployment', 'Ingress', 'PodDisruptionBudget', 'Service']);
     validateObjects(fixed);
     const recheck = await cli(['-', ...ALIBABA], built.stdout);
     expect(recheck.err).toBe('');

@@ -40,7 +40,7 @@ export function fixManifests(inputs: readonly ManifestInput[], options: CheckOpt
     const next = current.map((input) => {
       const located: LocatedEdits[] = plan.objects
         .filter((o) => o.target.source.file === input.file)
-        .map((o) => ({ line: o.target.source.line, column: o.target.source.column, edits: o.edits }));
+        .map((o) => ({ line: o.target.source.line, column: o.target.source.column, edits: o.edits, added: o.added }));
       return editYamlText(input.text, located, input.file);
     });
     if (next.every((t, i) => t === texts[i])) {

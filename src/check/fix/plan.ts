@@ -14,10 +14,12 @@ export interface FieldEdit {
   readonly value: unknown;
 }
 
-/** The edits to one object. */
+/** The edits to one object, and the objects to add after it. */
 export interface ObjectEdits {
   readonly target: LoadedObject;
   readonly edits: FieldEdit[];
+  /** New objects (a PodDisruptionBudget for a Deployment), written next to the target. */
+  readonly added: KubeObject[];
   /** The rules these edits fix. */
   readonly rules: string[];
 }
@@ -38,23 +40,18 @@ export interface FixPlanOptions {
   readonly preStopAction?: FixPreStopAction;
 }
 
-/** Why a rule is not fixed automatically. Rules not listed here and not in AUTOMATIC are manual too. */
-const MANUAL_REASONS: { readonly [rule: string]: string } = {
+/** Rules whose fix needs a decision the manifest cannot make: never applied, with the reason. */
+const NEEDS_A_DECISION: { readonly [rule: string]: string } = {
   'readiness-probe-missing': 'a probe path cannot be known from the manifest; a wrong one keeps every new pod unready',
-  'pdb-missing': 'it needs a new object',
   'alb-readiness-gate-without-direct-access': 'it needs a decision: pod targets (and the networking they need) or no readiness gate',
   'tencent-grace-shutdown-without-direct-access': 'direct access needs VPC-CNI networking or GlobalRouteDirectAccess on the cluster',
+};
+
+/** Why a finding without fields to set has no automatic fix. */
+const NO_FIELDS: { readonly [rule: string]: string } = {
   'provider-unknown': 'the load balancer must be named (--provider or --deregistration-delay)',
   'broken-reference': 'the input is incomplete or a name is wrong',
 };
-
-const AUTOMATIC = new Set([
-  'prestop-wait-missing', 'prestop-wait-too-short', 'prestop-wait-no-headroom', 'prestop-wait-unrecognised',
-  'grace-period-too-short', 'sleep-action-exceeds-grace', 'recreate-strategy', 'max-unavailable-drops-capacity',
-  'progress-deadline-too-short', 'alibaba-connection-drain-too-short', 'aws-deregistration-delay-too-short',
-  'gke-draining-timeout-too-short', 'gke-gateway-no-connection-draining', 'ingress-class-conflict', 'pdb-blocks-drain',
-  'health-check-mismatch',
-]);
 
 const PRESTOP = /^(spec\.template\.spec\.(?:containers|initContainers)\[[^\]]*\])\.lifecycle\.preStop$/;
 
@@ -62,13 +59,45 @@ export function locationKey(location: SourceLocation): string {
   return `${location.file}\u0000${location.line}\u0000${location.column}`;
 }
 
+/** Whether an object of that kind, namespace and name is in the input. */
+type Taken = (kind: string, ns: string, name: string) => boolean;
+
+/** The API versions of the objects a fix may add (`Kind.spec` in `fix.set`). */
+const NEW_OBJECT_API_VERSIONS: { readonly [kind: string]: string } = {
+  PodDisruptionBudget: 'policy/v1',
+};
+
+/**
+ * A new object from a `Kind.spec` field of a fix, named after the object the finding is about
+ * (with `-<kind>` when that name is taken), in its namespace.
+ */
+function newObject(kind: string, spec: unknown, about: KubeObject, taken: Taken): KubeObject | undefined {
+  const apiVersion = NEW_OBJECT_API_VERSIONS[kind];
+  if (apiVersion === undefined || spec === null || typeof spec !== 'object') return undefined;
+  const namespace = typeof about.metadata?.namespace === 'string' ? about.metadata.namespace : undefined;
+  const base = String(about.metadata?.name ?? 'app');
+  const name = taken(kind, namespace ?? '', base) ? `${base}-${kind.toLowerCase()}` : base;
+  return { apiVersion, kind, metadata: { name, ...(namespace !== undefined ? { namespace } : {}) }, spec };
+}
+
 /** The edits of one finding, or the reason there are none. */
-function findingEdits(finding: Finding, object: KubeObject, options: FixPlanOptions): FieldEdit[] | string {
-  if (!AUTOMATIC.has(finding.rule)) return MANUAL_REASONS[finding.rule] ?? 'no automatic fix for this rule';
+function findingEdits(
+  finding: Finding, object: KubeObject, options: FixPlanOptions, taken: Taken,
+): { edits: FieldEdit[]; added: KubeObject[] } | string {
+  const decision = NEEDS_A_DECISION[finding.rule];
+  if (decision !== undefined) return decision;
   const set = finding.fix.set;
-  if (set === undefined || Object.keys(set).length === 0) return 'the finding names no field to set';
+  if (set === undefined || Object.keys(set).length === 0) return NO_FIELDS[finding.rule] ?? 'the finding names no field to set';
   const edits: FieldEdit[] = [];
+  const added: KubeObject[] = [];
   for (const [field, value] of Object.entries(set)) {
+    const other = /^([A-Z]\w*)\.spec$/.exec(field);
+    if (other !== null) {
+      const created = newObject(other[1], value, object, taken);
+      if (created === undefined) return `${field} would need a new ${other[1]}`;
+      added.push(created);
+      continue;
+    }
     const preStop = PRESTOP.exec(field);
     const steps = parseFieldPath(preStop !== null ? preStop[1] : field);
     const path = steps === undefined ? undefined : resolvePath(object, steps);
@@ -88,7 +117,7 @@ function findingEdits(finding: Finding, object: KubeObject, options: FixPlanOpti
   if (finding.rule === 'gke-gateway-no-connection-draining' && object.kind !== 'GCPBackendPolicy') {
     return 'no GCPBackendPolicy targets the Service: add one with spec.default.connectionDraining.drainingTimeoutSec';
   }
-  return edits;
+  return { edits, added };
 }
 
 /** A numeric field set by several findings takes the largest value (a longer grace covers both). */
@@ -107,6 +136,8 @@ function merge(into: FieldEdit[], edit: FieldEdit): void {
 /** Plans the edits for `findings` over `objects` (the objects the audit read). */
 export function planFixes(findings: readonly Finding[], objects: readonly LoadedObject[], options: FixPlanOptions = {}): FixPlan {
   const byLocation = new Map(objects.map((o) => [locationKey(o.source), o]));
+  const names = new Set(objects.map((o) => `${o.object.kind}\u0000${o.object.metadata?.namespace ?? ''}\u0000${o.object.metadata?.name}`));
+  const taken: Taken = (kind, ns, name) => names.has(`${kind}\u0000${ns}\u0000${name}`);
   const planned = new Map<LoadedObject, ObjectEdits>();
   const manual: ManualFix[] = [];
   for (const finding of findings) {
@@ -115,17 +146,23 @@ export function planFixes(findings: readonly Finding[], objects: readonly Loaded
       manual.push({ finding, reason: 'the object was not found in the input' });
       continue;
     }
-    const edits = findingEdits(finding, target.object, options);
-    if (typeof edits === 'string') {
-      manual.push({ finding, reason: edits });
+    const found = findingEdits(finding, target.object, options, taken);
+    if (typeof found === 'string') {
+      manual.push({ finding, reason: found });
       continue;
     }
     let entry = planned.get(target);
     if (entry === undefined) {
-      entry = { target, edits: [], rules: [] };
+      entry = { target, edits: [], added: [], rules: [] };
       planned.set(target, entry);
     }
-    for (const edit of edits) merge(entry.edits, edit);
+    for (const edit of found.edits) merge(entry.edits, edit);
+    for (const o of found.added) {
+      const key = `${o.kind}\u0000${o.metadata.namespace ?? ''}\u0000${o.metadata.name}`;
+      if (names.has(key)) continue;
+      names.add(key);
+      entry.added.push(o);
+    }
     if (!entry.rules.includes(finding.rule)) entry.rules.push(finding.rule);
   }
   return { objects: [...planned.values()], manual };

@@ -13,6 +13,8 @@ export interface LocatedEdits {
   readonly line: number;
   readonly column: number;
   readonly edits: readonly FieldEdit[];
+  /** Objects to write after it: a document of their own, or items of the same `List`. */
+  readonly added?: readonly { readonly [key: string]: unknown }[];
 }
 
 /** How the text indents, so the printout matches it: sequences under their key or not, and the step. */
@@ -64,10 +66,18 @@ export function editYamlText(text: string, objects: readonly LocatedEdits[], fil
   if (!Array.isArray(docs)) throw new Error(`${file}: no YAML documents to edit`);
   const options = styleOf(text);
   const before = docs.map((d) => d.toString(options)).join('');
+  const addedAfter = new Map<Document, string[]>();
   for (const target of objects) {
     let base: (string | number)[] | undefined;
     const doc = docs.find((d) => (base = objectPath(d, target.line, target.column, lineCounter)) !== undefined);
     if (doc === undefined || base === undefined) throw new Error(`${file}:${target.line}:${target.column}: no object starts here any more`);
+    for (const object of target.added ?? []) {
+      if (base.length > 0) {
+        doc.addIn(['items'], doc.createNode(object));
+      } else {
+        addedAfter.set(doc, [...(addedAfter.get(doc) ?? []), `---\n${new Document(object).toString(options)}`]);
+      }
+    }
     for (const edit of target.edits) {
       const path = [...base, ...edit.path];
       if (edit.value === null) {
@@ -87,7 +97,7 @@ export function editYamlText(text: string, objects: readonly LocatedEdits[], fil
       }
     }
   }
-  const after = docs.map((d) => d.toString(options)).join('');
+  const after = docs.map((d) => [d.toString(options), ...(addedAfter.get(d) ?? [])].join('')).join('');
   return mergeLines(text, before, after);
 }
 
