@@ -2,9 +2,16 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { App } from 'cdk8s';
 import { Command } from 'commander';
 import * as fc from 'fast-check';
 import { parse, parseAllDocuments, stringify } from 'yaml';
+import { AlibabaAlbTeaChart } from '../../examples/alibaba-alb-tea';
+import { AwsAlbCheckoutChart } from '../../examples/aws-alb-checkout';
+import { AwsGatewayCheckoutChart } from '../../examples/aws-gateway-checkout';
+import { GkeGatewayStorefrontChart } from '../../examples/gke-gateway-storefront';
+import { GkeStorefrontChart } from '../../examples/gke-storefront';
+import { TencentClbMeetingChart } from '../../examples/tencent-clb-meeting';
 import { audit } from '../../src/check/audit';
 import { fixManifests } from '../../src/check/fix/engine';
 import { strategicMergeDiff } from '../../src/check/fix/kustomize';
@@ -336,5 +343,69 @@ describe('--fix-format kustomize', () => {
     expect(run.out).toMatch(/^# deployment-web\.yaml$/m);
     expect(run.out).toMatch(/^# kustomization\.yaml$/m);
     expect(fs.existsSync(out)).toBe(false);
+  });
+});
+
+describe('check --fix on the examples and on provider settings', () => {
+  function synthExamples(): { dir: string; files: string[] } {
+    const dir = tempDir();
+    const app = new App({ outdir: dir });
+    new AlibabaAlbTeaChart(app, 'alibaba-alb-tea');
+    new TencentClbMeetingChart(app, 'tencent-clb-meeting');
+    new AwsAlbCheckoutChart(app, 'aws-alb-checkout');
+    new GkeStorefrontChart(app, 'gke-storefront');
+    new AwsGatewayCheckoutChart(app, 'aws-gateway-checkout');
+    new GkeGatewayStorefrontChart(app, 'gke-gateway-storefront');
+    app.synth();
+    return { dir, files: fs.readdirSync(dir).map((f) => path.join(dir, f)) };
+  }
+
+  test('what this library emits is already fixed: --fix changes no byte of the six examples', () => {
+    const { files } = synthExamples();
+    expect(files).toHaveLength(6);
+    const inputs = files.map((file) => ({ file, text: fs.readFileSync(file, 'utf8') }));
+    const outcome = fixManifests(inputs, {});
+    expect(outcome.rounds).toBe(0);
+    expect(outcome.after.map((a) => a.text)).toEqual(inputs.map((i) => i.text));
+  });
+
+  test('annotations, target-group attributes, BackendConfig draining, a blocking PDB and a doubled class are rewritten', () => {
+    const { dir } = synthExamples();
+    const aws = path.join(dir, 'aws-alb-checkout.k8s.yaml');
+    const attributes = 'alb.ingress.kubernetes.io/target-group-attributes';
+    const awsText = fs.readFileSync(aws, 'utf8');
+    const awsObjects = objectsOf(awsText);
+    const ingress = awsObjects.find((o) => o.kind === 'Ingress')!;
+    ingress.metadata.annotations[attributes] = 'deregistration_delay.timeout_seconds=30,slow_start.duration_seconds=30';
+    ingress.metadata.annotations['kubernetes.io/ingress.class'] = ingress.spec.ingressClassName;
+    const pdb = awsObjects.find((o) => o.kind === 'PodDisruptionBudget')!;
+    delete pdb.spec.maxUnavailable;
+    pdb.spec.minAvailable = '100%';
+    fs.writeFileSync(aws, awsObjects.map((o) => stringify(o)).join('---\n'));
+    const gke = path.join(dir, 'gke-storefront.k8s.yaml');
+    fs.writeFileSync(gke, fs.readFileSync(gke, 'utf8').replace(/drainingTimeoutSec: \d+/, 'drainingTimeoutSec: 20'));
+
+    const inputs = [aws, gke].map((file) => ({ file, text: fs.readFileSync(file, 'utf8') }));
+    const broken = audit(loadManifests(inputs), {}).findings.map((f) => f.rule).sort();
+    expect(broken).toEqual(['aws-deregistration-delay-too-short', 'gke-draining-timeout-too-short', 'ingress-class-conflict', 'pdb-blocks-drain']);
+    const outcome = fixManifests(inputs, {});
+    expect(outcome.result.findings).toEqual([]);
+    const fixedAws = objectsOf(outcome.after[0].text);
+    const fixedIngress = fixedAws.find((o) => o.kind === 'Ingress')!;
+    expect(fixedIngress.metadata.annotations[attributes]).toBe('deregistration_delay.timeout_seconds=120,slow_start.duration_seconds=30');
+    expect(fixedIngress.metadata.annotations['kubernetes.io/ingress.class']).toBeUndefined();
+    expect(fixedAws.find((o) => o.kind === 'PodDisruptionBudget')!.spec).toEqual({ maxUnavailable: 1, selector: pdb.spec.selector });
+    expect(objectsOf(outcome.after[1].text).find((o) => o.kind === 'BackendConfig')!.spec.connectionDraining.drainingTimeoutSec).toBe(30);
+    validateObjects([...fixedAws, ...objectsOf(outcome.after[1].text)]);
+  });
+
+  test('an object inside a kind: List is edited in place, and its new PodDisruptionBudget joins the list', () => {
+    const objects = objectsOf(fs.readFileSync(FIXTURE, 'utf8'));
+    const text = stringify({ apiVersion: 'v1', kind: 'List', items: objects });
+    const outcome = fixManifests([{ file: 'list.yaml', text }], { provider: 'alibaba-alb' });
+    expect(outcome.result.findings).toEqual([]);
+    const list = parse(outcome.after[0].text);
+    expect(list.kind).toBe('List');
+    expect(list.items.map((o: KubeObject) => o.kind)).toEqual(['Deployment', 'Service', 'Ingress', 'PodDisruptionBudget']);
   });
 });
