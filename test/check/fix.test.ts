@@ -409,3 +409,28 @@ describe('check --fix on the examples and on provider settings', () => {
     expect(list.items.map((o: KubeObject) => o.kind)).toEqual(['Deployment', 'Service', 'Ingress', 'PodDisruptionBudget']);
   });
 });
+
+describe('check --fix on unusual files', () => {
+  test('Windows line ends stay Windows line ends, new lines included', () => {
+    const text = fs.readFileSync(FIXTURE, 'utf8').replace(/\n/g, '\r\n');
+    const outcome = fixManifests([{ file: 'crlf.yaml', text }], { provider: 'alibaba-alb' });
+    expect(outcome.rounds).toBeGreaterThan(0);
+    expect(outcome.result.findings).toEqual([]);
+    expect(outcome.after[0].text.split('\r\n').some((l) => l.includes('sleep 25'))).toBe(true);
+    expect(outcome.after[0].text.replace(/\r\n/g, '')).not.toMatch(/\n/);
+  });
+
+  test('an edit through a YAML alias is refused with the file named, and nothing is written', () => {
+    // A List whose Deployment takes its pod template from an anchor: the edit would change the anchor's other users too.
+    const [deployment, service, ingress] = objectsOf(fs.readFileSync(FIXTURE, 'utf8'));
+    const template = stringify({ template: deployment.spec.template }).replace(/^template:/, 'template: &pod');
+    delete deployment.spec.template;
+    const indent = (t: string, n: number) => t.trimEnd().split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+    const text = `apiVersion: v1\nkind: List\nx-shared:\n${indent(template, 2)}\nitems:\n`
+      + [deployment, service, ingress].map((o) => `  - ${indent(stringify(o), 4).trimStart()}`).join('\n') + '\n';
+    const withAlias = text.replace('      replicas: 3\n', '      replicas: 3\n      template: *pod\n');
+    expect(objectsOf(withAlias).find((o) => o.kind === 'Deployment')!.spec.template.spec.containers[0].name).toBe('web');
+    expect(() => fixManifests([{ file: 'alias.yaml', text: withAlias }], { provider: 'alibaba-alb' }))
+      .toThrow(/^alias\.yaml: cannot be edited in place \(.*\); use --fix-format kustomize --fix-out <dir>$/);
+  });
+});

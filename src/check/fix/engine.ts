@@ -3,6 +3,7 @@
  * nothing more can be fixed (a longer preStop wait may need a longer grace period, which may need a
  * longer progress deadline). Writes nothing: the CLI decides what to do with the texts.
  */
+import { CheckInputError } from '../../manifests/inputs';
 import { loadManifests, ManifestInput } from '../../manifests/topology';
 import { audit, AuditResult, CheckOptions } from '../audit';
 import { FixPlanOptions, ManualFix, planFixes } from './plan';
@@ -41,7 +42,11 @@ export function fixManifests(inputs: readonly ManifestInput[], options: CheckOpt
       const located: LocatedEdits[] = plan.objects
         .filter((o) => o.target.source.file === input.file)
         .map((o) => ({ line: o.target.source.line, column: o.target.source.column, edits: o.edits, added: o.added }));
-      return editYamlText(input.text, located, input.file);
+      try {
+        return editYamlText(input.text, located, input.file);
+      } catch (e) {
+        throw new CheckInputError(`${input.file}: cannot be edited in place (${(e as Error).message.split('\n')[0]}); use --fix-format kustomize --fix-out <dir>`);
+      }
     });
     if (next.every((t, i) => t === texts[i])) {
       // The edits set what is already there: the audit and the plan disagree; stop rather than loop.

@@ -109,11 +109,13 @@ function mergeLines(original: string, before: string, after: string): string {
   const o = original.split('\n');
   const a = before.split('\n');
   const b = after.split('\n');
-  if (a.length !== o.length) return after;
+  // Windows line ends: the printout has none, new lines get them like their neighbours.
+  const crlf = o.filter((line) => line.endsWith('\r')).length > o.length / 2;
+  if (a.length !== o.length) return crlf ? after.replace(/\r?\n/g, '\r\n') : after;
   const out: string[] = [];
   for (const op of diffLines(a, b)) {
     if (op.op === '=') out.push(o[op.a]);
-    else if (op.op === '+') out.push(b[op.b]);
+    else if (op.op === '+') out.push(crlf && op.b < b.length - 1 ? `${b[op.b]}\r` : b[op.b]);
   }
   return out.join('\n');
 }
