@@ -81,7 +81,9 @@ export function runFix(inputs: readonly ManifestInput[], checkOptions: CheckOpti
   outcome.after.forEach((after, i) => {
     const before = outcome.before[i];
     if (after.text === before.text) return;
-    if (options.dryRun) io.out(unifiedDiff(`a/${before.file}`, `b/${after.file}`, before.text, after.text));
+    // git's a/ and b/ prefixes for relative paths (`git apply`, `patch -p1`); an absolute path as it is.
+    const [a, b] = path.isAbsolute(before.file) ? [before.file, after.file] : [`a/${before.file}`, `b/${after.file}`];
+    if (options.dryRun) io.out(unifiedDiff(a, b, before.text, after.text));
     else fs.writeFileSync(after.file, after.text);
   });
   return options.dryRun ? audit(loadManifests(outcome.before), checkOptions) : outcome.result;

@@ -125,7 +125,7 @@ describe('check --fix on a plain YAML file', () => {
     const mtime = fs.statSync(file).mtimeMs;
     const dry = await cli(['--fix', '--dry-run', file, ...ALIBABA]);
     expect(dry.code).toBe(1); // the file on disk still has its errors
-    expect(dry.out).toMatch(/^--- a\//);
+    expect(dry.out.split('\n').slice(0, 2)).toEqual([`--- ${file}`, `+++ ${file}`]);
     expect(dry.out).toMatch(/^\+ {14}command: \[\/bin\/sh, -c, sleep 25\]$/m);
     expect(dry.err).toMatch(/prestop-wait-missing/); // the report goes to stderr
     expect(fs.readFileSync(file).equals(bytes)).toBe(true);

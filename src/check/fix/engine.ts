@@ -38,10 +38,13 @@ export function fixManifests(inputs: readonly ManifestInput[], options: CheckOpt
     if (plan.objects.length === 0 || rounds === MAX_ROUNDS) {
       return { before: inputs, after: current, result, manual: plan.manual, fixed, rounds };
     }
+    const byFile = new Map<string, LocatedEdits[]>();
+    for (const o of plan.objects) {
+      const located = { line: o.target.source.line, column: o.target.source.column, edits: o.edits, added: o.added };
+      byFile.set(o.target.source.file, [...(byFile.get(o.target.source.file) ?? []), located]);
+    }
     const next = current.map((input) => {
-      const located: LocatedEdits[] = plan.objects
-        .filter((o) => o.target.source.file === input.file)
-        .map((o) => ({ line: o.target.source.line, column: o.target.source.column, edits: o.edits, added: o.added }));
+      const located = byFile.get(input.file) ?? [];
       try {
         return editYamlText(input.text, located, input.file);
       } catch (e) {
