@@ -29,7 +29,8 @@ function middle(a: readonly string[], b: readonly string[], offset: number, n: n
   const trace: Int32Array[] = [];
   let found = false;
   for (let d = 0; d <= max && !found; d++) {
-    trace.push(v.slice());
+    // Only diagonals -d..d can be read back at this step: keep that slice (O(D²) memory, not O(D·N)).
+    trace.push(v.slice(max - d, max + d + 1));
     for (let k = -d; k <= d; k += 2) {
       let x = k === -d || (k !== d && v[max + k - 1] < v[max + k + 1]) ? v[max + k + 1] : v[max + k - 1] + 1;
       let y = x - k;
@@ -50,10 +51,11 @@ function middle(a: readonly string[], b: readonly string[], offset: number, n: n
   let y = m;
   for (let d = trace.length - 1; d > 0; d--) {
     const prev = trace[d];
+    const at = (diagonal: number) => prev[diagonal + d];
     const k = x - y;
-    const down = k === -d || (k !== d && prev[max + k - 1] < prev[max + k + 1]);
+    const down = k === -d || (k !== d && at(k - 1) < at(k + 1));
     const prevK = down ? k + 1 : k - 1;
-    const prevX = prev[max + prevK];
+    const prevX = at(prevK);
     const prevY = prevX - prevK;
     while (x > prevX && y > prevY) {
       x--;

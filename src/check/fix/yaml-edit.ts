@@ -38,21 +38,21 @@ function styleOf(text: string): ToStringOptions {
   return { indentSeq: indented >= flat, indent: step > 0 && step <= 8 ? step : 2, lineWidth: 0, minContentWidth: 0, flowCollectionPadding: false };
 }
 
-/** The path from the document's root to the object at a position (a top-level object, or an item of a `List`). */
-function objectPath(doc: Document, line: number, column: number, lineCounter: LineCounter): (string | number)[] | undefined {
-  const at = (node: unknown) => {
+/** Where each object starts (`line:column`): its document and the path to it (a top-level object, or an item of a `List`). */
+function indexObjects(docs: readonly Document[], lineCounter: LineCounter): Map<string, { doc: Document; path: (string | number)[] }> {
+  const index = new Map<string, { doc: Document; path: (string | number)[] }>();
+  const put = (node: unknown, doc: Document, path: (string | number)[]) => {
     const range = (node as { range?: [number, number, number] } | null)?.range;
-    if (range === undefined) return false;
+    if (range === undefined) return;
     const pos = lineCounter.linePos(range[0]);
-    return pos.line === line && pos.col === column;
+    index.set(`${pos.line}:${pos.col}`, { doc, path });
   };
-  if (at(doc.contents)) return [];
-  const items = isMap(doc.contents) ? doc.contents.get('items', true) : undefined;
-  if (isSeq(items)) {
-    const index = items.items.findIndex(at);
-    if (index >= 0) return ['items', index];
+  for (const doc of docs) {
+    put(doc.contents, doc, []);
+    const items = isMap(doc.contents) ? doc.contents.get('items', true) : undefined;
+    if (isSeq(items)) items.items.forEach((item, i) => put(item, doc, ['items', i]));
   }
-  return undefined;
+  return index;
 }
 
 /**
@@ -65,12 +65,13 @@ export function editYamlText(text: string, objects: readonly LocatedEdits[], fil
   const docs = parseAllDocuments(text, { lineCounter, keepSourceTokens: false });
   if (!Array.isArray(docs)) throw new Error(`${file}: no YAML documents to edit`);
   const options = styleOf(text);
-  const before = docs.map((d) => d.toString(options)).join('');
+  const before = docs.map((d) => d.toString(options));
   const addedAfter = new Map<Document, string[]>();
+  const index = indexObjects(docs, lineCounter);
   for (const target of objects) {
-    let base: (string | number)[] | undefined;
-    const doc = docs.find((d) => (base = objectPath(d, target.line, target.column, lineCounter)) !== undefined);
-    if (doc === undefined || base === undefined) throw new Error(`${file}:${target.line}:${target.column}: no object starts here any more`);
+    const found = index.get(`${target.line}:${target.column}`);
+    if (found === undefined) throw new Error(`${file}:${target.line}:${target.column}: no object starts here any more`);
+    const { doc, path: base } = found;
     for (const object of target.added ?? []) {
       if (base.length > 0) {
         doc.addIn(['items'], doc.createNode(object));
@@ -97,25 +98,45 @@ export function editYamlText(text: string, objects: readonly LocatedEdits[], fil
       }
     }
   }
-  const after = docs.map((d) => [d.toString(options), ...(addedAfter.get(d) ?? [])].join('')).join('');
+  const after = docs.map((d) => [d.toString(options), ...(addedAfter.get(d) ?? [])].join(''));
   return mergeLines(text, before, after);
 }
 
+/** The lines of a printout that ends with a newline. */
+function printedLines(text: string): string[] {
+  return text.split('\n').slice(0, -1);
+}
+
 /**
- * `original` with the changes from `before` to `after` applied line by line; `after` itself when
- * `before` does not line up with `original` (a printout that moved lines).
+ * `original` with the changes from `before` to `after` (the documents printed before and after the
+ * edits) applied line by line, document by document; `after` itself when `before` does not line up
+ * with `original` (a printout that moved lines).
  */
-function mergeLines(original: string, before: string, after: string): string {
-  const o = original.split('\n');
-  const a = before.split('\n');
-  const b = after.split('\n');
+function mergeLines(original: string, before: readonly string[], after: readonly string[]): string {
+  const finalNewline = original.endsWith('\n');
+  const o = (finalNewline ? original : `${original}\n`).split('\n').slice(0, -1);
   // Windows line ends: the printout has none, new lines get them like their neighbours.
   const crlf = o.filter((line) => line.endsWith('\r')).length > o.length / 2;
-  if (a.length !== o.length) return crlf ? after.replace(/\r?\n/g, '\r\n') : after;
-  const out: string[] = [];
-  for (const op of diffLines(a, b)) {
-    if (op.op === '=') out.push(o[op.a]);
-    else if (op.op === '+') out.push(crlf && op.b < b.length - 1 ? `${b[op.b]}\r` : b[op.b]);
+  const eol = crlf ? '\r' : '';
+  const beforeLines = before.map(printedLines);
+  if (beforeLines.reduce((n, lines) => n + lines.length, 0) !== o.length) {
+    const printed = after.join('');
+    return crlf ? printed.replace(/\r?\n/g, '\r\n') : printed;
   }
-  return out.join('\n');
+  const out: string[] = [];
+  let offset = 0;
+  beforeLines.forEach((a, i) => {
+    if (before[i] === after[i]) {
+      out.push(...o.slice(offset, offset + a.length));
+    } else {
+      const b = printedLines(after[i]);
+      for (const op of diffLines(a, b)) {
+        if (op.op === '=') out.push(o[offset + op.a]);
+        else if (op.op === '+') out.push(`${b[op.b]}${eol}`);
+      }
+    }
+    offset += a.length;
+  });
+  const text = out.join('\n');
+  return finalNewline ? `${text}\n` : text;
 }
