@@ -65,7 +65,7 @@ describe('the pre-commit hook', () => {
     const exclude = new RegExp(hooks[0].exclude);
     const picked = (f: string) => files.test(f) && !exclude.test(f);
     expect(['k8s/app.yaml', 'a.yml', 'b.json'].filter(picked)).toEqual(['k8s/app.yaml', 'a.yml', 'b.json']);
-    expect(['README.md', 'chart/Chart.yaml', 'chart/values-prod.yaml', 'kustomization.yaml', '.pre-commit-config.yaml'].filter(picked)).toEqual([]);
+    expect(['README.md', 'chart/Chart.yaml', 'chart/values-prod.yaml', 'kustomization.yaml', '.pre-commit-config.yaml', '.github/workflows/ci.yml'].filter(picked)).toEqual([]);
   });
 
   /**
