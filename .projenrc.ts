@@ -163,6 +163,8 @@ project.tryFindObjectFile('tsconfig.dev.json')!.addOverride('include', [
 for (const dir of ['/bench/', '/build-tools/', '/crds/', '/docs/', '/examples/', '/.ci/', '/.tmp/', '/.changes/']) {
   project.addPackageIgnore(dir);
 }
+// pre-commit reads its hook definitions from the git repository, never from the npm package.
+project.addPackageIgnore('/.pre-commit-hooks.yaml');
 
 // The main bin has the package's own name, so `npx cdk8s-graceful-web-service ...` can never
 // resolve to another npm package (inside this checkout npx runs the project's own bin for its own

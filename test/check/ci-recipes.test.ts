@@ -82,7 +82,7 @@ describe('the pre-commit hook', () => {
     fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'cdk8s-graceful-web-service', version: '0.0.0', bin: { 'cdk8s-graceful-web-service': 'gws.js' } }));
     const lib = path.join(REPO, 'lib', 'cli', 'gws.js');
     const body = fs.existsSync(lib)
-      ? `require(${JSON.stringify(lib)});\n`
+      ? `require(${JSON.stringify(lib)}).main(process.argv);\n` // gws.js runs main only as the entry module
       : `require(${JSON.stringify(require.resolve('ts-node'))}).register({ transpileOnly: true, project: ${JSON.stringify(path.join(REPO, 'tsconfig.dev.json'))} });\n`
         + `require(${JSON.stringify(path.join(REPO, 'src', 'cli', 'gws.ts'))}).main(process.argv);\n`;
     fs.writeFileSync(path.join(pkg, 'gws.js'), `#!/usr/bin/env node\n${body}`, { mode: 0o755 });
