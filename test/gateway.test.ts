@@ -145,8 +145,8 @@ describe('gateway: an HTTPRoute instead of an Ingress', () => {
     const shutdown = (text: string) => text.split('Launch timeline')[0];
     expect(shutdown(service.budget.describe())).toBe(shutdown(viaIngress.service.budget.describe()));
     // Not confirmed that GKE gates Gateway backends: the launch waits out registration instead.
-    expect(service.budget.describe()).toContain('minReadySeconds 50 elapsed (registration 50s)');
-    expect(only(objects, 'Deployment').spec.minReadySeconds).toBe(50);
+    expect(service.budget.describe()).toContain('minReadySeconds 70 elapsed (registration 70s)');
+    expect(only(objects, 'Deployment').spec.minReadySeconds).toBe(70);
   });
 
   test('GKE: a second GCPBackendPolicy for the same Service is refused at synth; one for another Service is not', () => {
@@ -176,7 +176,7 @@ describe('gateway: an HTTPRoute instead of an Ingress', () => {
   test('GKE: a connectionDrainingTimeout below D + S is refused for the Gateway as for the Ingress', () => {
     expect(() => synthIn(baseProps({
       loadBalancer: LoadBalancer.gkeIngress({ connectionDrainingTimeout: Duration.seconds(10) }), gateway: { name: 'g' },
-    }))).toThrow(/test\/web: loadBalancer.connectionDrainingTimeout \(10s\) must be at least deregistrationDelay \(40s\) \+ drainTimeout \(30s\) = 70s/);
+    }))).toThrow(/test\/web: loadBalancer.connectionDrainingTimeout \(10s\) must be at least deregistrationDelay \(60s\) \+ drainTimeout \(30s\) = 90s/);
   });
 });
 

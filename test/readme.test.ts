@@ -190,8 +190,8 @@ describe('README TypeScript snippets', () => {
       validateObjects(objects);
       checkPodsStart(objects);
       // The first snippet prints the timeline the README shows above it.
-      expect(logged.join('\n')).toContain('t=15s  SIGQUIT: app stops accepting and drains in-flight requests (drainTimeout 30s)');
-      expect(logged.join('\n')).toContain('t=50s  SIGKILL if still running (terminationGracePeriodSeconds, safetyMargin 5s)');
+      expect(logged.join('\n')).toContain('t=20s  SIGQUIT: app stops accepting and drains in-flight requests (drainTimeout 30s)');
+      expect(logged.join('\n')).toContain('t=55s  SIGKILL if still running (terminationGracePeriodSeconds, safetyMargin 5s)');
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }

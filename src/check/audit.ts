@@ -24,15 +24,16 @@ import {
 import { TencentClb } from '../tencent-clb';
 
 /**
- * Each provider's default deregistration delay D, used when neither `--deregistration-delay`
- * nor the Deployment's annotation gives one. AWS depends on the route's target type (the
- * controller's default is `instance`).
+ * Each provider's documented deregistration delay D, used when neither `--deregistration-delay`
+ * nor the Deployment's annotation gives one: a manifest that follows its vendor's advice is judged
+ * by that advice, not by the construct's longer defaults. AWS depends on the route's target type
+ * (the controller's default is `instance`).
  */
 const PROVIDER_DEFAULT_DEREGISTRATION_DELAY: { readonly [id in ProviderId]: (awsTargetType: string) => Duration } = {
-  'alibaba-alb': () => AlibabaAlb.DEFAULT_DEREGISTRATION_DELAY,
-  'tencent-clb': () => TencentClb.DEFAULT_DEREGISTRATION_DELAY,
+  'alibaba-alb': () => AlibabaAlb.DOCUMENTED_DEREGISTRATION_DELAY,
+  'tencent-clb': () => TencentClb.DOCUMENTED_DEREGISTRATION_DELAY,
   'aws-alb': (targetType) => (targetType === 'ip' ? AwsAlb.DEFAULT_DEREGISTRATION_DELAY_IP : AwsAlb.DEFAULT_DEREGISTRATION_DELAY_INSTANCE),
-  'gke-ingress': () => GkeIngress.DEFAULT_DEREGISTRATION_DELAY,
+  'gke-ingress': () => GkeIngress.DOCUMENTED_DEREGISTRATION_DELAY,
 };
 
 /** The provider's default D for one route, in seconds (an HTTPRoute's AWS target type is its TargetGroupConfiguration's). */

@@ -48,7 +48,7 @@ describe('check follows HTTPRoutes', () => {
     const findings = auditObjects(objects);
     expect(ruleIds(findings)).toEqual(['gke-gateway-no-connection-draining GCPBackendPolicy/web']);
     expect(findings[0].severity).toBe('error');
-    expect(findings[0].fix.set).toEqual({ 'spec.default.connectionDraining.drainingTimeoutSec': 90 });
+    expect(findings[0].fix.set).toEqual({ 'spec.default.connectionDraining.drainingTimeoutSec': 120 });
   });
 
   test('GKE: no GCPBackendPolicy at all (the HealthCheckPolicy tells GKE) is a finding on the Service', () => {

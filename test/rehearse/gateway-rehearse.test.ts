@@ -15,7 +15,7 @@ test('the Gateway examples rehearse with the provider their policies name and th
   const examples = synthesizeExamples(dir, ['aws-gateway-checkout', 'gke-gateway-storefront']);
   expect(examples.map((e) => [e.name, e.provider, e.d])).toEqual([
     ['aws-gateway-checkout', 'aws-alb', 60],
-    ['gke-gateway-storefront', 'gke-ingress', 40],
+    ['gke-gateway-storefront', 'gke-ingress', 60],
   ]);
   expect(examples[0].providerReason).toBe('its Service has the TargetGroupConfiguration checkout');
   expect(examples[1].providerReason).toBe('its Service has the GCPBackendPolicy storefront');
