@@ -18,7 +18,7 @@ import { GkeIngress } from '../gke-ingress';
 import { resolveHealthCheck } from '../health-check';
 import {
   annotationsOf, detectProvider, KubeObject, LoadedObject, ProviderDetection, ProviderId, resolveTopology,
-  selectorMatches, SourceLocation, TrafficRoute,
+  selectorMatches, ServedDeployment, SourceLocation, TrafficRoute,
 } from '../manifests/topology';
 import { TencentClb } from '../tencent-clb';
 
@@ -225,45 +225,74 @@ function waitHandler(container: KubeObject, wait: PreStopWait, seconds: number):
 
 /** Audits every Deployment served through an Ingress. */
 export function audit(objects: readonly LoadedObject[], options: CheckOptions = {}): AuditResult {
-  const findings: Finding[] = [];
-  const seen = new Set<string>();
-  const add = (ruleId: string, target: LoadedObject, message: string, fix: Fix, severity?: Severity) => {
-    const object = objectRef(target.object);
-    const key = `${ruleId}\u0000${object.kind}\u0000${object.namespace}\u0000${object.name}\u0000${message}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    findings.push({ rule: ruleId, severity: severity ?? rule(ruleId).severity, object, message, fix, location: target.source });
-  };
-
+  const { findings, add } = collector();
   const topology = resolveTopology(objects);
   for (const broken of topology.broken) {
     add('broken-reference', broken.object, `${broken.message}; the route behind it is not audited`, {
       description: 'fix the reference, or check the input is complete (all files of the app)',
     });
   }
-
-  const byNamespace = (kind: string) => {
-    const map = new Map<string, LoadedObject[]>();
-    for (const o of objects) {
-      if (o.object.kind !== kind) continue;
-      const ns = objectRef(o.object).namespace;
-      const list = map.get(ns);
-      if (list === undefined) map.set(ns, [o]); else list.push(o);
-    }
-    return map;
-  };
-  const pdbs = indexDisruptionBudgets(objects);
-  const backendConfigs = byNamespace('BackendConfig');
-  const tkeServiceConfigs = byNamespace('TkeServiceConfig');
-
   for (const ingress of objects.filter((o) => o.object.kind === 'Ingress')) {
     auditIngress(ingress, add);
   }
+  const context: AuditContext = {
+    add,
+    options,
+    pdbs: indexDisruptionBudgets(objects),
+    backendConfigs: byNamespace(objects, 'BackendConfig'),
+    tkeServiceConfigs: byNamespace(objects, 'TkeServiceConfig'),
+    providerOf: providerResolver(objects, options),
+  };
+  for (const served of topology.served) {
+    auditDeployment(context, served);
+  }
+  findings.sort((a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line
+    || a.location.column - b.location.column || severityRank(a.severity) - severityRank(b.severity) || a.rule.localeCompare(b.rule));
+  return { findings, objects: objects.length, deployments: topology.served.length };
+}
 
+/** What every Deployment's audit shares: the finding sink, the options and the indexes of the input. */
+interface AuditContext {
+  readonly add: Add;
+  readonly options: CheckOptions;
+  readonly pdbs: (deployment: KubeObject) => LoadedObject[];
+  readonly backendConfigs: Map<string, LoadedObject[]>;
+  readonly tkeServiceConfigs: Map<string, LoadedObject[]>;
+  readonly providerOf: (route: TrafficRoute, podSpec: KubeObject) => ProviderDetection;
+}
+
+/** A findings list and its `add`, which drops exact repeats (same rule, object and message). */
+function collector(): { findings: Finding[]; add: Add } {
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  const add: Add = (ruleId, target, message, fix, severity) => {
+    const object = objectRef(target.object);
+    const key = `${ruleId}\u0000${object.kind}\u0000${object.namespace}\u0000${object.name}\u0000${message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    findings.push({ rule: ruleId, severity: severity ?? rule(ruleId).severity, object, message, fix, location: target.source });
+  };
+  return { findings, add };
+}
+
+/** The objects of one kind, by namespace. */
+function byNamespace(objects: readonly LoadedObject[], kind: string): Map<string, LoadedObject[]> {
+  const map = new Map<string, LoadedObject[]>();
+  for (const o of objects) {
+    if (o.object.kind !== kind) continue;
+    const ns = objectRef(o.object).namespace;
+    const list = map.get(ns);
+    if (list === undefined) map.set(ns, [o]); else list.push(o);
+  }
+  return map;
+}
+
+/** Each Ingress's provider, detected once; `--provider` settles what the Ingress does not tell. */
+function providerResolver(objects: readonly LoadedObject[], options: CheckOptions): (route: TrafficRoute, podSpec: KubeObject) => ProviderDetection {
   const detections = new Map<LoadedObject, ProviderDetection>();
   // detectProvider only looks for IngressClass objects in what it is given.
   const ingressClasses = objects.filter((o) => o.object.kind === 'IngressClass');
-  const providerOf = (route: TrafficRoute, podSpec: KubeObject): ProviderDetection => {
+  return (route, podSpec) => {
     let detection = detections.get(route.ingress);
     if (detection === undefined) {
       detection = detectProvider(route.ingress.object, ingressClasses, [podSpec]);
@@ -275,211 +304,261 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
     }
     return detection;
   };
+}
 
-  for (const served of topology.served) {
-    const deployment = served.deployment;
-    const dep = deployment.object;
-    const podSpec: KubeObject = isObject(dep.spec?.template?.spec) ? dep.spec.template.spec : {};
-    const containers: KubeObject[] = Array.isArray(podSpec.containers) ? podSpec.containers : [];
-    const annotations = annotationsOf(dep);
+/** The shutdown settings of one Deployment as the manifest, the flags and the providers give them. */
+interface DeploymentTiming {
+  readonly deployment: LoadedObject;
+  readonly podSpec: KubeObject;
+  /** D in seconds, undefined when no provider, flag or annotation gives it. */
+  readonly d: number | undefined;
+  readonly s: number;
+  readonly m: number | undefined;
+  readonly drains: boolean;
+  readonly grace: number;
+  readonly graceText: string;
+  readonly appText: string;
+  readonly providers: Map<TrafficRoute, ProviderId | undefined>;
+}
 
-    // D: the flag, else our annotation, else the largest provider default among the routes.
-    const flagOrAnnotationD = options.deregistrationDelaySeconds ?? annotationSeconds(annotations, DEREGISTRATION_DELAY_ANNOTATION);
-    let providerD: number | undefined;
-    const providers = new Map<TrafficRoute, ProviderId | undefined>();
-    for (const route of served.routes) {
-      const detection = providerOf(route, podSpec);
-      providers.set(route, detection.provider);
-      if (detection.provider !== undefined) {
-        providerD = Math.max(providerD ?? 0, providerDefaultDeregistrationDelaySeconds(detection.provider, route));
-      } else if (flagOrAnnotationD === undefined) {
-        const choices = detection.candidates.length > 1 ? detection.candidates : undefined;
-        add('provider-unknown', route.ingress,
-          `the load balancer cannot be told (${detection.reason}), so the preStop wait and grace period of ${objectLabel(dep)} are not checked`,
-          {
-            description: choices !== undefined
-              ? `run with --provider ${choices.join(' or --provider ')} (or --deregistration-delay <seconds>)`
-              : 'run with --deregistration-delay <seconds> (the time your load balancer needs to stop routing to a deleted pod), or --provider',
-          });
-      }
-    }
-    const d = flagOrAnnotationD ?? providerD;
-    const s = annotationSeconds(annotations, DRAIN_TIMEOUT_ANNOTATION) ?? options.drainTimeoutSeconds ?? 30;
-    const m = annotationSeconds(annotations, SAFETY_MARGIN_ANNOTATION);
-    const drains = annotationBool(annotations, DRAINS_ON_STOP_SIGNAL_ANNOTATION, LEGACY_DRAINS_ON_SIGTERM_ANNOTATION) ?? true;
-    const graceDeclared = typeof podSpec.terminationGracePeriodSeconds === 'number';
-    const grace: number = graceDeclared ? podSpec.terminationGracePeriodSeconds : 30;
-    const graceText = graceDeclared ? `terminationGracePeriodSeconds is ${grace}` : 'terminationGracePeriodSeconds is 30 (the Kubernetes default)';
-    const appText = drains ? 'the app drains on its stop signal' : 'the app stops abruptly on its stop signal';
+/** What the containers' audit learns for the progress deadline. */
+interface StepDurations {
+  longestStep: number;
+  longestStartup: number;
+  widestGrace: number;
+}
 
-    // The containers the Services route to.
-    const targets = new Map<number, TrafficRoute[]>();
-    for (const route of served.routes) {
-      if (route.target === undefined) continue;
-      const list = targets.get(route.target.containerIndex);
-      if (list === undefined) targets.set(route.target.containerIndex, [route]); else list.push(route);
-    }
+function auditDeployment(context: AuditContext, served: ServedDeployment): void {
+  const deployment = served.deployment;
+  const podSpec: KubeObject = isObject(deployment.object.spec?.template?.spec) ? deployment.object.spec.template.spec : {};
+  const containers: KubeObject[] = Array.isArray(podSpec.containers) ? podSpec.containers : [];
+  const timing = deploymentTiming(context, served, podSpec);
 
-    let longestStep = 0;
-    let longestStartup = 0;
-    let widestGrace = grace;
-    for (const [index, routes] of targets) {
-      const container = containers[index];
-      if (!isObject(container)) continue;
-      const cname = String(container.name ?? index);
-      const field = `spec.template.spec.containers[${cname}]`;
-      const wait = preStopWait(container);
-      // A startup probe may hold readiness probing back for up to initialDelay + period × failureThreshold.
-      const startup = container.startupProbe;
-      if (isObject(startup)) {
-        const worst = Number(startup.initialDelaySeconds ?? 0) + Number(startup.periodSeconds ?? 10) * Number(startup.failureThreshold ?? 3);
-        if (Number.isFinite(worst)) longestStartup = Math.max(longestStartup, worst);
-      }
+  // The containers the Services route to.
+  const targets = new Map<number, TrafficRoute[]>();
+  for (const route of served.routes) {
+    if (route.target === undefined) continue;
+    const list = targets.get(route.target.containerIndex);
+    if (list === undefined) targets.set(route.target.containerIndex, [route]); else list.push(route);
+  }
+  const steps: StepDurations = { longestStep: 0, longestStartup: 0, widestGrace: timing.grace };
+  for (const [index, routes] of targets) {
+    const container = containers[index];
+    if (!isObject(container)) continue;
+    auditContainer(context, timing, container, String(container.name ?? index), routes, steps);
+  }
 
-      if (d !== undefined) {
-        // What the model derives (the fix), and the floor below which requests certainly drop:
-        // the same budget without the safety margin.
-        const budget = deriveBudget({ deregistrationDelaySeconds: d, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains });
-        const floor = deriveBudget({ deregistrationDelaySeconds: d, drainTimeoutSeconds: s, safetyMarginSeconds: 0, drainsOnStopSignal: drains });
-        const needed = floor.preStopSleepSeconds;
-        const recommended = budget.preStopSleepSeconds;
-        const waitFix = (): Fix => {
-          const set: { [field: string]: unknown } = { [`${field}.lifecycle.preStop`]: waitHandler(container, wait, recommended) };
-          if (grace < budget.minimumTerminationGracePeriodSeconds) {
-            set['spec.template.spec.terminationGracePeriodSeconds'] = budget.terminationGracePeriodSeconds;
-          }
-          const graceText2 = set['spec.template.spec.terminationGracePeriodSeconds'] !== undefined
-            ? ` and set terminationGracePeriodSeconds to ${budget.terminationGracePeriodSeconds}` : '';
-          return { description: `wait ${recommended} s in preStop${graceText2}`, set, budget: numbersOf(budget) };
-        };
-        const neededText = drains ? `D = ${floor.deregistrationDelaySeconds} s` : `D + S = ${floor.deregistrationDelaySeconds} + ${floor.drainTimeoutSeconds} = ${needed} s (${appText})`;
-        if (needed > 0 && wait.kind === 'none') {
-          add('prestop-wait-missing', deployment,
-            `container ${cname} has no preStop wait, but the load balancer needs ${neededText} to stop routing to a deleted pod`, waitFix());
-        } else if (needed > 0 && wait.seconds === 0 && wait.runsUnknown) {
-          add('prestop-wait-unrecognised', deployment,
-            `container ${cname} runs ${wait.description} in preStop, with no wait this checker recognises; it must keep the pod serving for ${neededText}`,
-            waitFix());
-        } else if (wait.seconds < needed) {
-          add('prestop-wait-too-short', deployment,
-            `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}), shorter than ${neededText}`, waitFix());
-        } else if (wait.seconds < recommended) {
-          add('prestop-wait-no-headroom', deployment,
-            `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}): it covers ${neededText}, but leaves less than `
-            + `the safety margin M = ${budget.safetyMarginSeconds} s for a load balancer that is late`, waitFix());
-        }
-      }
+  // Provider settings that depend on S and D.
+  for (const route of served.routes) {
+    auditProviderTiming(route, timing.providers.get(route), timing.d, timing.s, timing.m, timing.drains, podSpec,
+      context.backendConfigs, context.add);
+  }
+  auditStrategy(deployment, context.add);
+  auditDisruptionBudget(deployment, context.pdbs(deployment.object), context.add);
+  auditProgressDeadline(timing, steps, context.add);
+}
 
-      // The grace period against the wait the manifest really has (a longer wait needs more grace).
-      // (Skipped only when the hook's length is unknown: an HTTP call or a command without a wait.)
-      if (!(wait.seconds === 0 && wait.runsUnknown)) {
-        const effectiveD = Math.max(d ?? 0, drains ? wait.seconds : Math.max(0, wait.seconds - s));
-        // The floor (no margin) decides whether SIGKILL can cut requests; the fix keeps the margin.
-        const effective = deriveBudget({
-          deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains,
-        });
-        const effectiveFloor = deriveBudget({
-          deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: 0, drainsOnStopSignal: drains,
-        });
-        const minimum = Math.max(effectiveFloor.minimumTerminationGracePeriodSeconds, wait.seconds);
-        // The grace the pods get once the findings are fixed.
-        widestGrace = Math.max(widestGrace, grace < minimum ? effective.terminationGracePeriodSeconds : grace);
-        if (grace < minimum) {
-          const covered = effectiveD > (drains ? wait.seconds : Math.max(0, wait.seconds - s))
-            ? `D (${effectiveD} s, which the preStop wait must cover)` : `the preStop wait (${wait.seconds} s)`;
-          const parts = drains
-            ? `${covered} + the drain timeout S (${s} s) = ${minimum} s`
-            : `${covered === `the preStop wait (${wait.seconds} s)` ? covered : `${covered} + S (${s} s)`}, which must also cover the drain (${appText}), = ${minimum} s`;
-          add('grace-period-too-short', deployment,
-            `${graceText}, shorter than ${parts}: SIGKILL can cut requests still in flight`,
-            {
-              description: `set terminationGracePeriodSeconds to ${effective.terminationGracePeriodSeconds}`,
-              set: { 'spec.template.spec.terminationGracePeriodSeconds': effective.terminationGracePeriodSeconds },
-              budget: numbersOf(effective),
-            });
-        }
-        if (wait.kind === 'sleep-action' && wait.seconds > grace) {
-          add('sleep-action-exceeds-grace', deployment,
-            `container ${cname} sleeps ${wait.seconds} s in its native preStop sleep action, longer than ${graceText}: the API server rejects the pod template`,
-            {
-              description: `set terminationGracePeriodSeconds to ${effective.terminationGracePeriodSeconds}`,
-              set: { 'spec.template.spec.terminationGracePeriodSeconds': effective.terminationGracePeriodSeconds },
-              budget: numbersOf(effective),
-            });
-        }
-      }
-
-      // Readiness probe, and the load balancer's health check against it.
-      const probe = container.readinessProbe;
-      const targetPort = routes[0].target!.port;
-      if (!isObject(probe)) {
-        const check = resolveHealthCheck('/', targetPort);
-        add('readiness-probe-missing', deployment,
-          `container ${cname} has no readiness probe: a new pod counts as Ready before it can serve`,
-          {
-            description: `add an HTTP readiness probe on port ${targetPort}`,
-            set: {
-              [`${field}.readinessProbe`]: {
-                httpGet: { path: check.path, port: targetPort },
-                periodSeconds: check.intervalSeconds,
-                timeoutSeconds: check.timeoutSeconds,
-                successThreshold: check.healthyThreshold,
-                failureThreshold: check.unhealthyThreshold,
-              },
-            },
-          });
-      } else {
-        const initialDelay = Number(probe.initialDelaySeconds ?? 0);
-        const period = Number(probe.periodSeconds ?? 10);
-        const successes = Number(probe.successThreshold ?? 1);
-        const readiness = [initialDelay, period, successes].every(Number.isFinite) ? initialDelay + period * successes : 0;
-        longestStep = Math.max(longestStep, readiness);
-        if (isObject(probe.httpGet)) {
-          for (const route of routes) {
-            auditHealthCheck(route, providers.get(route), container, probe.httpGet, cname, deployment, backendConfigs, tkeServiceConfigs, add);
-          }
-        }
-      }
-    }
-
-    // Provider settings that depend on S and D.
-    for (const route of served.routes) {
-      auditProviderTiming(route, providers.get(route), d, s, m, drains, podSpec, backendConfigs, add);
-    }
-
-    auditStrategy(deployment, add);
-    auditDisruptionBudget(deployment, pdbs(dep), add);
-
-    // Progress deadline: one rollout step = startup + readiness + minReadySeconds + grace + the kubelet's 2 s.
-    const minReady = typeof dep.spec?.minReadySeconds === 'number' ? dep.spec.minReadySeconds : 0;
-    const stepBudget = deriveBudget({
-      deregistrationDelaySeconds: d ?? 0,
-      drainTimeoutSeconds: s,
-      safetyMarginSeconds: m,
-      drainsOnStopSignal: drains,
-      startupDelaySeconds: longestStartup,
-      readinessDelaySeconds: longestStep,
-      registrationDelaySeconds: minReady,
-      terminationGracePeriodSeconds: widestGrace,
-    });
-    const step = stepBudget.minimumProgressDeadlineSeconds;
-    const deadlineDeclared = typeof dep.spec?.progressDeadlineSeconds === 'number';
-    const deadline = deadlineDeclared ? dep.spec.progressDeadlineSeconds : 600;
-    if (deadline < step) {
-      add('progress-deadline-too-short', deployment,
-        `progressDeadlineSeconds is ${deadline}${deadlineDeclared ? '' : ' (the Kubernetes default)'}, shorter than one rollout step: `
-        + `${stepBudget.startupSeconds > 0 ? `startup probe ${stepBudget.startupSeconds} s + ` : ''}readiness ${stepBudget.readinessDelaySeconds} s + minReadySeconds ${stepBudget.registrationDelaySeconds} s `
-        + `+ grace ${stepBudget.terminationGracePeriodSeconds} s + the kubelet's 2 s = ${step} s`,
+/** D, S, M, the drain behaviour and the grace period of a Deployment; reports routes whose provider cannot be told. */
+function deploymentTiming(context: AuditContext, served: ServedDeployment, podSpec: KubeObject): DeploymentTiming {
+  const { options, add } = context;
+  const dep = served.deployment.object;
+  const annotations = annotationsOf(dep);
+  // D: the flag, else our annotation, else the largest provider default among the routes.
+  const flagOrAnnotationD = options.deregistrationDelaySeconds ?? annotationSeconds(annotations, DEREGISTRATION_DELAY_ANNOTATION);
+  let providerD: number | undefined;
+  const providers = new Map<TrafficRoute, ProviderId | undefined>();
+  for (const route of served.routes) {
+    const detection = context.providerOf(route, podSpec);
+    providers.set(route, detection.provider);
+    if (detection.provider !== undefined) {
+      providerD = Math.max(providerD ?? 0, providerDefaultDeregistrationDelaySeconds(detection.provider, route));
+    } else if (flagOrAnnotationD === undefined) {
+      const choices = detection.candidates.length > 1 ? detection.candidates : undefined;
+      add('provider-unknown', route.ingress,
+        `the load balancer cannot be told (${detection.reason}), so the preStop wait and grace period of ${objectLabel(dep)} are not checked`,
         {
-          description: `set progressDeadlineSeconds to ${stepBudget.progressDeadlineSeconds}`,
-          set: { 'spec.progressDeadlineSeconds': stepBudget.progressDeadlineSeconds },
+          description: choices !== undefined
+            ? `run with --provider ${choices.join(' or --provider ')} (or --deregistration-delay <seconds>)`
+            : 'run with --deregistration-delay <seconds> (the time your load balancer needs to stop routing to a deleted pod), or --provider',
         });
     }
   }
+  const drains = annotationBool(annotations, DRAINS_ON_STOP_SIGNAL_ANNOTATION, LEGACY_DRAINS_ON_SIGTERM_ANNOTATION) ?? true;
+  const graceDeclared = typeof podSpec.terminationGracePeriodSeconds === 'number';
+  const grace: number = graceDeclared ? podSpec.terminationGracePeriodSeconds : 30;
+  return {
+    deployment: served.deployment,
+    podSpec,
+    d: flagOrAnnotationD ?? providerD,
+    s: annotationSeconds(annotations, DRAIN_TIMEOUT_ANNOTATION) ?? options.drainTimeoutSeconds ?? 30,
+    m: annotationSeconds(annotations, SAFETY_MARGIN_ANNOTATION),
+    drains,
+    grace,
+    graceText: graceDeclared ? `terminationGracePeriodSeconds is ${grace}` : 'terminationGracePeriodSeconds is 30 (the Kubernetes default)',
+    appText: drains ? 'the app drains on its stop signal' : 'the app stops abruptly on its stop signal',
+    providers,
+  };
+}
 
-  findings.sort((a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line
-    || a.location.column - b.location.column || severityRank(a.severity) - severityRank(b.severity) || a.rule.localeCompare(b.rule));
-  return { findings, objects: objects.length, deployments: topology.served.length };
+function auditContainer(
+  context: AuditContext, timing: DeploymentTiming, container: KubeObject, cname: string, routes: TrafficRoute[], steps: StepDurations,
+): void {
+  const wait = preStopWait(container);
+  // A startup probe may hold readiness probing back for up to initialDelay + period × failureThreshold.
+  const startup = container.startupProbe;
+  if (isObject(startup)) {
+    const worst = Number(startup.initialDelaySeconds ?? 0) + Number(startup.periodSeconds ?? 10) * Number(startup.failureThreshold ?? 3);
+    if (Number.isFinite(worst)) steps.longestStartup = Math.max(steps.longestStartup, worst);
+  }
+  if (timing.d !== undefined) auditPreStopWait(timing, timing.d, container, cname, wait, context.add);
+  // The grace period against the wait the manifest really has (a longer wait needs more grace).
+  // (Skipped only when the hook's length is unknown: an HTTP call or a command without a wait.)
+  if (!(wait.seconds === 0 && wait.runsUnknown)) auditGracePeriod(timing, cname, wait, steps, context.add);
+  auditReadiness(context, timing, container, cname, routes, steps);
+}
+
+/** The preStop wait against D (the floor without margin) and the recommended wait (with it). */
+function auditPreStopWait(timing: DeploymentTiming, d: number, container: KubeObject, cname: string, wait: PreStopWait, add: Add): void {
+  const { deployment, s, m, drains, grace, appText } = timing;
+  const field = `spec.template.spec.containers[${cname}]`;
+  // What the model derives (the fix), and the floor below which requests certainly drop:
+  // the same budget without the safety margin.
+  const budget = deriveBudget({ deregistrationDelaySeconds: d, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains });
+  const floor = deriveBudget({ deregistrationDelaySeconds: d, drainTimeoutSeconds: s, safetyMarginSeconds: 0, drainsOnStopSignal: drains });
+  const needed = floor.preStopSleepSeconds;
+  const recommended = budget.preStopSleepSeconds;
+  const waitFix = (): Fix => {
+    const set: { [field: string]: unknown } = { [`${field}.lifecycle.preStop`]: waitHandler(container, wait, recommended) };
+    if (grace < budget.minimumTerminationGracePeriodSeconds) {
+      set['spec.template.spec.terminationGracePeriodSeconds'] = budget.terminationGracePeriodSeconds;
+    }
+    const graceText2 = set['spec.template.spec.terminationGracePeriodSeconds'] !== undefined
+      ? ` and set terminationGracePeriodSeconds to ${budget.terminationGracePeriodSeconds}` : '';
+    return { description: `wait ${recommended} s in preStop${graceText2}`, set, budget: numbersOf(budget) };
+  };
+  const neededText = drains ? `D = ${floor.deregistrationDelaySeconds} s` : `D + S = ${floor.deregistrationDelaySeconds} + ${floor.drainTimeoutSeconds} = ${needed} s (${appText})`;
+  if (needed > 0 && wait.kind === 'none') {
+    add('prestop-wait-missing', deployment,
+      `container ${cname} has no preStop wait, but the load balancer needs ${neededText} to stop routing to a deleted pod`, waitFix());
+  } else if (needed > 0 && wait.seconds === 0 && wait.runsUnknown) {
+    add('prestop-wait-unrecognised', deployment,
+      `container ${cname} runs ${wait.description} in preStop, with no wait this checker recognises; it must keep the pod serving for ${neededText}`,
+      waitFix());
+  } else if (wait.seconds < needed) {
+    add('prestop-wait-too-short', deployment,
+      `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}), shorter than ${neededText}`, waitFix());
+  } else if (wait.seconds < recommended) {
+    add('prestop-wait-no-headroom', deployment,
+      `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}): it covers ${neededText}, but leaves less than `
+      + `the safety margin M = ${budget.safetyMarginSeconds} s for a load balancer that is late`, waitFix());
+  }
+}
+
+/** The grace period against the wait the manifest has and D; the native sleep action against the grace. */
+function auditGracePeriod(timing: DeploymentTiming, cname: string, wait: PreStopWait, steps: StepDurations, add: Add): void {
+  const { deployment, d, s, m, drains, grace, graceText, appText } = timing;
+  const effectiveD = Math.max(d ?? 0, drains ? wait.seconds : Math.max(0, wait.seconds - s));
+  // The floor (no margin) decides whether SIGKILL can cut requests; the fix keeps the margin.
+  const effective = deriveBudget({
+    deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains,
+  });
+  const effectiveFloor = deriveBudget({
+    deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: 0, drainsOnStopSignal: drains,
+  });
+  const minimum = Math.max(effectiveFloor.minimumTerminationGracePeriodSeconds, wait.seconds);
+  // The grace the pods get once the findings are fixed.
+  steps.widestGrace = Math.max(steps.widestGrace, grace < minimum ? effective.terminationGracePeriodSeconds : grace);
+  if (grace < minimum) {
+    const covered = effectiveD > (drains ? wait.seconds : Math.max(0, wait.seconds - s))
+      ? `D (${effectiveD} s, which the preStop wait must cover)` : `the preStop wait (${wait.seconds} s)`;
+    const parts = drains
+      ? `${covered} + the drain timeout S (${s} s) = ${minimum} s`
+      : `${covered === `the preStop wait (${wait.seconds} s)` ? covered : `${covered} + S (${s} s)`}, which must also cover the drain (${appText}), = ${minimum} s`;
+    add('grace-period-too-short', deployment,
+      `${graceText}, shorter than ${parts}: SIGKILL can cut requests still in flight`,
+      {
+        description: `set terminationGracePeriodSeconds to ${effective.terminationGracePeriodSeconds}`,
+        set: { 'spec.template.spec.terminationGracePeriodSeconds': effective.terminationGracePeriodSeconds },
+        budget: numbersOf(effective),
+      });
+  }
+  if (wait.kind === 'sleep-action' && wait.seconds > grace) {
+    add('sleep-action-exceeds-grace', deployment,
+      `container ${cname} sleeps ${wait.seconds} s in its native preStop sleep action, longer than ${graceText}: the API server rejects the pod template`,
+      {
+        description: `set terminationGracePeriodSeconds to ${effective.terminationGracePeriodSeconds}`,
+        set: { 'spec.template.spec.terminationGracePeriodSeconds': effective.terminationGracePeriodSeconds },
+        budget: numbersOf(effective),
+      });
+  }
+}
+
+/** Readiness probe, and the load balancer's health check against it. */
+function auditReadiness(
+  context: AuditContext, timing: DeploymentTiming, container: KubeObject, cname: string, routes: TrafficRoute[], steps: StepDurations,
+): void {
+  const { deployment } = timing;
+  const probe = container.readinessProbe;
+  const targetPort = routes[0].target!.port;
+  if (!isObject(probe)) {
+    const check = resolveHealthCheck('/', targetPort);
+    context.add('readiness-probe-missing', deployment,
+      `container ${cname} has no readiness probe: a new pod counts as Ready before it can serve`,
+      {
+        description: `add an HTTP readiness probe on port ${targetPort}`,
+        set: {
+          [`spec.template.spec.containers[${cname}].readinessProbe`]: {
+            httpGet: { path: check.path, port: targetPort },
+            periodSeconds: check.intervalSeconds,
+            timeoutSeconds: check.timeoutSeconds,
+            successThreshold: check.healthyThreshold,
+            failureThreshold: check.unhealthyThreshold,
+          },
+        },
+      });
+    return;
+  }
+  const initialDelay = Number(probe.initialDelaySeconds ?? 0);
+  const period = Number(probe.periodSeconds ?? 10);
+  const successes = Number(probe.successThreshold ?? 1);
+  const readiness = [initialDelay, period, successes].every(Number.isFinite) ? initialDelay + period * successes : 0;
+  steps.longestStep = Math.max(steps.longestStep, readiness);
+  if (isObject(probe.httpGet)) {
+    for (const route of routes) {
+      auditHealthCheck(route, timing.providers.get(route), container, probe.httpGet, cname, deployment,
+        context.backendConfigs, context.tkeServiceConfigs, context.add);
+    }
+  }
+}
+
+/** Progress deadline: one rollout step = startup + readiness + minReadySeconds + grace + the kubelet's 2 s. */
+function auditProgressDeadline(timing: DeploymentTiming, steps: StepDurations, add: Add): void {
+  const { deployment } = timing;
+  const dep = deployment.object;
+  const minReady = typeof dep.spec?.minReadySeconds === 'number' ? dep.spec.minReadySeconds : 0;
+  const stepBudget = deriveBudget({
+    deregistrationDelaySeconds: timing.d ?? 0,
+    drainTimeoutSeconds: timing.s,
+    safetyMarginSeconds: timing.m,
+    drainsOnStopSignal: timing.drains,
+    startupDelaySeconds: steps.longestStartup,
+    readinessDelaySeconds: steps.longestStep,
+    registrationDelaySeconds: minReady,
+    terminationGracePeriodSeconds: steps.widestGrace,
+  });
+  const step = stepBudget.minimumProgressDeadlineSeconds;
+  const deadlineDeclared = typeof dep.spec?.progressDeadlineSeconds === 'number';
+  const deadline = deadlineDeclared ? dep.spec.progressDeadlineSeconds : 600;
+  if (deadline < step) {
+    add('progress-deadline-too-short', deployment,
+      `progressDeadlineSeconds is ${deadline}${deadlineDeclared ? '' : ' (the Kubernetes default)'}, shorter than one rollout step: `
+      + `${stepBudget.startupSeconds > 0 ? `startup probe ${stepBudget.startupSeconds} s + ` : ''}readiness ${stepBudget.readinessDelaySeconds} s + minReadySeconds ${stepBudget.registrationDelaySeconds} s `
+      + `+ grace ${stepBudget.terminationGracePeriodSeconds} s + the kubelet's 2 s = ${step} s`,
+      {
+        description: `set progressDeadlineSeconds to ${stepBudget.progressDeadlineSeconds}`,
+        set: { 'spec.progressDeadlineSeconds': stepBudget.progressDeadlineSeconds },
+      });
+  }
 }
 
 function severityRank(severity: Severity): number {
