@@ -56,6 +56,11 @@ export interface CheckOptions {
   readonly deregistrationDelaySeconds?: number;
   /** S in seconds where the Deployment has no drain-timeout annotation. @default 30 */
   readonly drainTimeoutSeconds?: number;
+  /**
+   * The namespace objects without `metadata.namespace` are applied to (`kubectl apply -n`).
+   * @default default
+   */
+  readonly namespace?: string;
 }
 
 /** Which object a finding is about. */
@@ -226,7 +231,8 @@ function waitHandler(container: KubeObject, wait: PreStopWait, seconds: number):
 /** Audits every Deployment served through an Ingress. */
 export function audit(objects: readonly LoadedObject[], options: CheckOptions = {}): AuditResult {
   const { findings, add } = collector();
-  const topology = resolveTopology(objects);
+  const defaultNamespace = options.namespace ?? 'default';
+  const topology = resolveTopology(objects, defaultNamespace);
   for (const broken of topology.broken) {
     add('broken-reference', broken.object, `${broken.message}; the route behind it is not audited`, {
       description: 'fix the reference, or check the input is complete (all files of the app)',
@@ -238,9 +244,9 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
   const context: AuditContext = {
     add,
     options,
-    pdbs: indexDisruptionBudgets(objects),
-    backendConfigs: byNamespace(objects, 'BackendConfig'),
-    tkeServiceConfigs: byNamespace(objects, 'TkeServiceConfig'),
+    pdbs: indexDisruptionBudgets(objects, defaultNamespace),
+    backendConfigs: namedLookup(objects, 'BackendConfig', defaultNamespace),
+    tkeServiceConfigs: namedLookup(objects, 'TkeServiceConfig', defaultNamespace),
     providerOf: providerResolver(objects, options),
   };
   for (const served of topology.served) {
@@ -256,8 +262,8 @@ interface AuditContext {
   readonly add: Add;
   readonly options: CheckOptions;
   readonly pdbs: (deployment: KubeObject) => LoadedObject[];
-  readonly backendConfigs: Map<string, LoadedObject[]>;
-  readonly tkeServiceConfigs: Map<string, LoadedObject[]>;
+  readonly backendConfigs: NamedLookup;
+  readonly tkeServiceConfigs: NamedLookup;
   readonly providerOf: (route: TrafficRoute, podSpec: KubeObject) => ProviderDetection;
 }
 
@@ -275,16 +281,27 @@ function collector(): { findings: Finding[]; add: Add } {
   return { findings, add };
 }
 
-/** The objects of one kind, by namespace. */
-function byNamespace(objects: readonly LoadedObject[], kind: string): Map<string, LoadedObject[]> {
-  const map = new Map<string, LoadedObject[]>();
+/** Finds an object of one kind by name in the namespace of another object. */
+type NamedLookup = (near: KubeObject, name: string) => LoadedObject | undefined;
+
+/**
+ * The namespace an object lands in: its own, else the one it is applied to (`--namespace`, else
+ * `default`, as `kubectl apply` does), so `namespace: default` and no namespace are the same.
+ */
+function namespaceIn(object: KubeObject, defaultNamespace: string): string {
+  const ns = object.metadata?.namespace;
+  return typeof ns === 'string' && ns !== '' ? ns : defaultNamespace;
+}
+
+/** The objects of one kind, by namespace and name (the first of a name wins). */
+function namedLookup(objects: readonly LoadedObject[], kind: string, defaultNamespace: string): NamedLookup {
+  const map = new Map<string, LoadedObject>();
   for (const o of objects) {
     if (o.object.kind !== kind) continue;
-    const ns = objectRef(o.object).namespace;
-    const list = map.get(ns);
-    if (list === undefined) map.set(ns, [o]); else list.push(o);
+    const key = `${namespaceIn(o.object, defaultNamespace)}\u0000${String(o.object.metadata?.name ?? '')}`;
+    if (!map.has(key)) map.set(key, o);
   }
-  return map;
+  return (near, name) => map.get(`${namespaceIn(near, defaultNamespace)}\u0000${name}`);
 }
 
 /** Each Ingress's provider, detected once; `--provider` settles what the Ingress does not tell. */
@@ -629,7 +646,7 @@ function backendConfigName(service: KubeObject, port: { port: number; name?: str
 
 function auditProviderTiming(
   route: TrafficRoute, provider: ProviderId | undefined, d: number | undefined, s: number, m: number | undefined,
-  drains: boolean, podSpec: KubeObject, backendConfigs: Map<string, LoadedObject[]>, add: Add,
+  drains: boolean, podSpec: KubeObject, backendConfigs: NamedLookup, add: Add,
 ): void {
   const ingressAnnotations = annotationsOf(route.ingress.object);
   const serviceAnnotations = annotationsOf(route.service.object);
@@ -691,7 +708,7 @@ function auditProviderTiming(
   if (provider === 'gke-ingress') {
     const name = backendConfigName(route.service.object, route.servicePort);
     if (name !== undefined) {
-      const config = (backendConfigs.get(objectRef(route.service.object).namespace) ?? []).find((o) => o.object.metadata?.name === name);
+      const config = backendConfigs(route.service.object, name);
       if (config === undefined) {
         add('broken-reference', route.service, `cloud.google.com/backend-config names BackendConfig ${name}, which is not in the input`,
           { description: 'include the BackendConfig in the input, or fix the name' });
@@ -713,7 +730,7 @@ function auditProviderTiming(
 
 function auditHealthCheck(
   route: TrafficRoute, provider: ProviderId | undefined, container: KubeObject, httpGet: KubeObject, cname: string,
-  deployment: LoadedObject, backendConfigs: Map<string, LoadedObject[]>, tkeServiceConfigs: Map<string, LoadedObject[]>, add: Add,
+  deployment: LoadedObject, backendConfigs: NamedLookup, tkeServiceConfigs: NamedLookup, add: Add,
 ): void {
   const probePath = typeof httpGet.path === 'string' ? httpGet.path : '/';
   const probePort = typeof httpGet.port === 'number' ? httpGet.port
@@ -746,7 +763,7 @@ function auditHealthCheck(
   } else if (provider === 'gke-ingress') {
     const name = backendConfigName(route.service.object, route.servicePort);
     const config = name === undefined ? undefined
-      : (backendConfigs.get(objectRef(route.service.object).namespace) ?? []).find((o) => o.object.metadata?.name === name);
+      : backendConfigs(route.service.object, name);
     const path = config?.object.spec?.healthCheck?.requestPath;
     if (config !== undefined && typeof path === 'string' && path !== probePath) {
       mismatch(config, `BackendConfig ${name} (healthCheck.requestPath)`, path, 'spec.healthCheck.requestPath', probePath);
@@ -754,7 +771,7 @@ function auditHealthCheck(
   } else if (provider === 'tencent-clb') {
     const name = ingressAnnotations[`${TENCENT_PREFIX}tke-service-config`];
     const config = name === undefined ? undefined
-      : (tkeServiceConfigs.get(objectRef(route.ingress.object).namespace) ?? []).find((o) => o.object.metadata?.name === name);
+      : tkeServiceConfigs(route.ingress.object, name);
     const listeners: KubeObject[] = Array.isArray(config?.object.spec?.loadBalancer?.l7Listeners) ? config!.object.spec.loadBalancer.l7Listeners : [];
     for (const listener of listeners) {
       for (const domain of Array.isArray(listener?.domains) ? listener.domains : []) {
@@ -800,7 +817,7 @@ function auditStrategy(deployment: LoadedObject, add: Add): void {
  * matchLabels pair (those selecting by expressions only are always candidates), so thousands of
  * services are matched in linear time.
  */
-function indexDisruptionBudgets(objects: readonly LoadedObject[]): (deployment: KubeObject) => LoadedObject[] {
+function indexDisruptionBudgets(objects: readonly LoadedObject[], defaultNamespace: string): (deployment: KubeObject) => LoadedObject[] {
   const byLabel = new Map<string, LoadedObject[]>();
   const byExpression = new Map<string, LoadedObject[]>();
   const push = (map: Map<string, LoadedObject[]>, key: string, o: LoadedObject) => {
@@ -809,14 +826,14 @@ function indexDisruptionBudgets(objects: readonly LoadedObject[]): (deployment: 
   };
   for (const o of objects) {
     if (o.object.kind !== 'PodDisruptionBudget') continue;
-    const ns = objectRef(o.object).namespace;
+    const ns = namespaceIn(o.object, defaultNamespace);
     const matchLabels = o.object.spec?.selector?.matchLabels;
     const first = isObject(matchLabels) ? Object.entries(matchLabels)[0] : undefined;
     if (first !== undefined) push(byLabel, `${ns}\u0000${first[0]}\u0000${String(first[1])}`, o);
     else push(byExpression, ns, o);
   }
   return (deployment) => {
-    const ns = objectRef(deployment).namespace;
+    const ns = namespaceIn(deployment, defaultNamespace);
     const labels = deployment.spec?.template?.metadata?.labels;
     const candidates = new Set<LoadedObject>(byExpression.get(ns) ?? []);
     if (isObject(labels)) {

@@ -54,6 +54,7 @@ interface CheckCliOptions {
   provider?: ProviderId;
   deregistrationDelay?: number;
   drainTimeout: number;
+  namespace?: string;
 }
 
 /** Defines `check` on `cmd`. The action sets `process.exitCode` (0 or 1); unusable input throws (exit 2). */
@@ -74,11 +75,14 @@ export function configureCheckCommand(cmd: Command, io: CheckIo = defaultIo): Co
     .addOption(new Option('-S, --drain-timeout <seconds>',
       'S: seconds the app needs to finish in-flight requests, where the Deployment has no drain-timeout annotation')
       .argParser(seconds).default(30))
+    .addOption(new Option('-n, --namespace <namespace>',
+      'the namespace objects without metadata.namespace are applied to, as with kubectl apply -n (default: default)'))
     .action((inputs: string[], opts: CheckCliOptions) => {
       const result = runCheck(inputs, {
         provider: opts.provider,
         deregistrationDelaySeconds: opts.deregistrationDelay,
         drainTimeoutSeconds: opts.drainTimeout,
+        namespace: opts.namespace,
       }, io.readStdin);
       if (opts.format === 'json') {
         io.out(JSON.stringify(toJson(result, opts.failOn), null, 2) + '\n');
