@@ -17,7 +17,7 @@ import {
 import { GkeIngress } from '../gke-ingress';
 import { resolveHealthCheck } from '../health-check';
 import {
-  annotationsOf, detectProvider, KubeObject, LoadedObject, ProviderDetection, ProviderId, resolveTopology,
+  annotationsOf, detectProvider, KubeObject, LoadedObject, PROVIDER_IDS, ProviderDetection, ProviderId, resolveTopology,
   selectorMatches, ServedDeployment, SourceLocation, TrafficRoute,
 } from '../manifests/topology';
 import { TencentClb } from '../tencent-clb';
@@ -61,7 +61,31 @@ export interface CheckOptions {
    * @default default
    */
   readonly namespace?: string;
+  /**
+   * Whose settings the fix texts name: the CLI's flags (`--provider`) or the cdk8s validation
+   * plugin's properties in cdk8s.yaml (`provider`). @default 'cli'
+   */
+  readonly settingsOf?: 'cli' | 'cdk8s-plugin';
 }
+
+/** How the user sets provider, D and S where they run the audit. */
+function settingNames(options: CheckOptions): { provider: (ids: readonly string[]) => string; d: string } {
+  if (options.settingsOf === 'cdk8s-plugin') {
+    return {
+      provider: (ids) => `set provider: ${ids.join(' or provider: ')} in the plugin's properties in cdk8s.yaml`,
+      d: 'deregistrationDelay: <seconds> in the plugin\'s properties in cdk8s.yaml',
+    };
+  }
+  return { provider: (ids) => `run with --provider ${ids.join(' or --provider ')}`, d: '--deregistration-delay <seconds>' };
+}
+
+/**
+ * The wait below which a Deployment behind a load balancer of unknown make certainly risks
+ * requests: every controller (cloud load balancers, ingress-nginx, Traefik) learns of a pod's
+ * removal from the endpoints asynchronously, so a pod that stops at once can still be sent
+ * requests. Kept low on purpose (the exact figure is the provider's): less is a warning, none an error.
+ */
+export const UNKNOWN_PROVIDER_MINIMUM_WAIT_SECONDS = 5;
 
 /** Which object a finding is about. */
 export interface FindingObject {
@@ -336,6 +360,10 @@ interface DeploymentTiming {
   readonly graceText: string;
   readonly appText: string;
   readonly providers: Map<TrafficRoute, ProviderId | undefined>;
+  /** When D is undefined because a route's provider is ambiguous: D under each candidate. */
+  readonly candidates: readonly { readonly provider: ProviderId; readonly d: number }[];
+  /** When D is undefined because a route's provider is unknown: why. */
+  readonly unknownReason?: string;
 }
 
 /** What the containers' audit learns for the progress deadline. */
@@ -384,6 +412,10 @@ function deploymentTiming(context: AuditContext, served: ServedDeployment, podSp
   const flagOrAnnotationD = options.deregistrationDelaySeconds ?? annotationSeconds(annotations, DEREGISTRATION_DELAY_ANNOTATION);
   let providerD: number | undefined;
   const providers = new Map<TrafficRoute, ProviderId | undefined>();
+  // Routes whose provider is ambiguous: D of each candidate; routes whose provider is unknown: why.
+  const ambiguous = new Map<ProviderId, number>();
+  let unknownReason: string | undefined;
+  const names = settingNames(options);
   for (const route of served.routes) {
     const detection = context.providerOf(route, podSpec);
     providers.set(route, detection.provider);
@@ -391,22 +423,30 @@ function deploymentTiming(context: AuditContext, served: ServedDeployment, podSp
       providerD = Math.max(providerD ?? 0, providerDefaultDeregistrationDelaySeconds(detection.provider, route));
     } else if (flagOrAnnotationD === undefined) {
       const choices = detection.candidates.length > 1 ? detection.candidates : undefined;
+      for (const candidate of choices ?? []) {
+        ambiguous.set(candidate, Math.max(ambiguous.get(candidate) ?? 0, providerDefaultDeregistrationDelaySeconds(candidate, route)));
+      }
+      if (choices === undefined) unknownReason ??= detection.reason;
       add('provider-unknown', route.ingress,
-        `the load balancer cannot be told (${detection.reason}), so the preStop wait and grace period of ${objectLabel(dep)} are not checked`,
+        `the load balancer cannot be told (${detection.reason}), so the preStop wait and grace period of ${objectLabel(dep)} are checked `
+        + (choices !== undefined ? `against each candidate (${choices.join(', ')})` : `only against a minimum wait of ${UNKNOWN_PROVIDER_MINIMUM_WAIT_SECONDS} s`),
         {
           description: choices !== undefined
-            ? `run with --provider ${choices.join(' or --provider ')} (or --deregistration-delay <seconds>)`
-            : 'run with --deregistration-delay <seconds> (the time your load balancer needs to stop routing to a deleted pod), or --provider',
+            ? `${names.provider(choices)} (or ${names.d})`
+            : `set ${names.d} (the time your load balancer needs to stop routing to a deleted pod), or ${names.provider(PROVIDER_IDS)}`,
         });
     }
   }
+  const d = flagOrAnnotationD ?? (unknownReason === undefined && ambiguous.size === 0 ? providerD : undefined);
+  const candidates = d !== undefined || unknownReason !== undefined ? []
+    : [...ambiguous].map(([provider, candidateD]) => ({ provider, d: Math.max(candidateD, providerD ?? 0) }));
   const drains = annotationBool(annotations, DRAINS_ON_STOP_SIGNAL_ANNOTATION, LEGACY_DRAINS_ON_SIGTERM_ANNOTATION) ?? true;
   const graceDeclared = typeof podSpec.terminationGracePeriodSeconds === 'number';
   const grace: number = graceDeclared ? podSpec.terminationGracePeriodSeconds : 30;
   return {
     deployment: served.deployment,
     podSpec,
-    d: flagOrAnnotationD ?? providerD,
+    d,
     s: annotationSeconds(annotations, DRAIN_TIMEOUT_ANNOTATION) ?? options.drainTimeoutSeconds ?? 30,
     m: annotationSeconds(annotations, SAFETY_MARGIN_ANNOTATION),
     drains,
@@ -414,6 +454,8 @@ function deploymentTiming(context: AuditContext, served: ServedDeployment, podSp
     graceText: graceDeclared ? `terminationGracePeriodSeconds is ${grace}` : 'terminationGracePeriodSeconds is 30 (the Kubernetes default)',
     appText: drains ? 'the app drains on its stop signal' : 'the app stops abruptly on its stop signal',
     providers,
+    candidates,
+    unknownReason: d === undefined ? unknownReason : undefined,
   };
 }
 
@@ -427,16 +469,83 @@ function auditContainer(
     const worst = Number(startup.initialDelaySeconds ?? 0) + Number(startup.periodSeconds ?? 10) * Number(startup.failureThreshold ?? 3);
     if (Number.isFinite(worst)) steps.longestStartup = Math.max(steps.longestStartup, worst);
   }
-  if (timing.d !== undefined) auditPreStopWait(timing, timing.d, container, cname, wait, context.add);
+  if (timing.d !== undefined) {
+    const verdict = judgePreStopWait(timing, timing.d, container, cname, wait);
+    if (verdict !== undefined) context.add(verdict.rule, timing.deployment, verdict.message, verdict.fix);
+  } else if (timing.candidates.length > 0) {
+    auditPreStopWaitCandidates(timing, container, cname, wait, context);
+  } else {
+    auditPreStopWaitUnknown(timing, container, cname, wait, context);
+  }
   // The grace period against the wait the manifest really has (a longer wait needs more grace).
   // (Skipped only when the hook's length is unknown: an HTTP call or a command without a wait.)
   if (!(wait.seconds === 0 && wait.runsUnknown)) auditGracePeriod(timing, cname, wait, steps, context.add);
   auditReadiness(context, timing, container, cname, routes, steps);
 }
 
+/** A finding the preStop wait deserves under one D. */
+interface Verdict {
+  readonly rule: string;
+  readonly message: string;
+  readonly fix: Fix;
+}
+
+/** The rules under which requests certainly drop (not merely a thin margin). */
+const DROPS = ['prestop-wait-missing', 'prestop-wait-unrecognised', 'prestop-wait-too-short'];
+
+/**
+ * The provider is ambiguous: the wait is judged under each candidate's D. An error when requests
+ * drop under every candidate, a warning naming those under which they drop otherwise; the fix
+ * gives each candidate's figure and sets the one that is safe under all.
+ */
+function auditPreStopWaitCandidates(timing: DeploymentTiming, container: KubeObject, cname: string, wait: PreStopWait, context: AuditContext): void {
+  const verdicts = timing.candidates.map((c) => ({ ...c, verdict: judgePreStopWait(timing, c.d, container, cname, wait) }));
+  const dropping = verdicts.filter((v) => v.verdict !== undefined && DROPS.includes(v.verdict.rule));
+  if (dropping.length === 0) return;
+  const widest = dropping.reduce((a, b) => (b.d > a.d ? b : a));
+  const all = dropping.length === verdicts.length;
+  const under = dropping.map((v) => v.provider).join(' and ');
+  const names = settingNames(context.options);
+  context.add(widest.verdict!.rule, timing.deployment,
+    `${all ? 'under every candidate load balancer' : `under ${under} (the provider cannot be told)`}, ${widest.verdict!.message}`,
+    {
+      ...widest.verdict!.fix,
+      description: `${dropping.map((v) => `under ${v.provider}: ${v.verdict!.fix.description}`).join('; ')}; or ${names.provider(verdicts.map((v) => v.provider))}`,
+    },
+    all ? 'error' : 'warning');
+}
+
+/**
+ * The provider is unknown (another ingress controller, ingress-nginx, Traefik, no class): every
+ * controller learns of a pod's removal asynchronously, so no wait at all is an error and a wait
+ * below a conservative minimum a warning; the exact figure is left to the provider.
+ */
+function auditPreStopWaitUnknown(timing: DeploymentTiming, container: KubeObject, cname: string, wait: PreStopWait, context: AuditContext): void {
+  const minimum = UNKNOWN_PROVIDER_MINIMUM_WAIT_SECONDS;
+  if (wait.seconds >= minimum || (wait.seconds === 0 && wait.runsUnknown)) return;
+  const names = settingNames(context.options);
+  const grace = timing.grace < minimum + timing.s ? minimum + timing.s : undefined;
+  const fix: Fix = {
+    description: `wait at least ${minimum} s in preStop${grace !== undefined ? ` and set terminationGracePeriodSeconds to ${grace}` : ''}; `
+      + `the exact figure is your load balancer's: ${names.d}, or ${names.provider(PROVIDER_IDS)}`,
+    set: {
+      [`spec.template.spec.containers[${cname}].lifecycle.preStop`]: waitHandler(container, wait, minimum),
+      ...(grace !== undefined ? { 'spec.template.spec.terminationGracePeriodSeconds': grace } : {}),
+    },
+  };
+  const why = `every load balancer learns of a deleted pod asynchronously (${timing.unknownReason ?? 'provider unknown'})`;
+  if (wait.kind === 'none') {
+    context.add('prestop-wait-missing', timing.deployment,
+      `container ${cname} has no preStop wait, so it stops while the load balancer may still route to it: ${why}`, fix);
+  } else {
+    context.add('prestop-wait-too-short', timing.deployment,
+      `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}), less than the minimum of ${minimum} s: ${why}`, fix, 'warning');
+  }
+}
+
 /** The preStop wait against D (the floor without margin) and the recommended wait (with it). */
-function auditPreStopWait(timing: DeploymentTiming, d: number, container: KubeObject, cname: string, wait: PreStopWait, add: Add): void {
-  const { deployment, s, m, drains, grace, appText } = timing;
+function judgePreStopWait(timing: DeploymentTiming, d: number, container: KubeObject, cname: string, wait: PreStopWait): Verdict | undefined {
+  const { s, m, drains, grace, appText } = timing;
   const field = `spec.template.spec.containers[${cname}]`;
   // What the model derives (the fix), and the floor below which requests certainly drop:
   // the same budget without the safety margin.
@@ -455,20 +564,24 @@ function auditPreStopWait(timing: DeploymentTiming, d: number, container: KubeOb
   };
   const neededText = drains ? `D = ${floor.deregistrationDelaySeconds} s` : `D + S = ${floor.deregistrationDelaySeconds} + ${floor.drainTimeoutSeconds} = ${needed} s (${appText})`;
   if (needed > 0 && wait.kind === 'none') {
-    add('prestop-wait-missing', deployment,
-      `container ${cname} has no preStop wait, but the load balancer needs ${neededText} to stop routing to a deleted pod`, waitFix());
+    return { rule: 'prestop-wait-missing', message: `container ${cname} has no preStop wait, but the load balancer needs ${neededText} to stop routing to a deleted pod`, fix: waitFix() };
   } else if (needed > 0 && wait.seconds === 0 && wait.runsUnknown) {
-    add('prestop-wait-unrecognised', deployment,
-      `container ${cname} runs ${wait.description} in preStop, with no wait this checker recognises; it must keep the pod serving for ${neededText}`,
-      waitFix());
+    return {
+      rule: 'prestop-wait-unrecognised',
+      message: `container ${cname} runs ${wait.description} in preStop, with no wait this checker recognises; it must keep the pod serving for ${neededText}`,
+      fix: waitFix(),
+    };
   } else if (wait.seconds < needed) {
-    add('prestop-wait-too-short', deployment,
-      `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}), shorter than ${neededText}`, waitFix());
+    return { rule: 'prestop-wait-too-short', message: `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}), shorter than ${neededText}`, fix: waitFix() };
   } else if (wait.seconds < recommended) {
-    add('prestop-wait-no-headroom', deployment,
-      `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}): it covers ${neededText}, but leaves less than `
-      + `the safety margin M = ${budget.safetyMarginSeconds} s for a load balancer that is late`, waitFix());
+    return {
+      rule: 'prestop-wait-no-headroom',
+      message: `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}): it covers ${neededText}, but leaves less than `
+        + `the safety margin M = ${budget.safetyMarginSeconds} s for a load balancer that is late`,
+      fix: waitFix(),
+    };
   }
+  return undefined;
 }
 
 /** The grace period against the wait the manifest has and D; the native sleep action against the grace. */
