@@ -30,6 +30,9 @@ shopt -u nullglob
 [ "${#tarballs[@]}" -eq 1 ] || fail "expected exactly one dist/js/cdk8s-graceful-web-service@*.tgz, found ${#tarballs[@]}: run \`npm run package\` first"
 TARBALL="${tarballs[0]}"
 
+step "the tarball holds only what the package needs (build-tools/package-files.js)"
+node "$REPO_DIR/build-tools/package-files.js" "$TARBALL"
+
 APP_DIR="${CONSUMER_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/gws-consumer-XXXXXX")}"
 mkdir -p "$APP_DIR"
 if [ "$KEEP" = false ] && [ -z "${CONSUMER_DIR:-}" ]; then

@@ -17,6 +17,8 @@ export class AwsAlbCheckoutChart extends Chart {
 
     const namespace = new Namespace(this, 'namespace', { metadata: { name: this.namespace } });
     this.checkout = new GracefulWebService(this, 'checkout', {
+      // Objects named exactly `checkout`, selected by the standard labels (no hash, stable on a refactor).
+      name: 'checkout',
       // nginx built to run as an unprivileged user (UID 101) on port 8080; its image declares
       // STOPSIGNAL SIGQUIT, nginx's graceful shutdown, so it drains on the stop signal.
       image: 'nginxinc/nginx-unprivileged:1.27-alpine',

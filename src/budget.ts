@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { checkPropTypes } from './prop-types';
 import { StopSignal } from './stop-signal';
 import { wholeSeconds } from './validation';
 
@@ -15,7 +16,7 @@ export interface ShutdownBudgetProps {
    * requests (the endpoint turns not-ready, the ingress controller reconciles, the LB
    * deregisters the backend). Called D in the model.
    *
-   * @default - the load balancer's documented value: Alibaba Cloud ALB 10 s, Tencent Cloud CLB 5 s, AWS ALB 60 s (IP targets) or 90 s (instance targets), GKE Ingress 40 s
+   * @default - the load balancer's default, at least the largest lag its rehearsal profile draws: Alibaba Cloud ALB 15 s, Tencent Cloud CLB 10 s, AWS ALB 60 s (IP targets) or 90 s (instance targets), GKE Ingress 60 s
    */
   readonly deregistrationDelay?: Duration;
 
@@ -176,6 +177,7 @@ export class ShutdownBudget {
    * an explicit grace period is shorter than the time the pod legitimately needs.
    */
   public static derive(props: ShutdownBudgetProps = {}): ShutdownBudget {
+    checkPropTypes('ShutdownBudgetProps', props);
     // Only the declared budgets: launch inputs come from the construct, never from users.
     return new ShutdownBudget({
       deregistrationDelay: props.deregistrationDelay,

@@ -290,12 +290,9 @@ describe('ShutdownBudget.derive(): the public entry point takes the declared bud
     expect(budget.terminationGracePeriodSeconds).toBe(55);
   });
 
-  test('launch inputs smuggled in from JavaScript are ignored, not used', () => {
+  test('launch inputs smuggled in from JavaScript are refused, never used', () => {
     const smuggled = { deregistrationDelay: seconds(10), terminationGracePeriod: seconds(100), readinessDelay: seconds(50) };
-    const budget = ShutdownBudget.derive(smuggled as any);
-    expect(budget.terminationGracePeriodSeconds).toBe(50);
-    expect(budget.terminationGracePeriodIsExplicit).toBe(false);
-    expect(budget.readinessDelaySeconds).toBe(0);
+    expect(() => ShutdownBudget.derive(smuggled as any)).toThrow('terminationGracePeriod is not a prop; readinessDelay is not a prop');
   });
 
   test('without a load balancer, D must be declared', () => {

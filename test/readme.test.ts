@@ -107,6 +107,37 @@ function combine(blocks: string[]): string {
   return [...header, ...bodies].join('\n');
 }
 
+/**
+ * Type-check a module strictly. It exists only in memory, at a path inside test/ so that imports
+ * resolve against the checkout's node_modules: nothing is written into the tree (a file there was
+ * once packed into the npm tarball).
+ */
+function typeCheck(source: string): string[] {
+  const file = path.join(ROOT, 'test', '.readme-snippets.ts');
+  const options: ts.CompilerOptions = {
+    strict: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+    noEmit: true,
+    skipLibCheck: true,
+    types: ['node'],
+  };
+  const host = ts.createCompilerHost(options);
+  const readFile = host.readFile.bind(host);
+  const fileExists = host.fileExists.bind(host);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.readFile = (f) => (f === file ? source : readFile(f));
+  host.fileExists = (f) => f === file || fileExists(f);
+  host.getSourceFile = (f, lang, ...rest) => (f === file ? ts.createSourceFile(f, source, lang) : getSourceFile(f, lang, ...rest));
+  const program = ts.createProgram([file], options, host);
+  if (fs.existsSync(file)) throw new Error(`${file} exists; the type check must not read or write the tree`);
+  const problems = ts.getPreEmitDiagnostics(program).map((d) => {
+    const where = d.file && d.start !== undefined ? `${path.relative(ROOT, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : '';
+    return where + ts.flattenDiagnosticMessageText(d.messageText, '\n');
+  });
+  return problems;
+}
+
 describe('README commands', () => {
   test('npx only ever names our own package: npx fetches and runs whatever package owns any other name', () => {
     // Commands: at the start of a line (code blocks) or of an inline code span.
@@ -128,23 +159,13 @@ describe('README TypeScript snippets', () => {
   });
 
   test('they type-check in order, strictly, against the library', () => {
-    const dir = path.join(ROOT, '.tmp', 'readme');
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, 'snippets.ts');
-    fs.writeFileSync(file, source);
-    const program = ts.createProgram([file], {
-      strict: true,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.CommonJS,
-      noEmit: true,
-      skipLibCheck: true,
-      types: ['node'],
-    });
-    const problems = ts.getPreEmitDiagnostics(program).map((d) => {
-      const where = d.file && d.start !== undefined ? `${path.relative(ROOT, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : '';
-      return where + ts.flattenDiagnosticMessageText(d.messageText, '\n');
-    });
-    expect(problems).toEqual([]);
+    expect(typeCheck(source)).toEqual([]);
+  });
+
+  test('the type check fails on a type error, and writes nothing into the tree', () => {
+    const before = fs.readdirSync(path.join(ROOT, 'test'));
+    expect(typeCheck(`${source}\nconst wrong: number = 'eight';\n`).join('\n')).toMatch(/'string' is not assignable to type 'number'/);
+    expect(fs.readdirSync(path.join(ROOT, 'test'))).toEqual(before);
   });
 
   test('they run and synthesize valid objects whose pods start with their images', () => {
@@ -165,12 +186,12 @@ describe('README TypeScript snippets', () => {
       new Function('require', 'console', 'exports', js)((name: string) => modules[name] ?? load(name), quietConsole, {});
       expect(apps).toHaveLength(1);
       const objects = parseAllDocuments(apps[0].synthYaml()).map((d) => d.toJS() as KubeObject);
-      expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(['tea', 'meeting', 'checkout', 'storefront']);
+      expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(['tea', 'meeting', 'checkout', 'storefront', 'payments', 'catalog']);
       validateObjects(objects);
       checkPodsStart(objects);
       // The first snippet prints the timeline the README shows above it.
-      expect(logged.join('\n')).toContain('t=15s  SIGQUIT: app stops accepting and drains in-flight requests (drainTimeout 30s)');
-      expect(logged.join('\n')).toContain('t=50s  SIGKILL if still running (terminationGracePeriodSeconds, safetyMargin 5s)');
+      expect(logged.join('\n')).toContain('t=20s  SIGQUIT: app stops accepting and drains in-flight requests (drainTimeout 30s)');
+      expect(logged.join('\n')).toContain('t=55s  SIGKILL if still running (terminationGracePeriodSeconds, safetyMargin 5s)');
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }

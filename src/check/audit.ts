@@ -17,30 +17,39 @@ import {
 import { GkeIngress } from '../gke-ingress';
 import { resolveHealthCheck } from '../health-check';
 import {
-  annotationsOf, detectProvider, KubeObject, LoadedObject, PROVIDER_IDS, ProviderDetection, ProviderId, resolveTopology,
-  selectorMatches, ServedDeployment, SourceLocation, TrafficRoute,
+  annotationsOf, detectGatewayProvider, detectProvider, GatewayPolicies, indexGatewayPolicies, KubeObject, LoadedObject,
+  PROVIDER_IDS, ProviderDetection, ProviderId, resolveTopology, selectorMatches, ServedDeployment, SourceLocation, TrafficRoute,
 } from '../manifests/topology';
 import { TencentClb } from '../tencent-clb';
 
 /**
- * Each provider's default deregistration delay D, used when neither `--deregistration-delay`
- * nor the Deployment's annotation gives one. AWS depends on the route's target type (the
- * controller's default is `instance`).
+ * Each provider's documented deregistration delay D, used when neither `--deregistration-delay`
+ * nor the Deployment's annotation gives one: a manifest that follows its vendor's advice is judged
+ * by that advice, not by the construct's longer defaults. AWS depends on the route's target type
+ * (the controller's default is `instance`).
  */
 const PROVIDER_DEFAULT_DEREGISTRATION_DELAY: { readonly [id in ProviderId]: (awsTargetType: string) => Duration } = {
-  'alibaba-alb': () => AlibabaAlb.DEFAULT_DEREGISTRATION_DELAY,
-  'tencent-clb': () => TencentClb.DEFAULT_DEREGISTRATION_DELAY,
+  'alibaba-alb': () => AlibabaAlb.DOCUMENTED_DEREGISTRATION_DELAY,
+  'tencent-clb': () => TencentClb.DOCUMENTED_DEREGISTRATION_DELAY,
   'aws-alb': (targetType) => (targetType === 'ip' ? AwsAlb.DEFAULT_DEREGISTRATION_DELAY_IP : AwsAlb.DEFAULT_DEREGISTRATION_DELAY_INSTANCE),
-  'gke-ingress': () => GkeIngress.DEFAULT_DEREGISTRATION_DELAY,
+  'gke-ingress': () => GkeIngress.DOCUMENTED_DEREGISTRATION_DELAY,
 };
 
-/** The provider's default D for one route, in seconds. */
-export function providerDefaultDeregistrationDelaySeconds(provider: ProviderId, route: TrafficRoute): number {
-  return PROVIDER_DEFAULT_DEREGISTRATION_DELAY[provider](awsTargetType(route)).toSeconds();
+/** The provider's default D for one route, in seconds (an HTTPRoute's AWS target type is its TargetGroupConfiguration's). */
+export function providerDefaultDeregistrationDelaySeconds(provider: ProviderId, route: TrafficRoute, policies?: GatewayPolicies): number {
+  return PROVIDER_DEFAULT_DEREGISTRATION_DELAY[provider](awsTargetType(route, policies)).toSeconds();
 }
 
-/** `alb.ingress.kubernetes.io/target-type` of a route (the Service's annotation wins), `instance` by default. */
-function awsTargetType(route: TrafficRoute): string {
+/**
+ * `alb.ingress.kubernetes.io/target-type` of a route (the Service's annotation wins), `instance` by
+ * default; for an HTTPRoute, its TargetGroupConfiguration's `defaultConfiguration.targetType`
+ * (`instance` by default too).
+ */
+function awsTargetType(route: TrafficRoute, policies?: GatewayPolicies): string {
+  if (route.ingress.object.kind === 'HTTPRoute') {
+    const type = policies?.targetGroupConfiguration?.object.spec?.defaultConfiguration?.targetType;
+    return typeof type === 'string' ? type : 'instance';
+  }
   const key = 'alb.ingress.kubernetes.io/target-type';
   return annotationsOf(route.service.object)[key] ?? annotationsOf(route.ingress.object)[key] ?? 'instance';
 }
@@ -265,13 +274,15 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
   for (const ingress of objects.filter((o) => o.object.kind === 'Ingress')) {
     auditIngress(ingress, add);
   }
+  const gatewayPoliciesOf = indexGatewayPolicies(objects);
   const context: AuditContext = {
     add,
     options,
     pdbs: indexDisruptionBudgets(objects, defaultNamespace),
     backendConfigs: namedLookup(objects, 'BackendConfig', defaultNamespace),
     tkeServiceConfigs: namedLookup(objects, 'TkeServiceConfig', defaultNamespace),
-    providerOf: providerResolver(objects, options),
+    providerOf: providerResolver(objects, options, gatewayPoliciesOf),
+    policiesOf: (route) => (route.ingress.object.kind === 'HTTPRoute' ? gatewayPoliciesOf(route.service.object) : undefined),
   };
   for (const served of topology.served) {
     auditDeployment(context, served);
@@ -289,6 +300,8 @@ interface AuditContext {
   readonly backendConfigs: NamedLookup;
   readonly tkeServiceConfigs: NamedLookup;
   readonly providerOf: (route: TrafficRoute, podSpec: KubeObject) => ProviderDetection;
+  /** An HTTPRoute's vendor policies (undefined for an Ingress). */
+  readonly policiesOf: (route: TrafficRoute) => GatewayPolicies | undefined;
 }
 
 /** A findings list and its `add`, which drops exact repeats (same rule, object and message). */
@@ -329,14 +342,18 @@ function namedLookup(objects: readonly LoadedObject[], kind: string, defaultName
 }
 
 /** Each Ingress's provider, detected once; `--provider` settles what the Ingress does not tell. */
-function providerResolver(objects: readonly LoadedObject[], options: CheckOptions): (route: TrafficRoute, podSpec: KubeObject) => ProviderDetection {
+function providerResolver(
+  objects: readonly LoadedObject[], options: CheckOptions, gatewayPoliciesOf: (service: KubeObject) => GatewayPolicies,
+): (route: TrafficRoute, podSpec: KubeObject) => ProviderDetection {
   const detections = new Map<LoadedObject, ProviderDetection>();
   // detectProvider only looks for IngressClass objects in what it is given.
   const ingressClasses = objects.filter((o) => o.object.kind === 'IngressClass');
   return (route, podSpec) => {
     let detection = detections.get(route.ingress);
     if (detection === undefined) {
-      detection = detectProvider(route.ingress.object, ingressClasses, [podSpec]);
+      detection = route.ingress.object.kind === 'HTTPRoute'
+        ? detectGatewayProvider(route.ingress.object, gatewayPoliciesOf(route.service.object), objects)
+        : detectProvider(route.ingress.object, ingressClasses, [podSpec]);
       // --provider settles what the Ingress itself does not tell; it never overrides a clear answer.
       if (detection.provider === undefined && options.provider !== undefined) {
         detection = { provider: options.provider, candidates: [options.provider], reason: `--provider (${detection.reason})` };
@@ -396,7 +413,7 @@ function auditDeployment(context: AuditContext, served: ServedDeployment): void 
   // Provider settings that depend on S and D.
   for (const route of served.routes) {
     auditProviderTiming(route, timing.providers.get(route), timing.d, timing.s, timing.m, timing.drains, podSpec,
-      context.backendConfigs, context.add);
+      context.backendConfigs, context.add, context.policiesOf(route));
   }
   auditStrategy(deployment, context.add);
   auditDisruptionBudget(deployment, context.pdbs(deployment.object), context.add);
@@ -420,11 +437,11 @@ function deploymentTiming(context: AuditContext, served: ServedDeployment, podSp
     const detection = context.providerOf(route, podSpec);
     providers.set(route, detection.provider);
     if (detection.provider !== undefined) {
-      providerD = Math.max(providerD ?? 0, providerDefaultDeregistrationDelaySeconds(detection.provider, route));
+      providerD = Math.max(providerD ?? 0, providerDefaultDeregistrationDelaySeconds(detection.provider, route, context.policiesOf(route)));
     } else if (flagOrAnnotationD === undefined) {
       const choices = detection.candidates.length > 1 ? detection.candidates : undefined;
       for (const candidate of choices ?? []) {
-        ambiguous.set(candidate, Math.max(ambiguous.get(candidate) ?? 0, providerDefaultDeregistrationDelaySeconds(candidate, route)));
+        ambiguous.set(candidate, Math.max(ambiguous.get(candidate) ?? 0, providerDefaultDeregistrationDelaySeconds(candidate, route, context.policiesOf(route))));
       }
       if (choices === undefined) unknownReason ??= detection.reason;
       add('provider-unknown', route.ingress,
@@ -759,8 +776,12 @@ function backendConfigName(service: KubeObject, port: { port: number; name?: str
 
 function auditProviderTiming(
   route: TrafficRoute, provider: ProviderId | undefined, d: number | undefined, s: number, m: number | undefined,
-  drains: boolean, podSpec: KubeObject, backendConfigs: NamedLookup, add: Add,
+  drains: boolean, podSpec: KubeObject, backendConfigs: NamedLookup, add: Add, policies?: GatewayPolicies,
 ): void {
+  if (policies !== undefined) {
+    auditGatewayTiming(route, provider, d, s, m, drains, podSpec, policies, add);
+    return;
+  }
   const ingressAnnotations = annotationsOf(route.ingress.object);
   const serviceAnnotations = annotationsOf(route.service.object);
   const gates: string[] = (Array.isArray(podSpec.readinessGates) ? podSpec.readinessGates : [])
@@ -990,6 +1011,68 @@ function auditDisruptionBudget(deployment: LoadedObject, pdbs: readonly LoadedOb
     if (reason !== undefined) {
       add('pdb-blocks-drain', pdb, `${reason}: no pod of ${objectLabel(deployment.object)} may ever be evicted, so node drains hang`,
         { description: 'allow one pod at a time: set maxUnavailable: 1 (and remove minAvailable)', set: { 'spec.maxUnavailable': 1, 'spec.minAvailable': null } });
+    }
+  }
+}
+
+/**
+ * The timing an HTTPRoute's vendor policies set (AWS: the TargetGroupConfiguration's target type and
+ * deregistration delay; GKE: the GCPBackendPolicy's connection draining, which GKE leaves at 0 s).
+ */
+function auditGatewayTiming(
+  route: TrafficRoute, provider: ProviderId | undefined, d: number | undefined, s: number, m: number | undefined,
+  drains: boolean, podSpec: KubeObject, policies: GatewayPolicies, add: Add,
+): void {
+  const budget = deriveBudget({ deregistrationDelaySeconds: d ?? 0, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains });
+  const floor = deriveBudget({ deregistrationDelaySeconds: d ?? 0, drainTimeoutSeconds: s, safetyMarginSeconds: 0, drainsOnStopSignal: drains });
+  const service = route.service.object.metadata?.name;
+  if (provider === 'aws-alb') {
+    const tgc = policies.targetGroupConfiguration;
+    const targetType = awsTargetType(route, policies);
+    const gates: string[] = (Array.isArray(podSpec.readinessGates) ? podSpec.readinessGates : []).map((g: KubeObject) => g?.conditionType);
+    const awsGate = gates.find((g) => typeof g === 'string' && g.startsWith(AWS_GATE_PREFIX));
+    if (awsGate !== undefined && targetType !== 'ip') {
+      add('alb-readiness-gate-without-direct-access', tgc ?? route.service,
+        `the pods carry the AWS readiness gate ${awsGate}, but the target type of Service ${service}'s target groups is ${targetType}: the controller only sets it for ip targets, so rollouts stall`,
+        { description: 'set spec.defaultConfiguration.targetType: ip in the TargetGroupConfiguration, or remove the readiness gate', set: { 'spec.defaultConfiguration.targetType': 'ip' } });
+    }
+    const attributes: KubeObject[] = Array.isArray(tgc?.object.spec?.defaultConfiguration?.targetGroupAttributes)
+      ? tgc!.object.spec.defaultConfiguration.targetGroupAttributes : [];
+    const raw = attributes.find((a) => a?.key === 'deregistration_delay.timeout_seconds')?.value;
+    const delay = raw === undefined ? undefined : Number(raw);
+    const needed = floor.minimumTerminationGracePeriodSeconds;
+    if (tgc !== undefined && d !== undefined && delay !== undefined && Number.isFinite(delay) && delay < needed) {
+      const recommended = Math.min(AWS_MAX_DEREGISTRATION_DELAY_SECONDS, budget.terminationGracePeriodSeconds);
+      add('aws-deregistration-delay-too-short', tgc,
+        `deregistration_delay.timeout_seconds is ${delay}, below D + S = ${floor.deregistrationDelaySeconds} + ${floor.drainTimeoutSeconds} = ${needed} s: the ALB drops a draining target's connections while it still serves`,
+        {
+          description: `set the deregistration_delay.timeout_seconds target group attribute to "${recommended}"`,
+          set: { 'spec.defaultConfiguration.targetGroupAttributes[key=deregistration_delay.timeout_seconds].value': String(recommended) },
+          budget: numbersOf(budget),
+        });
+    }
+  }
+  if (provider === 'gke-ingress') {
+    const policy = policies.gcpBackendPolicy;
+    const timeout = policy?.object.spec?.default?.connectionDraining?.drainingTimeoutSec;
+    if (typeof timeout !== 'number' || timeout === 0) {
+      add('gke-gateway-no-connection-draining', policy ?? route.service,
+        policy === undefined
+          ? `no GCPBackendPolicy targets Service ${service}, so its backend service drains for 0 s (GKE's default): the load balancer cuts requests to a removed pod at once`
+          : `GCPBackendPolicy ${policy.object.metadata?.name} sets no connectionDraining.drainingTimeoutSec (GKE's default is 0 s): the load balancer cuts requests to a removed pod at once`,
+        {
+          description: `set spec.default.connectionDraining.drainingTimeoutSec to ${budget.terminationGracePeriodSeconds} in the Service's GCPBackendPolicy`,
+          set: { 'spec.default.connectionDraining.drainingTimeoutSec': budget.terminationGracePeriodSeconds },
+          budget: numbersOf(budget),
+        });
+    } else if (timeout < budget.drainTimeoutSeconds) {
+      add('gke-draining-timeout-too-short', policy!,
+        `connectionDraining.drainingTimeoutSec is ${timeout}, shorter than the drain timeout S (${budget.drainTimeoutSeconds} s): the load balancer cuts requests the app is still serving`,
+        {
+          description: `set spec.default.connectionDraining.drainingTimeoutSec to ${budget.drainTimeoutSeconds}`,
+          set: { 'spec.default.connectionDraining.drainingTimeoutSec': budget.drainTimeoutSeconds },
+          budget: numbersOf(budget),
+        });
     }
   }
 }

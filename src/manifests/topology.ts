@@ -212,6 +212,86 @@ export function ingressBackends(ingress: KubeObject): IngressBackendRef[] {
   });
 }
 
+/**
+ * Every Service backend an HTTPRoute (`gateway.networking.k8s.io`) names in its rules: core
+ * Services only (`group` empty, `kind` Service or unset), in the route's namespace.
+ */
+export function httpRouteBackends(route: KubeObject): IngressBackendRef[] {
+  const rules = Array.isArray(route.spec?.rules) ? route.spec.rules : [];
+  const refs: IngressBackendRef[] = [];
+  for (const ref of rules.flatMap((r: KubeObject) => (Array.isArray(r?.backendRefs) ? r.backendRefs : []))) {
+    if (!isObject(ref) || typeof ref.name !== 'string' || (ref.group ?? '') !== '' || (ref.kind ?? 'Service') !== 'Service') continue;
+    if (ref.namespace !== undefined && ref.namespace !== namespaceOf(route)) continue;
+    if (!refs.some((r) => r.serviceName === ref.name && r.port === ref.port)) refs.push({ serviceName: ref.name, port: ref.port });
+  }
+  return refs;
+}
+
+/** The vendor policies (Gateway API) that target one Service, by kind. */
+export interface GatewayPolicies {
+  /** AWS Load Balancer Controller: `gateway.k8s.aws` TargetGroupConfiguration (`spec.targetReference`). */
+  readonly targetGroupConfiguration?: LoadedObject;
+  /** GKE: `networking.gke.io` GCPBackendPolicy (`spec.targetRef`). */
+  readonly gcpBackendPolicy?: LoadedObject;
+  /** GKE: `networking.gke.io` HealthCheckPolicy (`spec.targetRef`). */
+  readonly healthCheckPolicy?: LoadedObject;
+}
+
+/** Finds, for a Service, the Gateway API vendor policies of the input that target it (same namespace). */
+export function indexGatewayPolicies(objects: readonly LoadedObject[]): (service: KubeObject) => GatewayPolicies {
+  const byTarget = new Map<string, { [kind: string]: LoadedObject }>();
+  for (const o of objects) {
+    const kind = o.object.kind;
+    if (!['TargetGroupConfiguration', 'GCPBackendPolicy', 'HealthCheckPolicy'].includes(kind)) continue;
+    const ref = o.object.spec?.targetRef ?? o.object.spec?.targetReference;
+    if (!isObject(ref) || typeof ref.name !== 'string' || (ref.kind ?? 'Service') !== 'Service') continue;
+    const key = `${namespaceOf(o.object)}\u0000${ref.name}`;
+    const entry = byTarget.get(key) ?? {};
+    entry[kind] ??= o;
+    byTarget.set(key, entry);
+  }
+  return (service) => {
+    const entry = byTarget.get(`${namespaceOf(service)}\u0000${service.metadata?.name}`) ?? {};
+    return {
+      targetGroupConfiguration: entry.TargetGroupConfiguration,
+      gcpBackendPolicy: entry.GCPBackendPolicy,
+      healthCheckPolicy: entry.HealthCheckPolicy,
+    };
+  };
+}
+
+/**
+ * The provider behind an HTTPRoute: the vendor policies on its Service (TargetGroupConfiguration:
+ * AWS; GCPBackendPolicy or HealthCheckPolicy: GKE), else the class of its Gateway when the input
+ * holds the Gateway (`gke-l7-*`: GKE).
+ */
+export function detectGatewayProvider(
+  route: KubeObject, policies: GatewayPolicies, objects: readonly LoadedObject[] = [],
+): ProviderDetection {
+  if (policies.targetGroupConfiguration !== undefined && policies.gcpBackendPolicy === undefined && policies.healthCheckPolicy === undefined) {
+    return { provider: 'aws-alb', candidates: ['aws-alb'], reason: `its Service has the TargetGroupConfiguration ${policies.targetGroupConfiguration.object.metadata?.name}` };
+  }
+  const gke = policies.gcpBackendPolicy ?? policies.healthCheckPolicy;
+  if (gke !== undefined && policies.targetGroupConfiguration === undefined) {
+    return { provider: 'gke-ingress', candidates: ['gke-ingress'], reason: `its Service has the ${gke.object.kind} ${gke.object.metadata?.name}` };
+  }
+  const parents: KubeObject[] = Array.isArray(route.spec?.parentRefs) ? route.spec.parentRefs.filter(isObject) : [];
+  for (const parent of parents) {
+    const gateway = objects.find((o) => isKind(o.object, 'Gateway') && o.object.metadata?.name === parent.name
+      && namespaceOf(o.object) === (parent.namespace ?? namespaceOf(route)));
+    const className = gateway?.object.spec?.gatewayClassName;
+    if (typeof className === 'string' && className.startsWith('gke-l7-')) {
+      return { provider: 'gke-ingress', candidates: ['gke-ingress'], reason: `its Gateway ${parent.name} has the class ${className}` };
+    }
+  }
+  return {
+    candidates: gke !== undefined ? ['aws-alb', 'gke-ingress'] : [],
+    reason: gke !== undefined
+      ? 'its Service has both AWS and GKE Gateway policies'
+      : 'an HTTPRoute\'s load balancer is told by the vendor policies on its Service (TargetGroupConfiguration, GCPBackendPolicy) or its Gateway\'s class, and the input has none of them',
+  };
+}
+
 /** Whether `selector` (non-empty) matches `labels`. */
 export function selectorMatches(selector: unknown, labels: unknown): boolean {
   if (!isObject(selector) || Object.keys(selector).length === 0 || !isObject(labels)) return false;
@@ -251,6 +331,7 @@ export function resolveTargetPort(deployment: KubeObject, targetPort: number | s
 
 /** One way traffic reaches a Deployment. */
 export interface TrafficRoute {
+  /** The Ingress, or the HTTPRoute (Gateway API), that routes to the Service. */
   readonly ingress: LoadedObject;
   readonly service: LoadedObject;
   /** The Service port the Ingress names. */
@@ -313,8 +394,9 @@ export function resolveTopology(objects: readonly LoadedObject[], defaultNamespa
   const served = new Map<LoadedObject, TrafficRoute[]>();
   const broken: BrokenReference[] = [];
 
-  for (const ingress of objects.filter((o) => isKind(o.object, 'Ingress'))) {
-    for (const ref of ingressBackends(ingress.object)) {
+  for (const ingress of objects.filter((o) => isKind(o.object, 'Ingress') || isKind(o.object, 'HTTPRoute'))) {
+    const refs = isKind(ingress.object, 'HTTPRoute') ? httpRouteBackends(ingress.object) : ingressBackends(ingress.object);
+    for (const ref of refs) {
       const service = services.get(`${namespaceOf(ingress.object, defaultNamespace)}\u0000${ref.serviceName}`);
       if (service === undefined) {
         broken.push({ object: ingress, message: `backend Service ${ref.serviceName} is not in the input` });

@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -89,6 +91,10 @@ export interface ProbeOptions {
   readonly arrivals?: Arrivals;
   /** Random source in [0, 1) for `poisson` arrivals (seed it for reproducible runs). Default Math.random. */
   readonly random?: () => number;
+  /** https:// only: CA certificates (PEM) to trust instead of the system's roots (curl's `--cacert`). */
+  readonly ca?: string | Buffer;
+  /** https:// only: do not verify the server's certificate (curl's `--insecure`), for self-signed test endpoints. */
+  readonly insecure?: boolean;
 }
 
 /** Request spacing: fixed intervals, or a Poisson process with the same mean rate. */
@@ -104,6 +110,17 @@ export interface ProbeResult {
   readonly summary: ProbeSummary;
   /** All records, in send order. */
   readonly records: ProbeRecord[];
+  /**
+   * The first TLS failure (an untrusted or mismatched certificate), when a request had one: such
+   * requests count as `other` errors, and this says why.
+   */
+  readonly tlsError?: string;
+}
+
+/** Whether a request error is a TLS failure (certificate verification, handshake). */
+export function isTlsError(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException | undefined;
+  return /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME/.test(e?.code ?? '') || /certificate|SSL routines/i.test(e?.message ?? '');
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -222,74 +239,99 @@ function openSink(file: string): RecordSink {
   };
 }
 
-/**
- * Send GET requests to `url` at a rate (fixed intervals or Poisson arrivals) over keep-alive
- * connections and record every outcome.
- * Resolves when sending has stopped (duration or signal) and every request sent has finished.
- */
-export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
-  const url = new URL(options.url);
-  if (url.protocol !== 'http:') throw new Error(`only http:// URLs are supported, got ${options.url}`);
-  if (!(options.rate > 0)) throw new Error('rate must be > 0');
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const concurrency = options.concurrency ?? defaultConcurrency(options.rate, timeoutMs);
-  if (!(concurrency >= 1)) throw new Error('concurrency must be >= 1');
-  const agent = new http.Agent({
+/** The probe's connections: a keep-alive agent for http:// or https:// and how to request with it. */
+interface Transport {
+  readonly agent: http.Agent;
+  readonly request: typeof http.request;
+  readonly defaultPort: number;
+  /** TLS server name (SNI) and name the certificate must match, when it differs from the URL's host. */
+  readonly servername?: string;
+}
+
+/** The agent for the URL's scheme; `https:` trusts `ca` (or the system roots) unless `insecure`. */
+function createTransport(url: URL, options: ProbeOptions, concurrency: number): Transport {
+  const agentOptions = {
     keepAlive: true,
     maxSockets: concurrency,
     maxFreeSockets: concurrency,
     timeout: options.idleTimeoutMs ?? 4000,
-  });
-  const sink = options.out ? openSink(options.out) : undefined;
-  const records: ProbeRecord[] = [];
-  const start = performance.now();
-  const origin = options.timeOrigin ?? start;
-  const interval = 1000 / options.rate;
-  const arrivals = options.arrivals ?? 'fixed';
-  const random = options.random ?? Math.random;
-  let seq = 0;
-  let nextAt = start; // when the next request is due
-  let inFlight = 0;
-  let stopped = false;
-  let onIdle: (() => void) | undefined;
-
-  // Per-second progress counters.
-  let secSent = 0, secOk = 0, secFailed = 0, totOk = 0, totFailed = 0, second = 0;
-
-  const finish = (rec: ProbeRecord) => {
-    records.push(rec);
-    sink?.write(rec);
-    if (rec.error === null) {
-      secOk++; totOk++;
-    } else {
-      secFailed++; totFailed++;
-    }
-    inFlight--;
-    if (inFlight === 0 && stopped) onIdle?.();
   };
+  if (url.protocol === 'http:') {
+    if (options.ca !== undefined || options.insecure) throw new Error(`ca and insecure apply to https:// URLs only, got ${options.url}`);
+    return { agent: new http.Agent(agentOptions), request: http.request, defaultPort: 80 };
+  }
+  if (url.protocol !== 'https:') throw new Error(`only http:// and https:// URLs are supported, got ${options.url}`);
+  const agent = new https.Agent({ ...agentOptions, ca: options.ca, rejectUnauthorized: !options.insecure });
+  // With a Host header (probing an LB address for a virtual host), the certificate is that host's.
+  const hostName = options.host?.replace(/:\d+$/, '');
+  const servername = hostName !== undefined && !net.isIP(hostName) ? hostName : undefined;
+  return { agent, request: https.request, defaultPort: 443, servername };
+}
 
-  const fire = () => {
-    const mySeq = seq++;
+/** The per-second counters behind `onProgress`. */
+class ProgressCounter {
+  private second = 0;
+  private sent = 0;
+  private ok = 0;
+  private failed = 0;
+  private totalOk = 0;
+  private totalFailed = 0;
+
+  public onSent(): void {
+    this.sent++;
+  }
+
+  public onFinished(rec: ProbeRecord): void {
+    if (rec.error === null) {
+      this.ok++; this.totalOk++;
+    } else {
+      this.failed++; this.totalFailed++;
+    }
+  }
+
+  /** The last second's counts; starts the next second. */
+  public tick(totalSent: number): ProbeProgress {
+    this.second++;
+    const { second, sent, ok, failed, totalOk, totalFailed } = this;
+    const p = { second, sent, ok, failed, totalSent, totalOk, totalFailed };
+    this.sent = this.ok = this.failed = 0;
+    return p;
+  }
+}
+
+/** One probe run's requests: sends them, records each outcome, and tells when all have finished. */
+class RequestSender {
+  public readonly records: ProbeRecord[] = [];
+  public readonly progress = new ProgressCounter();
+  public sent = 0;
+  /** The first TLS failure's message. */
+  public tlsError?: string;
+  private inFlight = 0;
+  private onIdle?: () => void;
+
+  public constructor(
+    private readonly url: URL,
+    private readonly transport: Transport,
+    private readonly options: ProbeOptions,
+    private readonly timeoutMs: number,
+    private readonly origin: number,
+    private readonly sink?: RecordSink,
+  ) {}
+
+  /** Sends one GET request and records its outcome when it ends. */
+  public fire(): void {
+    const seq = this.sent++;
     const sentAt = performance.now();
-    inFlight++;
-    secSent++;
+    this.inFlight++;
+    this.progress.onSent();
     let done = false;
     const settle = (status: number | null, error: ErrorKind | null) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      finish({ seq: mySeq, t: sentAt - origin, status, latencyMs: performance.now() - sentAt, error });
+      this.finish({ seq, t: sentAt - this.origin, status, latencyMs: performance.now() - sentAt, error });
     };
-    const headers: http.OutgoingHttpHeaders = { 'user-agent': 'gws-probe' };
-    if (options.host) headers.host = options.host;
-    const req = http.request({
-      agent,
-      hostname: url.hostname,
-      port: url.port || 80,
-      path: url.pathname + url.search,
-      method: 'GET',
-      headers,
-    }, (res) => {
+    const req = this.send((res) => {
       const status = res.statusCode ?? 0;
       res.on('error', (err) => settle(status, classifyError(err)));
       res.on('aborted', () => settle(status, 'reset'));
@@ -297,23 +339,63 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
       res.resume();
     });
     const timer = setTimeout(() => {
-      const err: NodeJS.ErrnoException = new Error(`timeout after ${timeoutMs} ms`);
+      const err: NodeJS.ErrnoException = new Error(`timeout after ${this.timeoutMs} ms`);
       err.code = 'GWS_TIMEOUT';
       settle(null, 'timeout');
       req.destroy(err);
-    }, timeoutMs);
-    req.on('error', (err) => settle(null, classifyError(err)));
+    }, this.timeoutMs);
+    req.on('error', (err) => {
+      if (this.tlsError === undefined && isTlsError(err)) this.tlsError = `${(err as NodeJS.ErrnoException).code ?? 'TLS'}: ${err.message}`;
+      settle(null, classifyError(err));
+    });
     req.end();
-  };
+  }
 
-  await new Promise<void>((resolve) => {
+  /** Resolves once no request is in flight. */
+  public async idle(): Promise<void> {
+    if (this.inFlight > 0) await new Promise<void>((resolve) => { this.onIdle = resolve; });
+  }
+
+  private send(onResponse: (res: http.IncomingMessage) => void): http.ClientRequest {
+    const headers: http.OutgoingHttpHeaders = { 'user-agent': 'gws-probe' };
+    if (this.options.host) headers.host = this.options.host;
+    const { agent, request, defaultPort, servername } = this.transport;
+    return request({
+      agent,
+      hostname: this.url.hostname,
+      port: this.url.port || defaultPort,
+      path: this.url.pathname + this.url.search,
+      method: 'GET',
+      headers,
+      ...(servername === undefined ? {} : { servername }),
+    }, onResponse);
+  }
+
+  private finish(rec: ProbeRecord): void {
+    this.records.push(rec);
+    this.sink?.write(rec);
+    this.progress.onFinished(rec);
+    this.inFlight--;
+    if (this.inFlight === 0) this.onIdle?.();
+  }
+}
+
+/**
+ * Fires requests on the open-loop schedule until the duration ends or the signal aborts: each
+ * request is due one gap after the previous one was due; after a stall, it catches up at once
+ * (never silently skipping requests the schedule owed).
+ */
+function sendOnSchedule(options: ProbeOptions, sender: RequestSender, start: number): Promise<void> {
+  const interval = 1000 / options.rate;
+  const arrivals = options.arrivals ?? 'fixed';
+  const random = options.random ?? Math.random;
+  const deadline = options.durationMs !== undefined ? start + options.durationMs : Infinity;
+  let nextAt = start;
+  let stopped = false;
+  return new Promise<void>((resolve) => {
     let tickTimer: NodeJS.Timeout | undefined;
     let endTimer: NodeJS.Timeout | undefined;
-    const progressTimer = setInterval(() => {
-      second++;
-      options.onProgress?.({ second, sent: secSent, ok: secOk, failed: secFailed, totalSent: seq, totalOk: totOk, totalFailed: totFailed });
-      secSent = secOk = secFailed = 0;
-    }, 1000);
+    const progressTimer = setInterval(() => options.onProgress?.(sender.progress.tick(sender.sent)), 1000);
     const stop = () => {
       if (stopped) return;
       stopped = true;
@@ -326,23 +408,39 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
     if (options.signal?.aborted) return stop();
     options.signal?.addEventListener('abort', stop);
     if (options.durationMs !== undefined) endTimer = setTimeout(stop, options.durationMs);
-    // Open-loop schedule: each request is due one gap after the previous one was due; after a
-    // stall, catch up at once (never silently skip requests the schedule owed).
     const tick = () => {
       const now = performance.now();
-      const deadline = options.durationMs !== undefined ? start + options.durationMs : Infinity;
       while (!stopped && nextAt <= now && nextAt < deadline) {
-        fire();
+        sender.fire();
         nextAt += nextGapMs(arrivals, interval, random);
       }
       if (!stopped) tickTimer = setTimeout(tick, Math.max(0, nextAt - performance.now()));
     };
     tick();
   });
+}
+
+/**
+ * Send GET requests to `url` (http:// or https://) at a rate (fixed intervals or Poisson
+ * arrivals) over keep-alive connections and record every outcome.
+ * Resolves when sending has stopped (duration or signal) and every request sent has finished.
+ */
+export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
+  const url = new URL(options.url);
+  if (!(options.rate > 0)) throw new Error('rate must be > 0');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const concurrency = options.concurrency ?? defaultConcurrency(options.rate, timeoutMs);
+  if (!(concurrency >= 1)) throw new Error('concurrency must be >= 1');
+  const transport = createTransport(url, options, concurrency);
+  const sink = options.out ? openSink(options.out) : undefined;
+  const start = performance.now();
+  const sender = new RequestSender(url, transport, options, timeoutMs, options.timeOrigin ?? start, sink);
+  await sendOnSchedule(options, sender, start);
   const sendingMs = performance.now() - start;
-  if (inFlight > 0) await new Promise<void>((resolve) => { onIdle = resolve; });
-  agent.destroy();
+  await sender.idle();
+  transport.agent.destroy();
   await sink?.close();
-  records.sort((a, b) => a.seq - b.seq);
-  return { summary: summarize(records, sendingMs), records };
+  const records = [...sender.records].sort((a, b) => a.seq - b.seq);
+  const tls = sender.tlsError === undefined ? {} : { tlsError: sender.tlsError };
+  return { summary: summarize(records, sendingMs), records, ...tls };
 }

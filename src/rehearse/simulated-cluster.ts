@@ -227,7 +227,7 @@ export class SimulatedCluster {
     const index = this.created;
     const revision = this.currentRevision;
     const pod = new PodState(
-      `${this.deployment.name.slice(0, 8)}-r${revision}-${index}`,
+      `${podBaseName(this.deployment.name)}-r${revision}-${index}`,
       revision,
       `127.${this.subnet}.${Math.floor(index / 250)}.${(index % 250) + 1}`,
       this.env.now(),
@@ -317,4 +317,17 @@ export class SimulatedCluster {
     if (!pod.deleting) this.env.onFailure(new RehearsalError(`pod ${pod.name} exited before it was deleted (${how}): ${pod.process?.stderrTail() ?? ''}`));
     this.reconcile();
   }
+}
+
+/**
+ * The readable part of a Deployment's name for the rehearsal's pod names: cdk8s's hash suffix and a
+ * trailing `-deployment` dropped, then whole leading words dropped while it is longer than 24
+ * characters (the construct's own id is at the end): `aws-alb-checkout-checkout-deployment-c86cc6f1`
+ * gives `alb-checkout-checkout`, `tea` stays `tea`.
+ */
+export function podBaseName(deploymentName: string): string {
+  const base = deploymentName.replace(/-[0-9a-f]{8}$/, '').replace(/(.)-deployment$/, '$1');
+  const words = base.split('-');
+  while (words.length > 1 && words.join('-').length > 24) words.shift();
+  return words.join('-').slice(-24).replace(/^-+/, '');
 }

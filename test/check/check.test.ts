@@ -7,6 +7,8 @@ import * as fc from 'fast-check';
 import { stringify } from 'yaml';
 import { AlibabaAlbTeaChart } from '../../examples/alibaba-alb-tea';
 import { AwsAlbCheckoutChart } from '../../examples/aws-alb-checkout';
+import { AwsGatewayCheckoutChart } from '../../examples/aws-gateway-checkout';
+import { GkeGatewayStorefrontChart } from '../../examples/gke-gateway-storefront';
 import { GkeStorefrontChart } from '../../examples/gke-storefront';
 import { TencentClbMeetingChart } from '../../examples/tencent-clb-meeting';
 import { ShutdownBudget } from '../../src';
@@ -141,10 +143,12 @@ describe('the vendors\' own manifests pass', () => {
     new TencentClbMeetingChart(app, 'tencent-clb-meeting');
     new AwsAlbCheckoutChart(app, 'aws-alb-checkout');
     new GkeStorefrontChart(app, 'gke-storefront');
+    new AwsGatewayCheckoutChart(app, 'aws-gateway-checkout');
+    new GkeGatewayStorefrontChart(app, 'gke-gateway-storefront');
     app.synth();
-    expect(fs.readFileSync(path.join(REPO, 'examples', 'synth.ts'), 'utf8').match(/new \w+Chart\(/g)).toHaveLength(4);
+    expect(fs.readFileSync(path.join(REPO, 'examples', 'synth.ts'), 'utf8').match(/new \w+Chart\(/g)).toHaveLength(6);
     const result = runCheck([outdir], {});
-    expect(result.deployments).toBe(4);
+    expect(result.deployments).toBe(6);
     expect(result.findings).toEqual([]);
     // The same with the provider named, and when the examples' own annotations give S.
     expect(runCheck([path.join(outdir, 'alibaba-alb-tea.k8s.yaml')], { provider: 'alibaba-alb', drainTimeoutSeconds: 300 }).findings).toEqual([]);
@@ -224,6 +228,16 @@ describe('hand-broken variants fail with the right rule', () => {
       kind(o, 'Ingress').metadata.annotations = { 'kubernetes.io/ingress.class': 'gce' };
       kind(o, 'Service').metadata.annotations = { 'cloud.google.com/backend-config': '{"default": "tea"}' };
       o.push({ apiVersion: 'cloud.google.com/v1', kind: 'BackendConfig', metadata: { name: 'tea' }, spec: { connectionDraining: { drainingTimeoutSec: 10 } } });
+      return o;
+    }, { deregistrationDelaySeconds: 10 }],
+    ['gke-gateway-no-connection-draining', 'HTTPRoute on GKE, no GCPBackendPolicy', () => {
+      const o = tea().filter((x) => x.kind !== 'Ingress');
+      const service = kind(o, 'Service');
+      const backendRefs = [{ name: service.metadata.name, port: service.spec.ports[0].port }];
+      const route = { parentRefs: [{ name: 'g' }], rules: [{ backendRefs }] };
+      o.push({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'tea' }, spec: route });
+      const targetRef = { group: '', kind: 'Service', name: service.metadata.name };
+      o.push({ apiVersion: 'networking.gke.io/v1', kind: 'HealthCheckPolicy', metadata: { name: 'tea' }, spec: { targetRef } });
       return o;
     }, { deregistrationDelaySeconds: 10 }],
     ['ingress-class-conflict', 'class annotation and spec', () => {

@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
+import * as fc from 'fast-check';
 import { ExitInfo } from '../../src/process/procs';
 import { TerminationEvents } from '../../src/rehearse/kubelet';
 import { RehearsalError } from '../../src/rehearse/rehearse-plan';
 import {
-  ClusterDeployment, ClusterEnvironment, LoadBalancerControl, PodProcessHandle, PodState, SimulatedCluster,
+  ClusterDeployment, ClusterEnvironment, LoadBalancerControl, PodProcessHandle, PodState, podBaseName, SimulatedCluster,
 } from '../../src/rehearse/simulated-cluster';
 
 /**
@@ -228,4 +229,21 @@ describe('SimulatedCluster (fake pods)', () => {
     cluster.stop();
     expect(world.failures.map((e) => e.message)).toEqual(['no such binary']);
   }, 10_000);
+});
+
+describe('pod names', () => {
+  test('readable for long generated names, unchanged for short ones', () => {
+    expect(podBaseName('tea')).toBe('tea');
+    expect(podBaseName('aws-alb-checkout-checkout-deployment-c86cc6f1')).toBe('alb-checkout-checkout');
+    expect(podBaseName('gke-storefront-storefront-deployment-0a1b2c3d')).toBe('storefront-storefront');
+    expect(podBaseName('deployment')).toBe('deployment');
+    expect(podBaseName('a-very-long-single-word-deployment-name-x')).toBe('word-deployment-name-x');
+    expect(podBaseName('averyveryveryverylongsinglewordname')).toHaveLength(24);
+    fc.assert(fc.property(fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/), (name) => {
+      const base = podBaseName(name);
+      expect(base.length).toBeGreaterThan(0);
+      expect(base.length).toBeLessThanOrEqual(24);
+      expect(name).toContain(base.replace(/-deployment$/, ''));
+    }));
+  });
 });
