@@ -441,7 +441,8 @@ function deploymentTiming(context: AuditContext, served: ServedDeployment, podSp
     } else if (flagOrAnnotationD === undefined) {
       const choices = detection.candidates.length > 1 ? detection.candidates : undefined;
       for (const candidate of choices ?? []) {
-        ambiguous.set(candidate, Math.max(ambiguous.get(candidate) ?? 0, providerDefaultDeregistrationDelaySeconds(candidate, route, context.policiesOf(route))));
+        const candidateD = providerDefaultDeregistrationDelaySeconds(candidate, route, context.policiesOf(route));
+        ambiguous.set(candidate, Math.max(ambiguous.get(candidate) ?? 0, candidateD));
       }
       if (choices === undefined) unknownReason ??= detection.reason;
       add('provider-unknown', route.ingress,
