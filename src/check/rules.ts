@@ -213,7 +213,7 @@ export const RULES: readonly RuleDefinition[] = [
     severity: 'warning',
     title: 'Load balancer not identified',
     what: 'The provider behind an Ingress cannot be told (an unknown or missing class, or class `alb` without a vendor-specific annotation: Alibaba Cloud and AWS both use it) and no `--deregistration-delay` was given.',
-    why: 'Without D the preStop wait and grace period cannot be checked; pass `--provider` or `--deregistration-delay`.',
+    why: 'Without D the exact preStop wait and grace period are unknown. Class `alb` is judged under each candidate (an error when requests drop under all, a warning naming the others); behind any other controller a Deployment with no preStop wait at all is still an error, since every controller learns of a removed pod asynchronously, and a wait under 5 s a warning. Pass `--provider` or `--deregistration-delay` (in the cdk8s plugin: the `provider` or `deregistrationDelay` property).',
     sources: [ALIBABA_ANNOTATIONS, AWS_ANNOTATIONS],
   },
   {

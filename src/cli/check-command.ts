@@ -55,6 +55,7 @@ interface CheckCliOptions {
   provider?: ProviderId;
   deregistrationDelay?: number;
   drainTimeout: number;
+  namespace?: string;
   fix?: boolean;
   dryRun?: boolean;
   fixFormat: FixCliOptions['fixFormat'];
@@ -80,6 +81,8 @@ export function configureCheckCommand(cmd: Command, io: CheckIo = defaultIo): Co
     .addOption(new Option('-S, --drain-timeout <seconds>',
       'S: seconds the app needs to finish in-flight requests, where the Deployment has no drain-timeout annotation')
       .argParser(seconds).default(30))
+    .addOption(new Option('-n, --namespace <namespace>',
+      'the namespace objects without metadata.namespace are applied to, as with kubectl apply -n (default: default)'))
     .option('--fix', 'fix what can be fixed: rewrite YAML files in place (comments and formatting kept), then report what is left')
     .option('--dry-run', 'with --fix: print the changes (a unified diff, or the patches) and write nothing')
     .addOption(new Option('--fix-format <format>', 'with --fix: edit the files in place, or write Kustomize strategic-merge patches (for Helm, Kustomize or generated input)')
@@ -92,6 +95,7 @@ export function configureCheckCommand(cmd: Command, io: CheckIo = defaultIo): Co
         provider: opts.provider,
         deregistrationDelaySeconds: opts.deregistrationDelay,
         drainTimeoutSeconds: opts.drainTimeout,
+        namespace: opts.namespace,
       };
       if (!opts.fix && (opts.dryRun || opts.fixOut !== undefined || opts.fixFormat !== 'in-place')) {
         throw new CheckInputError('--dry-run, --fix-format and --fix-out only apply with --fix');

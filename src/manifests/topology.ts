@@ -158,8 +158,10 @@ export function describeObject(object: KubeObject): string {
   return `${object.kind ?? 'object'} ${namespace ? `${namespace}/` : ''}${object.metadata?.name ?? '(unnamed)'}`;
 }
 
-function namespaceOf(object: KubeObject): string {
-  return typeof object.metadata?.namespace === 'string' ? object.metadata.namespace : '';
+/** An object's namespace; one without lands in `defaultNamespace` (where `kubectl apply` puts it). */
+function namespaceOf(object: KubeObject, defaultNamespace: string = 'default'): string {
+  const ns = object.metadata?.namespace;
+  return typeof ns === 'string' && ns !== '' ? ns : defaultNamespace;
 }
 
 function isKind(object: KubeObject, kind: string): boolean {
@@ -358,9 +360,10 @@ export interface Topology {
 
 /**
  * Follows every Ingress backend to its Service and the Deployments the Service selects. Objects
- * without a namespace are taken to share one (the namespace `kubectl apply` would put them in).
+ * without a namespace land in `defaultNamespace` (`kubectl apply -n`, else `default`), so they
+ * match objects that name it.
  */
-export function resolveTopology(objects: readonly LoadedObject[]): Topology {
+export function resolveTopology(objects: readonly LoadedObject[], defaultNamespace: string = 'default'): Topology {
   // Indexes keep this linear in the input (check audits thousands of services at once):
   // Services by namespace and name, Deployments by namespace and each pod label.
   const services = new Map<string, LoadedObject>();
@@ -368,14 +371,14 @@ export function resolveTopology(objects: readonly LoadedObject[]): Topology {
   const deploymentOrder = new Map<LoadedObject, number>();
   for (const o of objects) {
     if (isKind(o.object, 'Service')) {
-      const key = `${namespaceOf(o.object)}\u0000${o.object.metadata.name}`;
+      const key = `${namespaceOf(o.object, defaultNamespace)}\u0000${o.object.metadata.name}`;
       if (!services.has(key)) services.set(key, o);
     } else if (isKind(o.object, 'Deployment')) {
       deploymentOrder.set(o, deploymentOrder.size);
       const labels = o.object.spec?.template?.metadata?.labels;
       if (!isObject(labels)) continue;
       for (const [label, value] of Object.entries(labels)) {
-        const key = `${namespaceOf(o.object)}\u0000${label}\u0000${String(value)}`;
+        const key = `${namespaceOf(o.object, defaultNamespace)}\u0000${label}\u0000${String(value)}`;
         const list = deploymentsByLabel.get(key);
         if (list === undefined) deploymentsByLabel.set(key, [o]); else list.push(o);
       }
@@ -385,7 +388,7 @@ export function resolveTopology(objects: readonly LoadedObject[]): Topology {
     const selector = service.object.spec?.selector;
     if (!isObject(selector) || Object.keys(selector).length === 0) return [];
     const [label, value] = Object.entries(selector)[0];
-    const candidates = deploymentsByLabel.get(`${namespaceOf(service.object)}\u0000${label}\u0000${String(value)}`) ?? [];
+    const candidates = deploymentsByLabel.get(`${namespaceOf(service.object, defaultNamespace)}\u0000${label}\u0000${String(value)}`) ?? [];
     return candidates.filter((d) => selectorMatches(selector, d.object.spec?.template?.metadata?.labels));
   };
   const served = new Map<LoadedObject, TrafficRoute[]>();
@@ -394,7 +397,7 @@ export function resolveTopology(objects: readonly LoadedObject[]): Topology {
   for (const ingress of objects.filter((o) => isKind(o.object, 'Ingress') || isKind(o.object, 'HTTPRoute'))) {
     const refs = isKind(ingress.object, 'HTTPRoute') ? httpRouteBackends(ingress.object) : ingressBackends(ingress.object);
     for (const ref of refs) {
-      const service = services.get(`${namespaceOf(ingress.object)}\u0000${ref.serviceName}`);
+      const service = services.get(`${namespaceOf(ingress.object, defaultNamespace)}\u0000${ref.serviceName}`);
       if (service === undefined) {
         broken.push({ object: ingress, message: `backend Service ${ref.serviceName} is not in the input` });
         continue;

@@ -110,10 +110,15 @@ describe('recognising the preStop wait', () => {
 });
 
 describe('the vendors\' own manifests pass', () => {
-  test('Alibaba\'s tea Deployment (sh -c "sleep 10", grace 45, NodePort, class alb): no errors, and the ambiguous alb class is said', () => {
+  test('Alibaba\'s tea Deployment (sh -c "sleep 10", grace 45, NodePort, class alb): no errors; the ambiguous alb class is said, and the wait judged under each candidate', () => {
     const findings = runCheck([TEA], {}).findings;
     expect(errors(findings)).toEqual([]);
-    expect(findings.map((f) => f.rule).sort()).toEqual(['pdb-missing', 'provider-unknown', 'readiness-probe-missing']);
+    expect(findings.map((f) => f.rule).sort()).toEqual(['pdb-missing', 'prestop-wait-too-short', 'provider-unknown', 'readiness-probe-missing']);
+    // 10 s covers Alibaba ALB but not the AWS Load Balancer Controller: a warning naming AWS only.
+    const short = findings.find((f) => f.rule === 'prestop-wait-too-short')!;
+    expect(short.severity).toBe('warning');
+    expect(short.message).toMatch(/^under aws-alb \(the provider cannot be told\)/);
+    expect(short.fix.description).toMatch(/^under aws-alb: wait \d+ s in preStop/);
     expect(findings.find((f) => f.rule === 'provider-unknown')!.fix.description).toMatch(/--provider alibaba-alb or --provider aws-alb/);
   });
 
@@ -363,7 +368,7 @@ describe('the check command', () => {
     const { code, out } = await cli([FIXTURES]);
     expect(code).toBe(0);
     expect(out).toMatch(/alibaba-alb-tea\.yaml:5:1 {2}Deployment tea\n {2}warning pdb-missing: /);
-    expect(out).toMatch(/^0 errors, 5 warnings, 0 info in 2 Deployments served through an Ingress \(6 objects read\)$/m);
+    expect(out).toMatch(/^0 errors, 6 warnings, 0 info in 2 Deployments served through an Ingress \(6 objects read\)$/m);
   });
 
   test('exit 1 on an error; --fail-on warning fails on warnings; --fail-on none never fails', async () => {
