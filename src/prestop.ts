@@ -23,6 +23,21 @@ export enum PreStopAction {
 }
 
 /**
+ * The preStop command that waits `seconds`: `/bin/sh -c "sleep N"`, or, with a custom command, the
+ * wrapper that runs it exactly as given and then waits. The one place these forms are written:
+ * the construct, `check`'s fixes and `check --fix` all use it.
+ *
+ * @internal
+ */
+export function preStopWaitCommand(seconds: number, command?: readonly string[]): string[] {
+  // "$@" runs the command exactly as given (no re-quoting); ";" keeps the wait even if it fails,
+  // because the load balancer still needs the time.
+  return command === undefined
+    ? ['/bin/sh', '-c', `sleep ${seconds}`]
+    : ['/bin/sh', '-c', `"$@"; sleep ${seconds}`, 'prestop', ...command];
+}
+
+/**
  * The container lifecycle for the exec flavour: the custom command (if any), then the wait.
  * Returns undefined when there is nothing to run, so no empty `lifecycle: {}` is emitted.
  *
@@ -31,14 +46,12 @@ export enum PreStopAction {
 export function execPreStopLifecycle(budget: ShutdownBudget, command: string[] | undefined): kplus.ContainerLifecycle | undefined {
   const wait = budget.preStopSleepSeconds;
   if (command === undefined) {
-    return wait === 0 ? undefined : { preStop: kplus.Handler.fromCommand(['/bin/sh', '-c', `sleep ${wait}`]) };
+    return wait === 0 ? undefined : { preStop: kplus.Handler.fromCommand(preStopWaitCommand(wait)) };
   }
   if (wait === 0) {
     return { preStop: kplus.Handler.fromCommand(command) };
   }
-  // "$@" runs the command exactly as given (no re-quoting); ";" keeps the wait even if it fails,
-  // because the load balancer still needs the time.
-  return { preStop: kplus.Handler.fromCommand(['/bin/sh', '-c', `"$@"; sleep ${wait}`, 'prestop', ...command]) };
+  return { preStop: kplus.Handler.fromCommand(preStopWaitCommand(wait, command)) };
 }
 
 /**

@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Testing } from 'cdk8s';
+import { Testing } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { container, KubeObject, only, validateObjects } from './util';
+import { container, KubeObject, only, synthAllExamples, validateObjects } from './util';
 import { AlibabaAlbTeaChart } from '../examples/alibaba-alb-tea';
 import { AwsAlbCheckoutChart } from '../examples/aws-alb-checkout';
 import { AwsGatewayCheckoutChart } from '../examples/aws-gateway-checkout';
@@ -104,14 +104,7 @@ describe('examples', () => {
   test('the final YAML files parse back to the same valid objects', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-examples-'));
     try {
-      const app = new App({ outdir });
-      new AlibabaAlbTeaChart(app, 'alibaba-alb-tea');
-      new TencentClbMeetingChart(app, 'tencent-clb-meeting');
-      new AwsAlbCheckoutChart(app, 'aws-alb-checkout');
-      new GkeStorefrontChart(app, 'gke-storefront');
-      new AwsGatewayCheckoutChart(app, 'aws-gateway-checkout');
-      new GkeGatewayStorefrontChart(app, 'gke-gateway-storefront');
-      app.synth();
+      synthAllExamples(outdir);
       const kinds: { [name: string]: string[] } = {
         'alibaba-alb-tea': ['Deployment', 'Service', 'Ingress', 'PodDisruptionBudget'],
         'tencent-clb-meeting': ['Deployment', 'Service', 'Ingress', 'PodDisruptionBudget'],

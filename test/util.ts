@@ -1,13 +1,34 @@
 // Shared test helpers: synthesize a service and check every object the way a cluster would.
 import { BackendConfig } from '@kubernetes-models/gke/cloud.google.com/v1/BackendConfig';
-import { Chart, Testing } from 'cdk8s';
+import { App, Chart, Testing } from 'cdk8s';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
-import { GracefulWebService, GracefulWebServiceProps, LoadBalancer } from '../src';
 import { crdErrors, crdKinds } from './crd-schema';
+import { AlibabaAlbTeaChart } from '../examples/alibaba-alb-tea';
+import { AwsAlbCheckoutChart } from '../examples/aws-alb-checkout';
+import { AwsGatewayCheckoutChart } from '../examples/aws-gateway-checkout';
+import { GkeGatewayStorefrontChart } from '../examples/gke-gateway-storefront';
+import { GkeStorefrontChart } from '../examples/gke-storefront';
+import { TencentClbMeetingChart } from '../examples/tencent-clb-meeting';
+import { GracefulWebService, GracefulWebServiceProps, LoadBalancer } from '../src';
+
+/**
+ * Synthesizes every example chart into `outdir`, one `<name>.k8s.yaml` each, as `npm run examples`
+ * (examples/synth.ts) does; test/check/check.test.ts keeps the two lists the same length.
+ */
+export function synthAllExamples(outdir: string): void {
+  const app = new App({ outdir });
+  new AlibabaAlbTeaChart(app, 'alibaba-alb-tea');
+  new TencentClbMeetingChart(app, 'tencent-clb-meeting');
+  new AwsAlbCheckoutChart(app, 'aws-alb-checkout');
+  new GkeStorefrontChart(app, 'gke-storefront');
+  new AwsGatewayCheckoutChart(app, 'aws-gateway-checkout');
+  new GkeGatewayStorefrontChart(app, 'gke-gateway-storefront');
+  app.synth();
+}
 
 /** A synthesized Kubernetes object. */
 export type KubeObject = { apiVersion: string; kind: string; metadata: any; spec?: any; [key: string]: any };

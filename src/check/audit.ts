@@ -17,9 +17,10 @@ import {
 import { GkeIngress } from '../gke-ingress';
 import { resolveHealthCheck } from '../health-check';
 import {
-  annotationsOf, detectGatewayProvider, detectProvider, GatewayPolicies, indexGatewayPolicies, KubeObject, LoadedObject,
+  annotationsOf, detectGatewayProvider, detectProvider, GatewayPolicies, indexGatewayPolicies, KubeObject, LoadedObject, namespaceOf,
   PROVIDER_IDS, ProviderDetection, ProviderId, resolveTopology, selectorMatches, ServedDeployment, SourceLocation, TrafficRoute,
 } from '../manifests/topology';
+import { preStopWaitCommand } from '../prestop';
 import { TencentClb } from '../tencent-clb';
 
 /**
@@ -258,7 +259,7 @@ function waitHandler(container: KubeObject, wait: PreStopWait, seconds: number):
   if (Array.isArray(command) && command.length >= 4 && /^"\$@"; sleep /.test(String(command[2]))) {
     return { exec: { command: ['/bin/sh', '-c', `"$@"; sleep ${seconds}`, ...command.slice(3).map(String)] } };
   }
-  return { exec: { command: ['/bin/sh', '-c', `sleep ${seconds}`] } };
+  return { exec: { command: preStopWaitCommand(seconds) } };
 }
 
 /** Audits every Deployment served through an Ingress. */
@@ -321,24 +322,15 @@ function collector(): { findings: Finding[]; add: Add } {
 /** Finds an object of one kind by name in the namespace of another object. */
 type NamedLookup = (near: KubeObject, name: string) => LoadedObject | undefined;
 
-/**
- * The namespace an object lands in: its own, else the one it is applied to (`--namespace`, else
- * `default`, as `kubectl apply` does), so `namespace: default` and no namespace are the same.
- */
-function namespaceIn(object: KubeObject, defaultNamespace: string): string {
-  const ns = object.metadata?.namespace;
-  return typeof ns === 'string' && ns !== '' ? ns : defaultNamespace;
-}
-
 /** The objects of one kind, by namespace and name (the first of a name wins). */
 function namedLookup(objects: readonly LoadedObject[], kind: string, defaultNamespace: string): NamedLookup {
   const map = new Map<string, LoadedObject>();
   for (const o of objects) {
     if (o.object.kind !== kind) continue;
-    const key = `${namespaceIn(o.object, defaultNamespace)}\u0000${String(o.object.metadata?.name ?? '')}`;
+    const key = `${namespaceOf(o.object, defaultNamespace)}\u0000${String(o.object.metadata?.name ?? '')}`;
     if (!map.has(key)) map.set(key, o);
   }
-  return (near, name) => map.get(`${namespaceIn(near, defaultNamespace)}\u0000${name}`);
+  return (near, name) => map.get(`${namespaceOf(near, defaultNamespace)}\u0000${name}`);
 }
 
 /** Each Ingress's provider, detected once; `--provider` settles what the Ingress does not tell. */
@@ -961,14 +953,14 @@ function indexDisruptionBudgets(objects: readonly LoadedObject[], defaultNamespa
   };
   for (const o of objects) {
     if (o.object.kind !== 'PodDisruptionBudget') continue;
-    const ns = namespaceIn(o.object, defaultNamespace);
+    const ns = namespaceOf(o.object, defaultNamespace);
     const matchLabels = o.object.spec?.selector?.matchLabels;
     const first = isObject(matchLabels) ? Object.entries(matchLabels)[0] : undefined;
     if (first !== undefined) push(byLabel, `${ns}\u0000${first[0]}\u0000${String(first[1])}`, o);
     else push(byExpression, ns, o);
   }
   return (deployment) => {
-    const ns = namespaceIn(deployment, defaultNamespace);
+    const ns = namespaceOf(deployment, defaultNamespace);
     const labels = deployment.spec?.template?.metadata?.labels;
     const candidates = new Set<LoadedObject>(byExpression.get(ns) ?? []);
     if (isObject(labels)) {

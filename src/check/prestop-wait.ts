@@ -19,8 +19,10 @@ export interface PreStopWait {
   readonly description: string;
 }
 
-const SHELLS = /^(\/usr)?(\/bin\/|\/busybox\/)?(sh|bash|ash|dash|zsh)$/;
-const SLEEP = /^(\/usr)?(\/bin\/)?sleep$/;
+/** A shell that runs `-c <script>` (`sh`, `/bin/bash`, busybox's `ash`, ...). */
+export const SHELLS = /^(\/usr)?(\/bin\/|\/busybox\/)?(sh|bash|ash|dash|zsh)$/;
+/** The `sleep` binary. */
+export const SLEEP = /^(\/usr)?(\/bin\/)?sleep$/;
 const UNITS: { [unit: string]: number } = { '': 1, 's': 1, 'm': 60, 'h': 3600, 'd': 86400 };
 
 /**

@@ -5,13 +5,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { audit, AuditResult, CheckOptions } from '../check/audit';
+import { AuditResult, CheckOptions } from '../check/audit';
 import { fixManifests, FixOutcome } from '../check/fix/engine';
 import { kustomizeOutput } from '../check/fix/kustomize';
 import { unifiedDiff } from '../check/fix/line-diff';
 import { FixPreStopAction } from '../check/fix/prestop';
 import { CheckInputError } from '../manifests/inputs';
-import { loadManifests, ManifestInput } from '../manifests/topology';
+import { ManifestInput } from '../manifests/topology';
 
 export interface FixCliOptions {
   readonly dryRun: boolean;
@@ -76,7 +76,7 @@ export function runFix(inputs: readonly ManifestInput[], checkOptions: CheckOpti
       io.err(`fix: wrote ${files.length} files to ${options.fixOut} (kubectl kustomize ${options.fixOut} prints the fixed manifests)\n`);
     }
     // The input itself is unchanged: report it as it is.
-    return audit(loadManifests(outcome.before), checkOptions);
+    return outcome.initial;
   }
   outcome.after.forEach((after, i) => {
     const before = outcome.before[i];
@@ -86,5 +86,5 @@ export function runFix(inputs: readonly ManifestInput[], checkOptions: CheckOpti
     if (options.dryRun) io.out(unifiedDiff(a, b, before.text, after.text));
     else fs.writeFileSync(after.file, after.text);
   });
-  return options.dryRun ? audit(loadManifests(outcome.before), checkOptions) : outcome.result;
+  return options.dryRun ? outcome.initial : outcome.result;
 }

@@ -158,8 +158,11 @@ export function describeObject(object: KubeObject): string {
   return `${object.kind ?? 'object'} ${namespace ? `${namespace}/` : ''}${object.metadata?.name ?? '(unnamed)'}`;
 }
 
-/** An object's namespace; one without lands in `defaultNamespace` (where `kubectl apply` puts it). */
-function namespaceOf(object: KubeObject, defaultNamespace: string = 'default'): string {
+/**
+ * An object's namespace; one without lands in `defaultNamespace` (where `kubectl apply` puts it:
+ * `-n`, else `default`), so `namespace: default` and no namespace are the same.
+ */
+export function namespaceOf(object: KubeObject, defaultNamespace: string = 'default'): string {
   const ns = object.metadata?.namespace;
   return typeof ns === 'string' && ns !== '' ? ns : defaultNamespace;
 }

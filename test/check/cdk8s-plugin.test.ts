@@ -23,6 +23,21 @@ afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: tr
 const README_PACKAGE = './node_modules/cdk8s-graceful-web-service/lib/check/cdk8s-plugin.js';
 
 /**
+ * The start of a plain cdk8s app (main.js): a Deployment `web` without a preStop wait, with a readiness
+ * probe, and its Service; each test adds what routes to it.
+ */
+const WEB_APP_START = [
+  "const { App, Chart, ApiObject } = require('cdk8s');",
+  'const app = new App();',
+  "const chart = new Chart(app, 'web');",
+  "const labels = { app: 'web' };",
+  "new ApiObject(chart, 'deployment', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: {",
+  '  replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: {',
+  "    containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80 }], readinessProbe: { httpGet: { path: '/', port: 80 } } }] } } } });",
+  "new ApiObject(chart, 'service', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: labels, ports: [{ port: 80 }] } });",
+];
+
+/**
  * A temporary cdk8s app: `main.js` (run through ts-node, so it can use this repository's
  * sources), a `cdk8s.yaml` with the plugin under `validations:` exactly as the README writes it,
  * and at that path in node_modules a shim over src/ (lib/ may not be built when tests run).
@@ -87,14 +102,7 @@ describe('the cdk8s validation plugin, run by cdk8s synth', () => {
 
   test('a plain cdk8s app without a preStop wait fails the synth with the rule, the numbers and the fix', () => {
     const dir = makeApp([
-      "const { App, Chart, ApiObject } = require('cdk8s');",
-      'const app = new App();',
-      "const chart = new Chart(app, 'web');",
-      "const labels = { app: 'web' };",
-      "new ApiObject(chart, 'deployment', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: {",
-      '  replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: {',
-      "    containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80 }], readinessProbe: { httpGet: { path: '/', port: 80 } } }] } } } });",
-      "new ApiObject(chart, 'service', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: labels, ports: [{ port: 80 }] } });",
+      ...WEB_APP_START,
       "new ApiObject(chart, 'pdb', { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web' }, spec: { maxUnavailable: 1, selector: { matchLabels: labels } } });",
       "new ApiObject(chart, 'ingress', { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web-ingress',",
       "  annotations: { 'kubernetes.io/ingress.class': 'qcloud' } }, spec: { rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix',",
@@ -119,14 +127,7 @@ describe('the cdk8s validation plugin, run by cdk8s synth', () => {
 
   test('behind ingress-nginx (provider unknown), no preStop wait still fails the synth, and the fix names cdk8s.yaml properties, not CLI flags', () => {
     const dir = makeApp([
-      "const { App, Chart, ApiObject } = require('cdk8s');",
-      'const app = new App();',
-      "const chart = new Chart(app, 'web');",
-      "const labels = { app: 'web' };",
-      "new ApiObject(chart, 'deployment', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: {",
-      '  replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: {',
-      "    containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80 }], readinessProbe: { httpGet: { path: '/', port: 80 } } }] } } } });",
-      "new ApiObject(chart, 'service', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: labels, ports: [{ port: 80 }] } });",
+      ...WEB_APP_START,
       "new ApiObject(chart, 'ingress', { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web-ingress' },",
       "  spec: { ingressClassName: 'nginx', rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix',",
       "  backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } });",

@@ -5,12 +5,8 @@ import * as path from 'node:path';
 import { App, Duration } from 'cdk8s';
 import * as fc from 'fast-check';
 import { stringify } from 'yaml';
-import { AlibabaAlbTeaChart } from '../../examples/alibaba-alb-tea';
 import { AwsAlbCheckoutChart } from '../../examples/aws-alb-checkout';
-import { AwsGatewayCheckoutChart } from '../../examples/aws-gateway-checkout';
-import { GkeGatewayStorefrontChart } from '../../examples/gke-gateway-storefront';
 import { GkeStorefrontChart } from '../../examples/gke-storefront';
-import { TencentClbMeetingChart } from '../../examples/tencent-clb-meeting';
 import { ShutdownBudget } from '../../src';
 import { audit, CheckOptions, Finding } from '../../src/check/audit';
 import { preStopWait, sleepSeconds } from '../../src/check/prestop-wait';
@@ -19,6 +15,7 @@ import { renderRulesMarkdown, RULES } from '../../src/check/rules';
 import { runCheck } from '../../src/cli/check-command';
 import { buildProgram, main } from '../../src/cli/gws';
 import { KubeObject, loadManifests } from '../../src/manifests/topology';
+import { synthAllExamples } from '../util';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const TEA = path.join(FIXTURES, 'alibaba-alb-tea.yaml');
@@ -137,15 +134,8 @@ describe('the vendors\' own manifests pass', () => {
 
   test('every manifest `npm run examples` writes passes without any finding', () => {
     const outdir = tempDir('gws-check-examples-');
-    const app = new App({ outdir });
     // The same charts examples/synth.ts writes.
-    new AlibabaAlbTeaChart(app, 'alibaba-alb-tea');
-    new TencentClbMeetingChart(app, 'tencent-clb-meeting');
-    new AwsAlbCheckoutChart(app, 'aws-alb-checkout');
-    new GkeStorefrontChart(app, 'gke-storefront');
-    new AwsGatewayCheckoutChart(app, 'aws-gateway-checkout');
-    new GkeGatewayStorefrontChart(app, 'gke-gateway-storefront');
-    app.synth();
+    synthAllExamples(outdir);
     expect(fs.readFileSync(path.join(REPO, 'examples', 'synth.ts'), 'utf8').match(/new \w+Chart\(/g)).toHaveLength(6);
     const result = runCheck([outdir], {});
     expect(result.deployments).toBe(6);

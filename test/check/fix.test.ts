@@ -2,16 +2,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App } from 'cdk8s';
 import { Command } from 'commander';
 import * as fc from 'fast-check';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { AlibabaAlbTeaChart } from '../../examples/alibaba-alb-tea';
-import { AwsAlbCheckoutChart } from '../../examples/aws-alb-checkout';
-import { AwsGatewayCheckoutChart } from '../../examples/aws-gateway-checkout';
-import { GkeGatewayStorefrontChart } from '../../examples/gke-gateway-storefront';
-import { GkeStorefrontChart } from '../../examples/gke-storefront';
-import { TencentClbMeetingChart } from '../../examples/tencent-clb-meeting';
 import { audit } from '../../src/check/audit';
 import { fixManifests } from '../../src/check/fix/engine';
 import { strategicMergeDiff } from '../../src/check/fix/kustomize';
@@ -21,7 +14,7 @@ import { looksShellLess, preStopEdit } from '../../src/check/fix/prestop';
 import { preStopWait } from '../../src/check/prestop-wait';
 import { configureCheckCommand } from '../../src/cli/check-command';
 import { KubeObject, loadManifests } from '../../src/manifests/topology';
-import { validateObjects } from '../util';
+import { synthAllExamples, validateObjects } from '../util';
 
 const FIXTURE = path.join(__dirname, 'fix-fixtures', 'alibaba-web.yaml');
 
@@ -349,14 +342,7 @@ describe('--fix-format kustomize', () => {
 describe('check --fix on the examples and on provider settings', () => {
   function synthExamples(): { dir: string; files: string[] } {
     const dir = tempDir();
-    const app = new App({ outdir: dir });
-    new AlibabaAlbTeaChart(app, 'alibaba-alb-tea');
-    new TencentClbMeetingChart(app, 'tencent-clb-meeting');
-    new AwsAlbCheckoutChart(app, 'aws-alb-checkout');
-    new GkeStorefrontChart(app, 'gke-storefront');
-    new AwsGatewayCheckoutChart(app, 'aws-gateway-checkout');
-    new GkeGatewayStorefrontChart(app, 'gke-gateway-storefront');
-    app.synth();
+    synthAllExamples(dir);
     return { dir, files: fs.readdirSync(dir).map((f) => path.join(dir, f)) };
   }
 

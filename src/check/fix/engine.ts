@@ -16,6 +16,8 @@ export interface FixOutcome {
   readonly after: readonly ManifestInput[];
   /** The audit of the fixed texts. */
   readonly result: AuditResult;
+  /** The audit of the inputs as given (the first round's). */
+  readonly initial: AuditResult;
   /** The findings left to a person, from the last round. */
   readonly manual: readonly ManualFix[];
   /** How many findings were fixed, by rule (over all rounds). */
@@ -30,18 +32,21 @@ export function fixManifests(inputs: readonly ManifestInput[], options: CheckOpt
   let texts = inputs.map((i) => i.text);
   const fixed: { [rule: string]: number } = {};
   let rounds = 0;
+  let initial: AuditResult | undefined;
   for (;;) {
     const current = inputs.map((input, i) => ({ file: input.file, text: texts[i] }));
     const objects = loadManifests(current);
     const result = audit(objects, options);
+    initial ??= result;
     const plan = planFixes(result.findings, objects, planOptions);
     if (plan.objects.length === 0 || rounds === MAX_ROUNDS) {
-      return { before: inputs, after: current, result, manual: plan.manual, fixed, rounds };
+      return { before: inputs, after: current, result, initial, manual: plan.manual, fixed, rounds };
     }
     const byFile = new Map<string, LocatedEdits[]>();
     for (const o of plan.objects) {
       const located = { line: o.target.source.line, column: o.target.source.column, edits: o.edits, added: o.added };
-      byFile.set(o.target.source.file, [...(byFile.get(o.target.source.file) ?? []), located]);
+      const list = byFile.get(o.target.source.file);
+      if (list === undefined) byFile.set(o.target.source.file, [located]); else list.push(located);
     }
     const next = current.map((input) => {
       const located = byFile.get(input.file) ?? [];
@@ -53,7 +58,7 @@ export function fixManifests(inputs: readonly ManifestInput[], options: CheckOpt
     });
     if (next.every((t, i) => t === texts[i])) {
       // The edits set what is already there: the audit and the plan disagree; stop rather than loop.
-      return { before: inputs, after: current, result, manual: plan.manual, fixed, rounds };
+      return { before: inputs, after: current, result, initial, manual: plan.manual, fixed, rounds };
     }
     for (const o of plan.objects) for (const r of o.rules) fixed[r] = (fixed[r] ?? 0) + 1;
     texts = next;

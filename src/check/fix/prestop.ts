@@ -3,7 +3,8 @@
  * what the container already does. Nothing from the manifest is run: the image name is only read.
  */
 import { KubeObject } from '../../manifests/topology';
-import { sleepSeconds } from '../prestop-wait';
+import { preStopWaitCommand } from '../../prestop';
+import { SHELLS, SLEEP, sleepSeconds } from '../prestop-wait';
 
 /** How a missing preStop wait is added (`--prestop-action`), as `PreStopAction` in the library. */
 export type FixPreStopAction = 'exec-sleep' | 'sleep-action';
@@ -13,8 +14,6 @@ export type PreStopEdit =
   | { readonly path: (string | number)[]; readonly value: unknown }
   | { readonly manual: string };
 
-const SHELLS = /^(\/usr)?(\/bin\/|\/busybox\/)?(sh|bash|ash|dash|zsh)$/;
-const SLEEP = /^(\/usr)?(\/bin\/)?sleep$/;
 const WRAPPER = /^"\$@"; sleep \S+$/;
 const SHELL_SLEEP = /^(\s*(?:exec\s+)?(?:\/usr)?(?:\/bin\/)?sleep\s+)(\S+)(\s*)$/;
 
@@ -39,7 +38,7 @@ export function preStopEdit(container: KubeObject, seconds: number, action: FixP
           + 'on Kubernetes 1.30 or later rerun with --prestop-action sleep-action, else add a sleep binary to the image',
       };
     }
-    return { path: base, value: { exec: { command: ['/bin/sh', '-c', `sleep ${seconds}`] } } };
+    return { path: base, value: { exec: { command: preStopWaitCommand(seconds) } } };
   }
   if (typeof preStop !== 'object') return { manual: 'the preStop hook is not a mapping' };
   if (preStop.sleep !== undefined) return { path: [...base, 'sleep', 'seconds'], value: seconds };
@@ -65,5 +64,5 @@ export function preStopEdit(container: KubeObject, seconds: number, action: FixP
     return { manual: `image ${container.image} looks shell-less, so the preStop command cannot be wrapped in /bin/sh to wait ${seconds} s after it` };
   }
   // Any other command: run it as it is, then wait (the library's preStopCommand form).
-  return { path, value: ['/bin/sh', '-c', `"$@"; sleep ${seconds}`, 'prestop', ...argv] };
+  return { path, value: preStopWaitCommand(seconds, argv) };
 }
