@@ -328,6 +328,10 @@ function synthesizeManifest(dir: string, name: string, signal: string, drains: b
     healthCheckPath: '/healthz',
     healthCheck: { interval: Duration.seconds(2), healthyThreshold: 2 },
     shutdown: {
+      // Declared, not the provider default: the rows judge each answer against lags drawn up to
+      // this D, and a longer default wait would hide the wrong answers (it did when the Alibaba
+      // default rose to 15 s: every wrong answer passed).
+      deregistrationDelay: Duration.seconds(DECLARED_D),
       stopSignal: StopSignal.of(signal),
       drainsOnStopSignal: drains,
       drainTimeout: Duration.seconds(drainTimeoutSeconds),
