@@ -102,6 +102,11 @@ project.addTask('bench:check', {
   exec: 'ts-node --project tsconfig.dev.json bench/check.ts',
 });
 
+project.addTask('bench:check-corpus', {
+  description: 'Run check over the real-world corpus (test/check/corpus) and write precision and recall per rule into docs/benchmarks.md',
+  exec: 'ts-node --project tsconfig.dev.json bench/check-corpus.ts',
+});
+
 // The quick start's first command. It compiles lib/ first, so that the CLI commands the README
 // writes as `npx cdk8s-graceful-web-service ...` run the project's own bin on a fresh clone.
 project.addTask('examples', {
