@@ -168,6 +168,9 @@ project.tryFindObjectFile('tsconfig.dev.json')!.addOverride('include', [
 for (const dir of ['/bench/', '/build-tools/', '/crds/', '/docs/', '/examples/', '/.ci/', '/.tmp/', '/.changes/']) {
   project.addPackageIgnore(dir);
 }
+// The check corpus (test/check/corpus/) is other people's manifests, kept byte for byte as fetched
+// (no end-of-line normalisation) and left out of the language statistics. /test/ never ships.
+project.gitattributes.addAttributes('/test/check/corpus/**', '-text', 'linguist-vendored');
 // pre-commit reads its hook definitions from the git repository, never from the npm package.
 project.addPackageIgnore('/.pre-commit-hooks.yaml');
 
