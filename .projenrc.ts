@@ -102,6 +102,11 @@ project.addTask('bench:check', {
   exec: 'ts-node --project tsconfig.dev.json bench/check.ts',
 });
 
+project.addTask('bench:check-corpus', {
+  description: 'Run check over the real-world corpus (test/check/corpus) and write precision and recall per rule into docs/benchmarks.md',
+  exec: 'ts-node --project tsconfig.dev.json bench/check-corpus.ts',
+});
+
 // The quick start's first command. It compiles lib/ first, so that the CLI commands the README
 // writes as `npx cdk8s-graceful-web-service ...` run the project's own bin on a fresh clone.
 project.addTask('examples', {
@@ -163,6 +168,9 @@ project.tryFindObjectFile('tsconfig.dev.json')!.addOverride('include', [
 for (const dir of ['/bench/', '/build-tools/', '/crds/', '/docs/', '/examples/', '/.ci/', '/.tmp/', '/.changes/']) {
   project.addPackageIgnore(dir);
 }
+// The check corpus (test/check/corpus/) is other people's manifests, kept byte for byte as fetched
+// (no end-of-line normalisation) and left out of the language statistics. /test/ never ships.
+project.gitattributes.addAttributes('/test/check/corpus/**', '-text', 'linguist-vendored');
 // pre-commit reads its hook definitions from the git repository, never from the npm package.
 project.addPackageIgnore('/.pre-commit-hooks.yaml');
 
