@@ -155,9 +155,9 @@ const MAX_TARGET_GROUP_DEREGISTRATION_DELAY = 3600;
 export class AwsAlb implements ILoadBalancer {
   /**
    * D for IP targets. Users report the ALB still sends new requests to a draining pod for
-   * 15–25 s (aws-load-balancer-controller #905, #1064) and the ELB API propagation alone at
-   * about 10 s (#1719); the EKS Best Practices guide says a pod may take a minute or two to
-   * deregister. 60 s is more than twice the longest reported need.
+   * 15–25 s (aws-load-balancer-controller #905, #1064); behind an NLB, deregistration has been
+   * seen to take about two minutes whatever the target group's setting (#2366). 60 s is more
+   * than twice the longest reported need for ALB IP targets.
    */
   public static readonly DEFAULT_DEREGISTRATION_DELAY_IP = Duration.seconds(60);
 

@@ -182,8 +182,8 @@ export const LB_PROFILES: { readonly [id in LbProfileId]: LbProfile } = {
     readinessGatePrefixes: ['target-health.elbv2.k8s.aws'],
     sources: [
       {
-        fact: 'the ALB keeps sending new requests to a draining target for seconds after deregistration starts; users report 10-20 s (body 5-15 s)',
-        url: 'https://github.com/kubernetes-sigs/aws-load-balancer-controller/issues/1719',
+        fact: 'the ALB keeps sending new requests to a draining target for seconds after deregistration starts; a user found a 5 s preStop sleep too short and 25 s enough (body 5-15 s)',
+        url: 'https://github.com/kubernetes-sigs/aws-load-balancer-controller/issues/1064',
         strength: 'reported by users',
       },
       {
