@@ -162,7 +162,7 @@ export function resolveRehearsal(options: RehearseOptions): RehearsalPlan {
 
   const reconcile = options.registrationReconcile ?? profile?.registrationReconcile ?? fixedDelay(0);
   const baseHealthCheck: HealthCheckTiming = profile !== undefined
-    ? healthCheckTiming(profile, context)
+    ? healthCheckTiming(profile, context, spec.podSpec)
     : { intervalSeconds: 0, healthyThreshold: 0, source: 'none (no provider profile)' };
   const healthCheck: HealthCheckTiming = options.healthCheck !== undefined
     ? { ...options.healthCheck, source: 'given' }

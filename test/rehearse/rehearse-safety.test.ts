@@ -83,6 +83,25 @@ describe('provider profiles', () => {
     const gke = { ingresses: [], services: [service], objects: [service, bc] };
     expect(healthCheckTiming(LB_PROFILES['gke-ingress'], gke)).toMatchObject({ intervalSeconds: 3, healthyThreshold: 1, source: 'BackendConfig bc spec.healthCheck' });
     expect(readinessGateOf(LB_PROFILES['gke-ingress'], {}, gke)).toMatch(/injected by GKE/);
+    // Without a BackendConfig health check, ingress-gce copies the HTTP readiness probe's period, healthy after 1 check
+    // (pkg/translator/healthchecks.go); without such a probe, every 15 s, healthy after 1.
+    const negService = { kind: 'Service', metadata: { name: 'n', annotations: { 'cloud.google.com/neg': '{"ingress": true}' } } };
+    const gceIngress = { kind: 'Ingress', metadata: { name: 'g', annotations: { 'kubernetes.io/ingress.class': 'gce' } } };
+    const plain = { ingresses: [gceIngress], services: [negService], objects: [gceIngress, negService] };
+    const probed = { containers: [{ name: 'app', readinessProbe: { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 4, successThreshold: 3 } }] };
+    expect(healthCheckTiming(LB_PROFILES['gke-ingress'], plain, probed)).toMatchObject({ intervalSeconds: 4, healthyThreshold: 1 });
+    expect(healthCheckTiming(LB_PROFILES['gke-ingress'], plain, { containers: [{ name: 'app', readinessProbe: { httpGet: { path: '/' } } }] }))
+      .toMatchObject({ intervalSeconds: 10, healthyThreshold: 1 });
+    expect(healthCheckTiming(LB_PROFILES['gke-ingress'], plain, { containers: [{ name: 'app', readinessProbe: { tcpSocket: { port: 8080 } } }] }))
+      .toMatchObject({ intervalSeconds: 15, healthyThreshold: 1 });
+    // A BackendConfig that sets only the interval keeps ingress-gce's threshold of 1.
+    const bcInterval = { kind: 'BackendConfig', metadata: { name: 'bc' }, spec: { healthCheck: { checkIntervalSec: 6 } } };
+    expect(healthCheckTiming(LB_PROFILES['gke-ingress'], { ingresses: [gceIngress], services: [service], objects: [service, bcInterval] }, probed))
+      .toMatchObject({ intervalSeconds: 6, healthyThreshold: 1 });
+    // Behind a GKE Gateway without a HealthCheckPolicy the probe is not copied: Compute Engine's defaults.
+    const route = { kind: 'HTTPRoute', metadata: { name: 'r' } };
+    expect(healthCheckTiming(LB_PROFILES['gke-ingress'], { ingresses: [route], services: [negService], objects: [route] }, probed))
+      .toMatchObject({ intervalSeconds: 5, healthyThreshold: 2 });
     const tke = { kind: 'Ingress', metadata: { name: 't', annotations: { 'ingress.cloud.tencent.com/tke-service-config': 'cfg' } } };
     const cfg = { kind: 'TkeServiceConfig', metadata: { name: 'cfg' }, spec: { loadBalancer: { l7Listeners: [{ domains: [{ rules: [{ healthCheck: { intervalTime: 9, healthNum: 2 } }] }] }] } } };
     expect(healthCheckTiming(LB_PROFILES['tencent-clb'], { ingresses: [tke], services: [], objects: [tke, cfg] })).toMatchObject({ intervalSeconds: 9, healthyThreshold: 2 });
