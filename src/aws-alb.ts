@@ -224,6 +224,9 @@ export class AwsAlb implements ILoadBalancer {
 
   public launch(healthCheck: HealthCheckSettings): LoadBalancerLaunch {
     const check = this.healthCheckAnnotations ? healthCheck : CONTROLLER_DEFAULT_HEALTH_CHECK;
+    // AWS documents that a newly registered target turns healthy after one passing check (ELB user guide,
+    // "Health checks for Application Load Balancer target groups"); waiting the whole healthy threshold
+    // is a deliberate margin on top of the registration D already covers.
     return {
       // The controller injects the gate itself; the construct never writes it.
       gated: this.readinessGate,
@@ -262,6 +265,7 @@ export class AwsAlb implements ILoadBalancer {
    * @internal
    */
   public _gatewayLaunch(healthCheck: HealthCheckSettings): LoadBalancerLaunch {
+    // As for an Ingress: the whole healthy threshold, where AWS documents one passing check for a new target (a margin).
     const check = this.healthCheckAnnotations ? healthCheck : ELB_DEFAULT_HEALTH_CHECK;
     return {
       gated: this.readinessGate,

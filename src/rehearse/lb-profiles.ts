@@ -97,6 +97,11 @@ export interface LbProfile {
   readonly registrationReconcile: DelayDistribution;
   /** The LB's default health check for a new target. */
   readonly defaultHealthCheck: HealthCheckTiming;
+  /**
+   * How many passing checks a newly registered target needs before the LB sends it requests, when
+   * the LB documents a number other than the health check's healthy threshold (AWS: one).
+   */
+  readonly newTargetPassingChecks?: number;
   /** How long the LB keeps an idle LB-to-pod keep-alive connection open. */
   readonly idleTimeoutSeconds: number;
   /** Readiness gate condition types (prefixes) the provider's controller sets once the target is healthy. */
@@ -178,6 +183,7 @@ export const LB_PROFILES: { readonly [id in LbProfileId]: LbProfile } = {
     deregistrationLag: { minSeconds: 5, typicalSeconds: 15, tailProbability: 0.1, tailMaxSeconds: 30 },
     registrationReconcile: { minSeconds: 2, typicalSeconds: 10, tailProbability: 0.05, tailMaxSeconds: 20 },
     defaultHealthCheck: { intervalSeconds: 15, healthyThreshold: 2, source: 'profile default (ALB target group: interval 15 s, healthy threshold 2)' },
+    newTargetPassingChecks: 1,
     idleTimeoutSeconds: 60,
     readinessGatePrefixes: ['target-health.elbv2.k8s.aws'],
     sources: [
@@ -195,6 +201,11 @@ export const LB_PROFILES: { readonly [id in LbProfileId]: LbProfile } = {
         fact: 'for NLB IP targets, deregistration measured at about 2 minutes regardless of the delay setting (not modelled for ALB; shows how long tails can get)',
         url: 'https://github.com/kubernetes-sigs/aws-load-balancer-controller/issues/2366',
         strength: 'reported by users',
+      },
+      {
+        fact: 'a newly registered target must pass one health check to be considered healthy (the healthy threshold counts checks for an unhealthy target to recover)',
+        url: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html',
+        strength: 'documented',
       },
       {
         fact: 'health check defaults interval 15 s, healthy threshold 2; annotations healthcheck-interval-seconds, healthy-threshold-count',

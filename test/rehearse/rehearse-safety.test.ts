@@ -78,6 +78,8 @@ describe('provider profiles', () => {
     const ingress = { kind: 'Ingress', metadata: { name: 'i', annotations: { 'alb.ingress.kubernetes.io/healthcheck-interval-seconds': '7', 'alb.ingress.kubernetes.io/healthy-threshold-count': '4' } } };
     expect(healthCheckTiming(LB_PROFILES['aws-alb'], { ingresses: [ingress], services: [], objects: [] })).toMatchObject({ intervalSeconds: 7, healthyThreshold: 4 });
     expect(healthCheckTiming(LB_PROFILES['aws-alb'], { ingresses: [], services: [], objects: [] })).toMatchObject({ intervalSeconds: 15, healthyThreshold: 2 });
+    // AWS: a newly registered target needs one passing check (ELB target group health checks), whatever the threshold.
+    expect(LB_PROFILES['aws-alb'].newTargetPassingChecks).toBe(1);
     const service = { kind: 'Service', metadata: { name: 's', annotations: { 'cloud.google.com/backend-config': '{"default":"bc"}', 'cloud.google.com/neg': '{"ingress": true}' } } };
     const bc = { kind: 'BackendConfig', metadata: { name: 'bc' }, spec: { healthCheck: { checkIntervalSec: 3, healthyThreshold: 1 } } };
     const gke = { ingresses: [], services: [service], objects: [service, bc] };
@@ -116,6 +118,15 @@ describe('reading the manifest', () => {
     expect(a.deregistrationLag).toBe('3-10 s, 5 % tail up to 15 s (alibaba-alb profile)');
     expect(a.declaredDeregistrationDelay).toBe('10 s (annotation)');
     expect(resolveRehearsal({ manifest: derived, lagFractionOfDeclared: 1.1 }).lag).toMatchObject({ minSeconds: 11, typicalSeconds: 11 });
+  });
+
+  test('registration: AWS needs one passing check for a new target; other providers the healthy threshold; a given --health-check is taken as it is', () => {
+    const aws = resolveRehearsal({ manifest: derived, provider: 'aws-alb' });
+    expect(aws.registrationHealthCheckSeconds).toBe(aws.healthCheck.intervalSeconds * 1);
+    expect(aws.assumptions.registration).toMatch(/x 1 \(.*a new target needs 1 passing check, not the healthy threshold \d+\)/);
+    const alibaba = resolveRehearsal({ manifest: derived, provider: 'alibaba-alb' });
+    expect(alibaba.registrationHealthCheckSeconds).toBe(alibaba.healthCheck.intervalSeconds * alibaba.healthCheck.healthyThreshold);
+    expect(resolveRehearsal({ manifest: derived, provider: 'aws-alb', healthCheck: { intervalSeconds: 10, healthyThreshold: 3 } }).registrationHealthCheckSeconds).toBe(30);
   });
 
   test('drains-on-stop-signal (and the legacy drains-on-sigterm) picks the app mode; a flag overrides it', () => {
