@@ -882,13 +882,23 @@ function checkServiceOverrides(
   }
 }
 
-/** Kubernetes rejects an Ingress that sets both the class annotation and `spec.ingressClassName`. */
+/**
+ * The class annotation beside `spec.ingressClassName` is refused. The API server refuses an Ingress
+ * whose two differ (ValidateIngressCreate; before kubernetes/kubernetes#115447 it refused any Ingress
+ * with both), and controllers disagree on which one wins: ingress-gce ignores `spec.ingressClassName`
+ * when the annotation is `gce` or `gce-internal` (pkg/utils/utils.go, IsGCEIngress).
+ */
 function checkIngressClass(lb: LoadBalancerConfig, annotations: { [key: string]: string }): void {
   const annotation = 'kubernetes.io/ingress.class';
   if (lb.ingressClassName !== undefined && annotation in annotations) {
+    const value = annotations[annotation];
+    const why = value === lb.ingressClassName
+      ? `the same value ("${value}") adds nothing, and API servers older than kubernetes/kubernetes#115447 refuse any Ingress with both`
+      : `the API server refuses an Ingress whose class annotation ("${value}") differs from spec.ingressClassName, `
+        + 'and controllers disagree on which of the two wins (GKE reads only the annotation)';
     throw new Error(
       `ingressAnnotations["${annotation}"] cannot be set together with spec.ingressClassName `
-      + `("${lb.ingressClassName}"): Kubernetes rejects an Ingress that sets both`,
+      + `("${lb.ingressClassName}"): ${why}; remove the annotation, and choose the class with the load balancer's ingressClassName`,
     );
   }
 }
