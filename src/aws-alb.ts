@@ -59,7 +59,9 @@ export interface AwsAlbProps {
 
   /**
    * How pods are registered with the ALB. `IP` (pods are targets, `ClusterIP` Service) is what
-   * the EKS Best Practices guide recommends and the only mode with a readiness gate.
+   * the EKS Best Practices guide recommends and the only mode with a readiness gate. Written as the
+   * `target-type` annotation; an `IngressClassParams` with `spec.targetType` on the IngressClass
+   * overrides that annotation in the cluster, where the construct cannot see it, so keep the two the same.
    *
    * @default AwsAlbTargetType.IP
    */
@@ -143,6 +145,18 @@ const CONTROLLER_DEFAULT_HEALTH_CHECK = { intervalSeconds: 15, healthyThreshold:
  * (targetgroupconfig.md: "Default health check configuration from AWS"): every 30 s, healthy after 5.
  */
 const ELB_DEFAULT_HEALTH_CHECK = { intervalSeconds: 30, healthyThreshold: 5 };
+/**
+ * The annotations the controller documents for both the Ingress and the Service (location
+ * "Ingress,Service" in docs/guide/ingress/annotations.md, aws-load-balancer-controller 225f445),
+ * where the Service's value wins. `scheme` and the other load-balancer-wide keys are Ingress-only.
+ */
+const SERVICE_OVERRIDABLE_KEYS = [
+  'tags', 'target-type', 'backend-protocol', 'backend-protocol-version', 'target-group-attributes',
+  'healthcheck-port', 'healthcheck-protocol', 'healthcheck-path', 'healthcheck-interval-seconds',
+  'healthcheck-timeout-seconds', 'healthy-threshold-count', 'unhealthy-threshold-count', 'success-codes',
+  'auth-type', 'auth-idp-cognito', 'auth-idp-oidc', 'auth-on-unauthenticated-request', 'auth-scope',
+  'auth-session-cookie', 'auth-session-timeout', 'target-node-labels', 'multi-cluster-target-group',
+];
 /** The ELB API's range for `deregistration_delay.timeout_seconds`. */
 const MAX_TARGET_GROUP_DEREGISTRATION_DELAY = 3600;
 
@@ -252,8 +266,10 @@ export class AwsAlb implements ILoadBalancer {
         ...healthCheck,
         [`${PREFIX}/target-group-attributes`]: Object.entries(attributes).map(([k, v]) => `${k}=${v}`).join(','),
       },
-      // The controller gives the Service's alb.ingress.kubernetes.io/* annotations priority over the Ingress's.
+      // The controller gives the Service's alb.ingress.kubernetes.io/* annotations priority over the Ingress's,
+      // for the keys it documents on both objects.
       serviceOverridesIngressPrefix: `${PREFIX}/`,
+      serviceOverridableIngressAnnotations: SERVICE_OVERRIDABLE_KEYS.map((k) => `${PREFIX}/${k}`),
     };
   }
 

@@ -871,11 +871,13 @@ function checkServiceOverrides(
 ): void {
   const prefix = lb.serviceOverridesIngressPrefix;
   if (prefix === undefined) return;
+  const overridable = lb.serviceOverridableIngressAnnotations;
   for (const [key, value] of Object.entries(serviceAnnotations ?? {})) {
-    if (key.startsWith(prefix) && key in ingressAnnotations && ingressAnnotations[key] !== value) {
+    if (!key.startsWith(prefix) || (overridable !== undefined && !overridable.includes(key))) continue;
+    if (key in ingressAnnotations && ingressAnnotations[key] !== value) {
       throw new Error(
         `serviceAnnotations["${key}"] is "${value}", but the Ingress carries "${ingressAnnotations[key]}": `
-        + `the controller reads ${prefix}* on the Service first, so the Service value would replace the derived one; `
+        + 'the controller reads this key on the Service first, so the Service value would replace the derived one; '
         + 'remove it, or set the same value',
       );
     }
