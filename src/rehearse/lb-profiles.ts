@@ -317,15 +317,30 @@ function gkeInferredHealthCheck(profile: LbProfile, context: LbContext, podSpec:
 export function healthCheckTiming(profile: LbProfile, context: LbContext, podSpec?: KubeObject): HealthCheckTiming {
   const dflt = profile.defaultHealthCheck;
   if (profile.id === 'alibaba-alb' || profile.id === 'aws-alb') {
-    for (const ingress of context.ingresses) {
-      const a = ingress.metadata?.annotations ?? {};
-      const interval = positiveNumber(a['alb.ingress.kubernetes.io/healthcheck-interval-seconds']);
-      const threshold = positiveNumber(a['alb.ingress.kubernetes.io/healthy-threshold-count']);
+    // The AWS controller reads these keys on the Service before the Ingress (annotations.md: location
+    // "Ingress,Service", the Service's value wins); Alibaba's reads the Ingress only.
+    const serviceAnnotations = profile.id === 'aws-alb' ? context.services.map((svc) => svc.metadata?.annotations ?? {}) : [];
+    const fromService = (key: string): number | undefined =>
+      serviceAnnotations.map((a) => positiveNumber(a[key])).find((n) => n !== undefined);
+    const serviceInterval = fromService('alb.ingress.kubernetes.io/healthcheck-interval-seconds');
+    const serviceThreshold = fromService('alb.ingress.kubernetes.io/healthy-threshold-count');
+    for (const ingress of [...context.ingresses, undefined]) {
+      const a = ingress?.metadata?.annotations ?? {};
+      const ingressInterval = positiveNumber(a['alb.ingress.kubernetes.io/healthcheck-interval-seconds']);
+      const ingressThreshold = positiveNumber(a['alb.ingress.kubernetes.io/healthy-threshold-count']);
+      const interval = serviceInterval ?? ingressInterval;
+      const threshold = serviceThreshold ?? ingressThreshold;
       if (interval !== undefined || threshold !== undefined) {
+        const usesIngress = (serviceInterval === undefined && ingressInterval !== undefined)
+          || (serviceThreshold === undefined && ingressThreshold !== undefined);
+        const where = [
+          ...(serviceInterval !== undefined || serviceThreshold !== undefined ? ['Service annotations'] : []),
+          ...(usesIngress ? [`Ingress ${ingress?.metadata?.name} annotations`] : []),
+        ];
         return {
           intervalSeconds: interval ?? dflt.intervalSeconds,
           healthyThreshold: threshold ?? dflt.healthyThreshold,
-          source: `Ingress ${ingress.metadata?.name} annotations`,
+          source: where.join(' and '),
         };
       }
     }

@@ -78,6 +78,12 @@ describe('provider profiles', () => {
     const ingress = { kind: 'Ingress', metadata: { name: 'i', annotations: { 'alb.ingress.kubernetes.io/healthcheck-interval-seconds': '7', 'alb.ingress.kubernetes.io/healthy-threshold-count': '4' } } };
     expect(healthCheckTiming(LB_PROFILES['aws-alb'], { ingresses: [ingress], services: [], objects: [] })).toMatchObject({ intervalSeconds: 7, healthyThreshold: 4 });
     expect(healthCheckTiming(LB_PROFILES['aws-alb'], { ingresses: [], services: [], objects: [] })).toMatchObject({ intervalSeconds: 15, healthyThreshold: 2 });
+    // AWS reads the health check on the Service before the Ingress (the Service wins, key by key); Alibaba reads the Ingress only.
+    const svc = { kind: 'Service', metadata: { name: 's', annotations: { 'alb.ingress.kubernetes.io/healthcheck-interval-seconds': '11' } } };
+    expect(healthCheckTiming(LB_PROFILES['aws-alb'], { ingresses: [ingress], services: [svc], objects: [] }))
+      .toEqual({ intervalSeconds: 11, healthyThreshold: 4, source: 'Service annotations and Ingress i annotations' });
+    expect(healthCheckTiming(LB_PROFILES['aws-alb'], { ingresses: [], services: [svc], objects: [] })).toMatchObject({ intervalSeconds: 11, healthyThreshold: 2 });
+    expect(healthCheckTiming(LB_PROFILES['alibaba-alb'], { ingresses: [ingress], services: [svc], objects: [] })).toMatchObject({ intervalSeconds: 7, healthyThreshold: 4 });
     // AWS: a newly registered target needs one passing check (ELB target group health checks), whatever the threshold.
     expect(LB_PROFILES['aws-alb'].newTargetPassingChecks).toBe(1);
     const service = { kind: 'Service', metadata: { name: 's', annotations: { 'cloud.google.com/backend-config': '{"default":"bc"}', 'cloud.google.com/neg': '{"ingress": true}' } } };
