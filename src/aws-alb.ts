@@ -1,4 +1,4 @@
-import { ApiObject, Chart, Duration, Lazy } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { GatewayBindOptions, GatewayBinding } from './gateway';
@@ -90,6 +90,8 @@ export interface AwsAlbProps {
    * A `Namespace` object in the same chart, named like the chart's namespace, that the
    * construct labels `elbv2.k8s.aws/pod-readiness-gate-inject: enabled` so the controller
    * injects its readiness gate. Pass `ApiObject.of(namespace)` for a cdk8s-plus `Namespace`.
+   * The construct also removes the `metadata.namespace` the chart gives every object: a
+   * Namespace is cluster-scoped and must not carry one.
    * Needs `targetType: IP`.
    *
    * @default - the construct labels no namespace
@@ -465,18 +467,37 @@ function labelNamespace(scope: Construct, namespace: ApiObject): void {
       + 'the readiness gate needs "enabled"',
     );
   }
-  if (existing === 'enabled') {
-    return;
-  }
-  // Resolved at synth: the label is written only if a service that asked for it still exists.
-  // A service the construct refuses after binding removes its children, so it leaves no label.
+  // Resolved at synth: the label is written, and the namespace field dropped, only if a service that
+  // asked for it still exists. A service the construct refuses after binding removes its children,
+  // so it leaves the Namespace as it was (a label the user set is kept).
   const requesters: Construct[] = [scope];
   LABELLED_NAMESPACES.set(namespace, requesters);
   const label = Lazy.any({
-    produce: () => (requesters.some((s) => s.node.children.length > 0) ? 'enabled' : undefined),
+    produce: () => {
+      if (!requesters.some((s) => s.node.children.length > 0)) return existing;
+      dropNamespaceField(namespace);
+      return 'enabled';
+    },
   });
   namespace.metadata.addLabel(AwsAlb.READINESS_GATE_INJECT_LABEL, label as unknown as string);
 }
+
+/**
+ * A Namespace is cluster-scoped and must not carry `metadata.namespace`, but a cdk8s chart with a
+ * namespace gives one to every object in it, the Namespace included (and the readiness gate needs
+ * the Namespace in such a chart). The field is dropped from the object the construct labels.
+ * Called while the Namespace resolves its label: cdk8s applies an object's JSON patches after
+ * resolving it, so the patch added here applies in the same synth (test/cluster-scoped.test.ts).
+ */
+function dropNamespaceField(namespace: ApiObject): void {
+  if (namespace.metadata.namespace !== undefined && !NAMESPACE_FIELD_DROPPED.has(namespace)) {
+    NAMESPACE_FIELD_DROPPED.add(namespace);
+    namespace.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+  }
+}
+
+/** The Namespace objects whose `metadata.namespace` is already patched away. */
+const NAMESPACE_FIELD_DROPPED = new WeakSet<ApiObject>();
 
 /** The services that asked for each namespace's readiness-gate label. */
 const LABELLED_NAMESPACES = new WeakMap<ApiObject, Construct[]>();
