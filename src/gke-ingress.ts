@@ -23,7 +23,8 @@ export interface GkeIngressProps {
   /**
    * The Ingress class, written as the `kubernetes.io/ingress.class` annotation (what GKE
    * documents): `gce` for an external Application Load Balancer, `gce-internal` for an internal
-   * one.
+   * one. `spec.ingressClassName` is never written: ingress-gce decides from the annotation and
+   * ignores the field when the annotation is set (pkg/utils/utils.go, IsGCEIngress).
    *
    * @default "gce"
    */
