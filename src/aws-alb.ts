@@ -1,4 +1,4 @@
-import { ApiObject, Chart, Duration, Lazy } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { GatewayBindOptions, GatewayBinding } from './gateway';
@@ -59,7 +59,9 @@ export interface AwsAlbProps {
 
   /**
    * How pods are registered with the ALB. `IP` (pods are targets, `ClusterIP` Service) is what
-   * the EKS Best Practices guide recommends and the only mode with a readiness gate.
+   * the EKS Best Practices guide recommends and the only mode with a readiness gate. Written as the
+   * `target-type` annotation; an `IngressClassParams` with `spec.targetType` on the IngressClass
+   * overrides that annotation in the cluster, where the construct cannot see it, so keep the two the same.
    *
    * @default AwsAlbTargetType.IP
    */
@@ -88,6 +90,8 @@ export interface AwsAlbProps {
    * A `Namespace` object in the same chart, named like the chart's namespace, that the
    * construct labels `elbv2.k8s.aws/pod-readiness-gate-inject: enabled` so the controller
    * injects its readiness gate. Pass `ApiObject.of(namespace)` for a cdk8s-plus `Namespace`.
+   * The construct also removes the `metadata.namespace` the chart gives every object: a
+   * Namespace is cluster-scoped and must not carry one.
    * Needs `targetType: IP`.
    *
    * @default - the construct labels no namespace
@@ -143,6 +147,18 @@ const CONTROLLER_DEFAULT_HEALTH_CHECK = { intervalSeconds: 15, healthyThreshold:
  * (targetgroupconfig.md: "Default health check configuration from AWS"): every 30 s, healthy after 5.
  */
 const ELB_DEFAULT_HEALTH_CHECK = { intervalSeconds: 30, healthyThreshold: 5 };
+/**
+ * The annotations the controller documents for both the Ingress and the Service (location
+ * "Ingress,Service" in docs/guide/ingress/annotations.md, aws-load-balancer-controller 225f445),
+ * where the Service's value wins. `scheme` and the other load-balancer-wide keys are Ingress-only.
+ */
+const SERVICE_OVERRIDABLE_KEYS = [
+  'tags', 'target-type', 'backend-protocol', 'backend-protocol-version', 'target-group-attributes',
+  'healthcheck-port', 'healthcheck-protocol', 'healthcheck-path', 'healthcheck-interval-seconds',
+  'healthcheck-timeout-seconds', 'healthy-threshold-count', 'unhealthy-threshold-count', 'success-codes',
+  'auth-type', 'auth-idp-cognito', 'auth-idp-oidc', 'auth-on-unauthenticated-request', 'auth-scope',
+  'auth-session-cookie', 'auth-session-timeout', 'target-node-labels', 'multi-cluster-target-group',
+];
 /** The ELB API's range for `deregistration_delay.timeout_seconds`. */
 const MAX_TARGET_GROUP_DEREGISTRATION_DELAY = 3600;
 
@@ -155,9 +171,9 @@ const MAX_TARGET_GROUP_DEREGISTRATION_DELAY = 3600;
 export class AwsAlb implements ILoadBalancer {
   /**
    * D for IP targets. Users report the ALB still sends new requests to a draining pod for
-   * 15–25 s (aws-load-balancer-controller #905, #1064) and the ELB API propagation alone at
-   * about 10 s (#1719); the EKS Best Practices guide says a pod may take a minute or two to
-   * deregister. 60 s is more than twice the longest reported need.
+   * 15–25 s (aws-load-balancer-controller #905, #1064); behind an NLB, deregistration has been
+   * seen to take about two minutes whatever the target group's setting (#2366). 60 s is more
+   * than twice the longest reported need for ALB IP targets.
    */
   public static readonly DEFAULT_DEREGISTRATION_DELAY_IP = Duration.seconds(60);
 
@@ -224,6 +240,9 @@ export class AwsAlb implements ILoadBalancer {
 
   public launch(healthCheck: HealthCheckSettings): LoadBalancerLaunch {
     const check = this.healthCheckAnnotations ? healthCheck : CONTROLLER_DEFAULT_HEALTH_CHECK;
+    // AWS documents that a newly registered target turns healthy after one passing check (ELB user guide,
+    // "Health checks for Application Load Balancer target groups"); waiting the whole healthy threshold
+    // is a deliberate margin on top of the registration D already covers.
     return {
       // The controller injects the gate itself; the construct never writes it.
       gated: this.readinessGate,
@@ -249,8 +268,10 @@ export class AwsAlb implements ILoadBalancer {
         ...healthCheck,
         [`${PREFIX}/target-group-attributes`]: Object.entries(attributes).map(([k, v]) => `${k}=${v}`).join(','),
       },
-      // The controller gives the Service's alb.ingress.kubernetes.io/* annotations priority over the Ingress's.
+      // The controller gives the Service's alb.ingress.kubernetes.io/* annotations priority over the Ingress's,
+      // for the keys it documents on both objects.
       serviceOverridesIngressPrefix: `${PREFIX}/`,
+      serviceOverridableIngressAnnotations: SERVICE_OVERRIDABLE_KEYS.map((k) => `${PREFIX}/${k}`),
     };
   }
 
@@ -262,6 +283,7 @@ export class AwsAlb implements ILoadBalancer {
    * @internal
    */
   public _gatewayLaunch(healthCheck: HealthCheckSettings): LoadBalancerLaunch {
+    // As for an Ingress: the whole healthy threshold, where AWS documents one passing check for a new target (a margin).
     const check = this.healthCheckAnnotations ? healthCheck : ELB_DEFAULT_HEALTH_CHECK;
     return {
       gated: this.readinessGate,
@@ -445,18 +467,37 @@ function labelNamespace(scope: Construct, namespace: ApiObject): void {
       + 'the readiness gate needs "enabled"',
     );
   }
-  if (existing === 'enabled') {
-    return;
-  }
-  // Resolved at synth: the label is written only if a service that asked for it still exists.
-  // A service the construct refuses after binding removes its children, so it leaves no label.
+  // Resolved at synth: the label is written, and the namespace field dropped, only if a service that
+  // asked for it still exists. A service the construct refuses after binding removes its children,
+  // so it leaves the Namespace as it was (a label the user set is kept).
   const requesters: Construct[] = [scope];
   LABELLED_NAMESPACES.set(namespace, requesters);
   const label = Lazy.any({
-    produce: () => (requesters.some((s) => s.node.children.length > 0) ? 'enabled' : undefined),
+    produce: () => {
+      if (!requesters.some((s) => s.node.children.length > 0)) return existing;
+      dropNamespaceField(namespace);
+      return 'enabled';
+    },
   });
   namespace.metadata.addLabel(AwsAlb.READINESS_GATE_INJECT_LABEL, label as unknown as string);
 }
+
+/**
+ * A Namespace is cluster-scoped and must not carry `metadata.namespace`, but a cdk8s chart with a
+ * namespace gives one to every object in it, the Namespace included (and the readiness gate needs
+ * the Namespace in such a chart). The field is dropped from the object the construct labels.
+ * Called while the Namespace resolves its label: cdk8s applies an object's JSON patches after
+ * resolving it, so the patch added here applies in the same synth (test/cluster-scoped.test.ts).
+ */
+function dropNamespaceField(namespace: ApiObject): void {
+  if (namespace.metadata.namespace !== undefined && !NAMESPACE_FIELD_DROPPED.has(namespace)) {
+    NAMESPACE_FIELD_DROPPED.add(namespace);
+    namespace.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+  }
+}
+
+/** The Namespace objects whose `metadata.namespace` is already patched away. */
+const NAMESPACE_FIELD_DROPPED = new WeakSet<ApiObject>();
 
 /** The services that asked for each namespace's readiness-gate label. */
 const LABELLED_NAMESPACES = new WeakMap<ApiObject, Construct[]>();

@@ -23,7 +23,8 @@ export interface GkeIngressProps {
   /**
    * The Ingress class, written as the `kubernetes.io/ingress.class` annotation (what GKE
    * documents): `gce` for an external Application Load Balancer, `gce-internal` for an internal
-   * one.
+   * one. `spec.ingressClassName` is never written: ingress-gce decides from the annotation and
+   * ignores the field when the annotation is set (pkg/utils/utils.go, IsGCEIngress).
    *
    * @default "gce"
    */
@@ -66,7 +67,11 @@ export interface GkeIngressProps {
 const NEG_FOR_INGRESS = '{"ingress": true}';
 /** The classes GKE's Ingress controller serves. */
 const GKE_CLASSES = ['gce', 'gce-internal'];
-/** What GKE uses when nothing sets the thresholds: healthy after one check (ingress-gce defaults for NEGs). */
+/**
+ * What GKE uses when nothing sets the thresholds: healthy after one check. ingress-gce copies the HTTP
+ * readiness probe's `periodSeconds` as the interval, or checks every 15 s without one
+ * (kubernetes/ingress-gce pkg/translator/healthchecks.go).
+ */
 const GKE_DEFAULT_HEALTHY_THRESHOLD = 1;
 /** The fields of GCPBackendPolicy `spec.default` (networking.gke.io/v1, gke-gateway-api fc40d606). */
 const BACKEND_POLICY_DEFAULT_FIELDS = ['backendPreference', 'connectionDraining', 'iap', 'logging', 'maxRatePerEndpoint',
@@ -85,7 +90,8 @@ const MAX_DRAINING_TIMEOUT = 3600;
  */
 export class GkeIngress implements ILoadBalancer {
   /**
-   * Google's knowledge-base article on 502/503s during rollouts behind NEGs suggests a preStop
+   * Google's knowledge-base article 000006416 on 502/503s during rollouts behind NEGs
+   * (https://cloud.google.com/knowledge/kb/502-503-errors-on-external-http-s-load-balancer-000006416) suggests a preStop
    * sleep about as long as removing the pod from the NEG takes, with `sleep 40` as its example;
    * users report longer detaches (ingress-gce #769). The default covers the largest lag the
    * `gke-ingress` rehearsal profile draws (60 s), so the derived wait (D + margin, 75 s) strictly

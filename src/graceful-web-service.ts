@@ -871,24 +871,36 @@ function checkServiceOverrides(
 ): void {
   const prefix = lb.serviceOverridesIngressPrefix;
   if (prefix === undefined) return;
+  const overridable = lb.serviceOverridableIngressAnnotations;
   for (const [key, value] of Object.entries(serviceAnnotations ?? {})) {
-    if (key.startsWith(prefix) && key in ingressAnnotations && ingressAnnotations[key] !== value) {
+    if (!key.startsWith(prefix) || (overridable !== undefined && !overridable.includes(key))) continue;
+    if (key in ingressAnnotations && ingressAnnotations[key] !== value) {
       throw new Error(
         `serviceAnnotations["${key}"] is "${value}", but the Ingress carries "${ingressAnnotations[key]}": `
-        + `the controller reads ${prefix}* on the Service first, so the Service value would replace the derived one; `
+        + 'the controller reads this key on the Service first, so the Service value would replace the derived one; '
         + 'remove it, or set the same value',
       );
     }
   }
 }
 
-/** Kubernetes rejects an Ingress that sets both the class annotation and `spec.ingressClassName`. */
+/**
+ * The class annotation beside `spec.ingressClassName` is refused. The API server refuses an Ingress
+ * whose two differ (ValidateIngressCreate; before kubernetes/kubernetes#115447 it refused any Ingress
+ * with both), and controllers disagree on which one wins: ingress-gce ignores `spec.ingressClassName`
+ * when the annotation is `gce` or `gce-internal` (pkg/utils/utils.go, IsGCEIngress).
+ */
 function checkIngressClass(lb: LoadBalancerConfig, annotations: { [key: string]: string }): void {
   const annotation = 'kubernetes.io/ingress.class';
   if (lb.ingressClassName !== undefined && annotation in annotations) {
+    const value = annotations[annotation];
+    const why = value === lb.ingressClassName
+      ? `the same value ("${value}") adds nothing, and API servers older than kubernetes/kubernetes#115447 refuse any Ingress with both`
+      : `the API server refuses an Ingress whose class annotation ("${value}") differs from spec.ingressClassName, `
+        + 'and controllers disagree on which of the two wins (GKE reads only the annotation)';
     throw new Error(
       `ingressAnnotations["${annotation}"] cannot be set together with spec.ingressClassName `
-      + `("${lb.ingressClassName}"): Kubernetes rejects an Ingress that sets both`,
+      + `("${lb.ingressClassName}"): ${why}; remove the annotation, and choose the class with the load balancer's ingressClassName`,
     );
   }
 }

@@ -110,6 +110,16 @@ export interface LoadBalancerConfig {
    * @default - the controller reads load-balancer settings from the Ingress only
    */
   readonly serviceOverridesIngressPrefix?: string;
+
+  /**
+   * The Ingress annotation keys the controller also reads on the Service, where the Service's
+   * value wins. With `serviceOverridesIngressPrefix`, only these keys are checked: a key the
+   * controller reads from the Ingress only (for the AWS controller, `scheme`) cannot be overridden
+   * and is left alone.
+   *
+   * @default - every key with `serviceOverridesIngressPrefix`
+   */
+  readonly serviceOverridableIngressAnnotations?: string[];
 }
 
 /**

@@ -7,8 +7,9 @@ import { checkPropTypes } from './prop-types';
 import { checkRange, validateIngressClassName } from './validation';
 
 /**
- * How a Tencent CLB Ingress names its class. Kubernetes rejects an Ingress that sets both, so
- * exactly one is emitted.
+ * How a Tencent CLB Ingress names its class. Exactly one is emitted: the API server refuses an
+ * Ingress whose two differ (older API servers refuse any Ingress with both), and controllers
+ * disagree on which one wins.
  */
 export enum TencentIngressClassMode {
   /** The `kubernetes.io/ingress.class` annotation: what the TKE controller documents. */

@@ -244,7 +244,7 @@ describe('AWS ALB', () => {
     expect(() => new GracefulWebService(chart, 'web', baseProps({
       loadBalancer: LoadBalancer.awsAlb(),
       serviceAnnotations: { [`${PREFIX}/target-group-attributes`]: 'deregistration_delay.timeout_seconds=5' },
-    }))).toThrow(/web: serviceAnnotations\["alb\.ingress\.kubernetes\.io\/target-group-attributes"\] is "deregistration_delay\.timeout_seconds=5", but the Ingress carries "deregistration_delay\.timeout_seconds=120": the controller reads alb\.ingress\.kubernetes\.io\/\* on the Service first/);
+    }))).toThrow(/web: serviceAnnotations\["alb\.ingress\.kubernetes\.io\/target-group-attributes"\] is "deregistration_delay\.timeout_seconds=5", but the Ingress carries "deregistration_delay\.timeout_seconds=120": the controller reads this key on the Service first/);
     expect(Testing.synth(chart)).toEqual([]); // nothing half-written
 
     // The same value, or a key the Ingress does not carry, is the user's business.
@@ -260,6 +260,17 @@ describe('AWS ALB', () => {
       [`${PREFIX}/target-group-attributes`]: 'deregistration_delay.timeout_seconds=120',
       [`${PREFIX}/load-balancer-name`]: 'shop',
     });
+    // scheme is Ingress-only (annotations.md, location "Ingress"): the controller ignores it on a Service, nothing to refuse.
+    const internal = synth(baseProps({
+      loadBalancer: LoadBalancer.awsAlb({ scheme: AwsAlbScheme.INTERNET_FACING }),
+      serviceAnnotations: { [`${PREFIX}/scheme`]: 'internal' },
+    }));
+    expect(only(internal.objects, 'Ingress').metadata.annotations[`${PREFIX}/scheme`]).toBe('internet-facing');
+    // A key documented for both objects is refused the same way as target-group-attributes.
+    expect(() => synth(baseProps({
+      loadBalancer: LoadBalancer.awsAlb(),
+      serviceAnnotations: { [`${PREFIX}/healthy-threshold-count`]: '9' },
+    }))).toThrow(/serviceAnnotations\["alb\.ingress\.kubernetes\.io\/healthy-threshold-count"\] is "9"/);
     // Alibaba's controller does not read the Service for these keys: no such rule there.
     expect(() => synth(baseProps({ loadBalancer: LoadBalancer.alibabaAlb(), serviceAnnotations: { [`${PREFIX}/healthcheck-path`]: '/other' } }))).not.toThrow();
   });

@@ -199,9 +199,12 @@ describe('GracefulWebService: refused at synth, naming the prop and the numbers'
       loadBalancer: LoadBalancer.tencentClb(),
       ingressAnnotations: { 'ingress.cloud.tencent.com/direct-access': 'false' },
     }, /ingressAnnotations\["ingress.cloud.tencent.com\/direct-access"\] is "false", but the load balancer needs "true"/],
-    ['class annotation together with ingressClassName', {
+    ['class annotation together with ingressClassName, same value (refused by API servers before kubernetes#115447)', {
       ingressAnnotations: { 'kubernetes.io/ingress.class': 'alb' },
-    }, /cannot be set together with spec.ingressClassName \("alb"\)/],
+    }, /cannot be set together with spec.ingressClassName \("alb"\): the same value \("alb"\) adds nothing, and API servers older than kubernetes\/kubernetes#115447 refuse/],
+    ['class annotation together with ingressClassName, another value (refused by the API server)', {
+      ingressAnnotations: { 'kubernetes.io/ingress.class': 'nginx' },
+    }, /cannot be set together with spec.ingressClassName \("alb"\): the API server refuses an Ingress whose class annotation \("nginx"\) differs/],
   ];
 
   test.each(cases)('%s', (_name, overrides, message) => {

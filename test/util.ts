@@ -137,7 +137,27 @@ export function container(objects: KubeObject[]): any {
  * lifecycle handler with exactly one action, Service selectors matching the pods, and Ingress
  * backends naming an existing Service port. Throws on the first problem.
  */
+/**
+ * Kinds that are cluster-scoped (the API server's `namespaced: false` for the built-in ones; the CRDs
+ * under crds/ are all namespaced): such an object must not carry `metadata.namespace`.
+ */
+export const CLUSTER_SCOPED_KINDS = new Set([
+  'Namespace', 'Node', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'IngressClass',
+  'PriorityClass', 'RuntimeClass', 'CustomResourceDefinition', 'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration', 'APIService', 'GatewayClass', 'CSIDriver', 'VolumeAttachment',
+]);
+
+/** A cluster-scoped object must not carry `metadata.namespace`. */
+export function checkScope(objects: KubeObject[]): void {
+  for (const object of objects) {
+    if (CLUSTER_SCOPED_KINDS.has(object.kind) && object.metadata?.namespace !== undefined) {
+      throw new Error(`${object.kind} ${object.metadata?.name} is cluster-scoped but carries metadata.namespace "${object.metadata.namespace}"`);
+    }
+  }
+}
+
 export function validateObjects(objects: KubeObject[]): void {
+  checkScope(objects);
   for (const object of objects) {
     const gvk = `${object.apiVersion}/${object.kind}`;
     const Model = MODELS[gvk];

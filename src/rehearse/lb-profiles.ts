@@ -97,6 +97,11 @@ export interface LbProfile {
   readonly registrationReconcile: DelayDistribution;
   /** The LB's default health check for a new target. */
   readonly defaultHealthCheck: HealthCheckTiming;
+  /**
+   * How many passing checks a newly registered target needs before the LB sends it requests, when
+   * the LB documents a number other than the health check's healthy threshold (AWS: one).
+   */
+  readonly newTargetPassingChecks?: number;
   /** How long the LB keeps an idle LB-to-pod keep-alive connection open. */
   readonly idleTimeoutSeconds: number;
   /** Readiness gate condition types (prefixes) the provider's controller sets once the target is healthy. */
@@ -178,12 +183,13 @@ export const LB_PROFILES: { readonly [id in LbProfileId]: LbProfile } = {
     deregistrationLag: { minSeconds: 5, typicalSeconds: 15, tailProbability: 0.1, tailMaxSeconds: 30 },
     registrationReconcile: { minSeconds: 2, typicalSeconds: 10, tailProbability: 0.05, tailMaxSeconds: 20 },
     defaultHealthCheck: { intervalSeconds: 15, healthyThreshold: 2, source: 'profile default (ALB target group: interval 15 s, healthy threshold 2)' },
+    newTargetPassingChecks: 1,
     idleTimeoutSeconds: 60,
     readinessGatePrefixes: ['target-health.elbv2.k8s.aws'],
     sources: [
       {
-        fact: 'the ALB keeps sending new requests to a draining target for seconds after deregistration starts; users report 10-20 s (body 5-15 s)',
-        url: 'https://github.com/kubernetes-sigs/aws-load-balancer-controller/issues/1719',
+        fact: 'the ALB keeps sending new requests to a draining target for seconds after deregistration starts; a user found a 5 s preStop sleep too short and 25 s enough (body 5-15 s)',
+        url: 'https://github.com/kubernetes-sigs/aws-load-balancer-controller/issues/1064',
         strength: 'reported by users',
       },
       {
@@ -195,6 +201,11 @@ export const LB_PROFILES: { readonly [id in LbProfileId]: LbProfile } = {
         fact: 'for NLB IP targets, deregistration measured at about 2 minutes regardless of the delay setting (not modelled for ALB; shows how long tails can get)',
         url: 'https://github.com/kubernetes-sigs/aws-load-balancer-controller/issues/2366',
         strength: 'reported by users',
+      },
+      {
+        fact: 'a newly registered target must pass one health check to be considered healthy (the healthy threshold counts checks for an unhealthy target to recover)',
+        url: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html',
+        strength: 'documented',
       },
       {
         fact: 'health check defaults interval 15 s, healthy threshold 2; annotations healthcheck-interval-seconds, healthy-threshold-count',
@@ -213,19 +224,24 @@ export const LB_PROFILES: { readonly [id in LbProfileId]: LbProfile } = {
     title: 'GKE Ingress (container-native load balancing)',
     deregistrationLag: { minSeconds: 10, typicalSeconds: 30, tailProbability: 0.1, tailMaxSeconds: 60 },
     registrationReconcile: { minSeconds: 5, typicalSeconds: 20, tailProbability: 0.05, tailMaxSeconds: 40 },
-    defaultHealthCheck: { intervalSeconds: 5, healthyThreshold: 2, source: 'profile default (Compute Engine health check: interval 5 s, healthy threshold 2)' },
+    defaultHealthCheck: { intervalSeconds: 15, healthyThreshold: 1, source: 'profile default (ingress-gce NEG health check without an HTTP readiness probe: interval 15 s, healthy threshold 1)' },
     idleTimeoutSeconds: 600,
     readinessGatePrefixes: ['cloud.google.com/load-balancer-neg-ready'],
     sources: [
       {
-        fact: 'Google\'s KB on 502/503 during rollouts suggests a preStop sleep about as long as detaching the endpoint from the NEG, example sleep 40 (body 10-30 s, tail 10 % up to 60 s)',
-        url: 'https://cloud.google.com/kubernetes-engine/docs/how-to/container-native-load-balancing',
+        fact: 'Google\'s knowledge-base article 000006416 (502/503 errors on the external HTTP(S) load balancer) suggests a preStop sleep about as long as detaching the endpoint from the NEG, example sleep 40 (body 10-30 s, tail 10 % up to 60 s)',
+        url: 'https://cloud.google.com/knowledge/kb/502-503-errors-on-external-http-s-load-balancer-000006416',
         strength: 'documented',
       },
       {
         fact: 'NEG detach latency reports in ingress-gce issues; not measured by Google publicly',
         url: 'https://github.com/kubernetes/ingress-gce/issues/769',
         strength: 'reported by users',
+      },
+      {
+        fact: 'without a BackendConfig health check, ingress-gce builds the NEG health check from an HTTP readiness probe: interval = periodSeconds, healthy threshold 1; without such a probe every 15 s, healthy threshold 1 (pkg/translator/healthchecks.go)',
+        url: 'https://github.com/kubernetes/ingress-gce/blob/acbcf5d66dd9d31297a2a52a2d7d83d4c1a94539/pkg/translator/healthchecks.go',
+        strength: 'documented',
       },
       {
         fact: 'BackendConfig spec.healthCheck (checkIntervalSec, healthyThreshold) overrides the inferred health check',
@@ -264,23 +280,67 @@ function byName(objects: readonly KubeObject[], kind: string, name: string): Kub
   return objects.find((o) => o.kind === kind && o.metadata?.name === name);
 }
 
+/** GKE's Gateway without a HealthCheckPolicy: Compute Engine's health check defaults, every 5 s, healthy after 2. */
+const GKE_GATEWAY_DEFAULT_HEALTH_CHECK: HealthCheckTiming = {
+  intervalSeconds: 5, healthyThreshold: 2, source: 'Compute Engine health check defaults (Gateway without a HealthCheckPolicy)',
+};
+/** The readiness probe's default `periodSeconds` when the manifest leaves it out (the API server fills it in). */
+const DEFAULT_PROBE_PERIOD_SECONDS = 10;
+
+/**
+ * What ingress-gce builds for a NEG without a BackendConfig health check: the interval of the pod's
+ * HTTP readiness probe (`periodSeconds`) with a healthy threshold of 1, or the profile default
+ * (every 15 s, healthy after 1) when no container has an HTTP readiness probe
+ * (ingress-gce pkg/translator/healthchecks.go, ApplyProbeSettingsToHC and DefaultNEGHealthCheck).
+ */
+function gkeInferredHealthCheck(profile: LbProfile, context: LbContext, podSpec: KubeObject | undefined): HealthCheckTiming {
+  if (!context.ingresses.some((i) => i.kind === 'Ingress')) {
+    // Behind a Gateway (or with nothing routing yet): GKE's Gateway does not copy the readiness probe.
+    return context.ingresses.length > 0 ? GKE_GATEWAY_DEFAULT_HEALTH_CHECK : profile.defaultHealthCheck;
+  }
+  const containers: KubeObject[] = Array.isArray(podSpec?.containers) ? podSpec.containers : [];
+  const probe = containers.map((c) => c?.readinessProbe).find((p) => p?.httpGet !== undefined);
+  if (probe === undefined) return profile.defaultHealthCheck;
+  return {
+    intervalSeconds: positiveNumber(probe.periodSeconds) ?? DEFAULT_PROBE_PERIOD_SECONDS,
+    healthyThreshold: 1,
+    source: 'the readiness probe\'s periodSeconds, healthy after 1 check (ingress-gce copies the probe into the NEG health check)',
+  };
+}
+
 /**
  * The health check the LB will run on new targets: the profile's default, overridden by the
- * manifest where it says otherwise (Alibaba/AWS Ingress annotations, a GKE BackendConfig, a
- * Tencent TkeServiceConfig).
+ * manifest where it says otherwise (Alibaba/AWS Ingress annotations, a GKE BackendConfig or the
+ * readiness probe GKE copies, a Tencent TkeServiceConfig). `podSpec` is the Deployment's pod
+ * template spec.
  */
-export function healthCheckTiming(profile: LbProfile, context: LbContext): HealthCheckTiming {
+export function healthCheckTiming(profile: LbProfile, context: LbContext, podSpec?: KubeObject): HealthCheckTiming {
   const dflt = profile.defaultHealthCheck;
   if (profile.id === 'alibaba-alb' || profile.id === 'aws-alb') {
-    for (const ingress of context.ingresses) {
-      const a = ingress.metadata?.annotations ?? {};
-      const interval = positiveNumber(a['alb.ingress.kubernetes.io/healthcheck-interval-seconds']);
-      const threshold = positiveNumber(a['alb.ingress.kubernetes.io/healthy-threshold-count']);
+    // The AWS controller reads these keys on the Service before the Ingress (annotations.md: location
+    // "Ingress,Service", the Service's value wins); Alibaba's reads the Ingress only.
+    const serviceAnnotations = profile.id === 'aws-alb' ? context.services.map((svc) => svc.metadata?.annotations ?? {}) : [];
+    const fromService = (key: string): number | undefined =>
+      serviceAnnotations.map((a) => positiveNumber(a[key])).find((n) => n !== undefined);
+    const serviceInterval = fromService('alb.ingress.kubernetes.io/healthcheck-interval-seconds');
+    const serviceThreshold = fromService('alb.ingress.kubernetes.io/healthy-threshold-count');
+    for (const ingress of [...context.ingresses, undefined]) {
+      const a = ingress?.metadata?.annotations ?? {};
+      const ingressInterval = positiveNumber(a['alb.ingress.kubernetes.io/healthcheck-interval-seconds']);
+      const ingressThreshold = positiveNumber(a['alb.ingress.kubernetes.io/healthy-threshold-count']);
+      const interval = serviceInterval ?? ingressInterval;
+      const threshold = serviceThreshold ?? ingressThreshold;
       if (interval !== undefined || threshold !== undefined) {
+        const usesIngress = (serviceInterval === undefined && ingressInterval !== undefined)
+          || (serviceThreshold === undefined && ingressThreshold !== undefined);
+        const where = [
+          ...(serviceInterval !== undefined || serviceThreshold !== undefined ? ['Service annotations'] : []),
+          ...(usesIngress ? [`Ingress ${ingress?.metadata?.name} annotations`] : []),
+        ];
         return {
           intervalSeconds: interval ?? dflt.intervalSeconds,
           healthyThreshold: threshold ?? dflt.healthyThreshold,
-          source: `Ingress ${ingress.metadata?.name} annotations`,
+          source: where.join(' and '),
         };
       }
     }
@@ -304,14 +364,16 @@ export function healthCheckTiming(profile: LbProfile, context: LbContext): Healt
         const interval = positiveNumber(hc.checkIntervalSec);
         const threshold = positiveNumber(hc.healthyThreshold);
         if (interval !== undefined || threshold !== undefined) {
+          const inferred = gkeInferredHealthCheck(profile, context, podSpec);
           return {
-            intervalSeconds: interval ?? dflt.intervalSeconds,
-            healthyThreshold: threshold ?? dflt.healthyThreshold,
+            intervalSeconds: interval ?? inferred.intervalSeconds,
+            healthyThreshold: threshold ?? inferred.healthyThreshold,
             source: `BackendConfig ${name} spec.healthCheck`,
           };
         }
       }
     }
+    return gkeInferredHealthCheck(profile, context, podSpec);
   }
   if (profile.id === 'tencent-clb') {
     for (const ingress of context.ingresses) {
@@ -353,10 +415,11 @@ function gatewayHealthCheck(profile: LbProfile, context: LbContext): HealthCheck
     if (hc === undefined) continue;
     const interval = positiveNumber(kind === 'TargetGroupConfiguration' ? hc.healthCheckInterval : hc.checkIntervalSec);
     const threshold = positiveNumber(kind === 'TargetGroupConfiguration' ? hc.healthyThresholdCount : hc.healthyThreshold);
+    const fallback = profile.id === 'gke-ingress' ? GKE_GATEWAY_DEFAULT_HEALTH_CHECK : profile.defaultHealthCheck;
     if (interval !== undefined || threshold !== undefined) {
       return {
-        intervalSeconds: interval ?? profile.defaultHealthCheck.intervalSeconds,
-        healthyThreshold: threshold ?? profile.defaultHealthCheck.healthyThreshold,
+        intervalSeconds: interval ?? fallback.intervalSeconds,
+        healthyThreshold: threshold ?? fallback.healthyThreshold,
         source: `${kind} ${policy?.metadata?.name}`,
       };
     }

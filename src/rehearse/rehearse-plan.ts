@@ -120,6 +120,8 @@ export interface RehearsalPlan {
   readonly lagText: string;
   readonly reconcile: DelayDistribution;
   readonly healthCheck: HealthCheckTiming;
+  /** Model seconds of health checks a new target needs before the LB sends it requests. */
+  readonly registrationHealthCheckSeconds: number;
   readonly gate: string | undefined;
   readonly idleTimeout: number;
   readonly app: PodApp;
@@ -162,7 +164,7 @@ export function resolveRehearsal(options: RehearseOptions): RehearsalPlan {
 
   const reconcile = options.registrationReconcile ?? profile?.registrationReconcile ?? fixedDelay(0);
   const baseHealthCheck: HealthCheckTiming = profile !== undefined
-    ? healthCheckTiming(profile, context)
+    ? healthCheckTiming(profile, context, spec.podSpec)
     : { intervalSeconds: 0, healthyThreshold: 0, source: 'none (no provider profile)' };
   const healthCheck: HealthCheckTiming = options.healthCheck !== undefined
     ? { ...options.healthCheck, source: 'given' }
@@ -206,7 +208,15 @@ export function resolveRehearsal(options: RehearseOptions): RehearsalPlan {
 
   const plan = planPreStop(spec, { allowExec: options.allowExec, timeScale: scale });
   const rate = options.rate ?? 50;
-  const registration = `${describeDelay(reconcile)} reconcile + health check ${healthCheck.intervalSeconds} s x ${healthCheck.healthyThreshold} (${healthCheck.source})`;
+  // A given --health-check is taken as it is; otherwise a provider may document fewer passing checks for a new target.
+  const newTargetChecks = options.healthCheck === undefined && profile?.newTargetPassingChecks !== undefined
+    ? profile.newTargetPassingChecks
+    : healthCheck.healthyThreshold;
+  const registrationHealthCheckSeconds = healthCheck.intervalSeconds * newTargetChecks;
+  const registration = newTargetChecks === healthCheck.healthyThreshold
+    ? `${describeDelay(reconcile)} reconcile + health check ${healthCheck.intervalSeconds} s x ${healthCheck.healthyThreshold} (${healthCheck.source})`
+    : `${describeDelay(reconcile)} reconcile + health check ${healthCheck.intervalSeconds} s x ${newTargetChecks} (${healthCheck.source}; `
+      + `a new target needs ${newTargetChecks} passing check, not the healthy threshold ${healthCheck.healthyThreshold})`;
   const { maxSurge, maxUnavailable } = fenceposts(spec);
   const assumptions: Assumptions = {
     deployment: `${spec.name}: ${spec.replicas} replicas, ${spec.strategy.type} (maxSurge ${maxSurge}, maxUnavailable ${maxUnavailable})`,
@@ -237,6 +247,7 @@ export function resolveRehearsal(options: RehearseOptions): RehearsalPlan {
     lagText,
     reconcile,
     healthCheck,
+    registrationHealthCheckSeconds,
     gate,
     idleTimeout,
     app,

@@ -172,7 +172,7 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
       probeReadiness: (pod, proc, stopped, onReady) => probeReadiness({
         address: pod.address, port: proc.port, path: readinessPath, probe: spec.readinessProbe, toRealMs, stopped, onReady, timers: pod.timers,
       }),
-      sampleRegistrationDelay: () => sampleDelay(plan.reconcile, random) + plan.healthCheck.intervalSeconds * plan.healthCheck.healthyThreshold,
+      sampleRegistrationDelay: () => sampleDelay(plan.reconcile, random) + plan.registrationHealthCheckSeconds,
       sampleDeregistrationLag: () => sampleDelay(plan.lag, random),
       lb: lbDriver,
       terminate: (pod, proc, events) => terminatePod({

@@ -78,11 +78,38 @@ describe('provider profiles', () => {
     const ingress = { kind: 'Ingress', metadata: { name: 'i', annotations: { 'alb.ingress.kubernetes.io/healthcheck-interval-seconds': '7', 'alb.ingress.kubernetes.io/healthy-threshold-count': '4' } } };
     expect(healthCheckTiming(LB_PROFILES['aws-alb'], { ingresses: [ingress], services: [], objects: [] })).toMatchObject({ intervalSeconds: 7, healthyThreshold: 4 });
     expect(healthCheckTiming(LB_PROFILES['aws-alb'], { ingresses: [], services: [], objects: [] })).toMatchObject({ intervalSeconds: 15, healthyThreshold: 2 });
+    // AWS reads the health check on the Service before the Ingress (the Service wins, key by key); Alibaba reads the Ingress only.
+    const svc = { kind: 'Service', metadata: { name: 's', annotations: { 'alb.ingress.kubernetes.io/healthcheck-interval-seconds': '11' } } };
+    expect(healthCheckTiming(LB_PROFILES['aws-alb'], { ingresses: [ingress], services: [svc], objects: [] }))
+      .toEqual({ intervalSeconds: 11, healthyThreshold: 4, source: 'Service annotations and Ingress i annotations' });
+    expect(healthCheckTiming(LB_PROFILES['aws-alb'], { ingresses: [], services: [svc], objects: [] })).toMatchObject({ intervalSeconds: 11, healthyThreshold: 2 });
+    expect(healthCheckTiming(LB_PROFILES['alibaba-alb'], { ingresses: [ingress], services: [svc], objects: [] })).toMatchObject({ intervalSeconds: 7, healthyThreshold: 4 });
+    // AWS: a newly registered target needs one passing check (ELB target group health checks), whatever the threshold.
+    expect(LB_PROFILES['aws-alb'].newTargetPassingChecks).toBe(1);
     const service = { kind: 'Service', metadata: { name: 's', annotations: { 'cloud.google.com/backend-config': '{"default":"bc"}', 'cloud.google.com/neg': '{"ingress": true}' } } };
     const bc = { kind: 'BackendConfig', metadata: { name: 'bc' }, spec: { healthCheck: { checkIntervalSec: 3, healthyThreshold: 1 } } };
     const gke = { ingresses: [], services: [service], objects: [service, bc] };
     expect(healthCheckTiming(LB_PROFILES['gke-ingress'], gke)).toMatchObject({ intervalSeconds: 3, healthyThreshold: 1, source: 'BackendConfig bc spec.healthCheck' });
     expect(readinessGateOf(LB_PROFILES['gke-ingress'], {}, gke)).toMatch(/injected by GKE/);
+    // Without a BackendConfig health check, ingress-gce copies the HTTP readiness probe's period, healthy after 1 check
+    // (pkg/translator/healthchecks.go); without such a probe, every 15 s, healthy after 1.
+    const negService = { kind: 'Service', metadata: { name: 'n', annotations: { 'cloud.google.com/neg': '{"ingress": true}' } } };
+    const gceIngress = { kind: 'Ingress', metadata: { name: 'g', annotations: { 'kubernetes.io/ingress.class': 'gce' } } };
+    const plain = { ingresses: [gceIngress], services: [negService], objects: [gceIngress, negService] };
+    const probed = { containers: [{ name: 'app', readinessProbe: { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 4, successThreshold: 3 } }] };
+    expect(healthCheckTiming(LB_PROFILES['gke-ingress'], plain, probed)).toMatchObject({ intervalSeconds: 4, healthyThreshold: 1 });
+    expect(healthCheckTiming(LB_PROFILES['gke-ingress'], plain, { containers: [{ name: 'app', readinessProbe: { httpGet: { path: '/' } } }] }))
+      .toMatchObject({ intervalSeconds: 10, healthyThreshold: 1 });
+    expect(healthCheckTiming(LB_PROFILES['gke-ingress'], plain, { containers: [{ name: 'app', readinessProbe: { tcpSocket: { port: 8080 } } }] }))
+      .toMatchObject({ intervalSeconds: 15, healthyThreshold: 1 });
+    // A BackendConfig that sets only the interval keeps ingress-gce's threshold of 1.
+    const bcInterval = { kind: 'BackendConfig', metadata: { name: 'bc' }, spec: { healthCheck: { checkIntervalSec: 6 } } };
+    expect(healthCheckTiming(LB_PROFILES['gke-ingress'], { ingresses: [gceIngress], services: [service], objects: [service, bcInterval] }, probed))
+      .toMatchObject({ intervalSeconds: 6, healthyThreshold: 1 });
+    // Behind a GKE Gateway without a HealthCheckPolicy the probe is not copied: Compute Engine's defaults.
+    const route = { kind: 'HTTPRoute', metadata: { name: 'r' } };
+    expect(healthCheckTiming(LB_PROFILES['gke-ingress'], { ingresses: [route], services: [negService], objects: [route] }, probed))
+      .toMatchObject({ intervalSeconds: 5, healthyThreshold: 2 });
     const tke = { kind: 'Ingress', metadata: { name: 't', annotations: { 'ingress.cloud.tencent.com/tke-service-config': 'cfg' } } };
     const cfg = { kind: 'TkeServiceConfig', metadata: { name: 'cfg' }, spec: { loadBalancer: { l7Listeners: [{ domains: [{ rules: [{ healthCheck: { intervalTime: 9, healthNum: 2 } }] }] }] } } };
     expect(healthCheckTiming(LB_PROFILES['tencent-clb'], { ingresses: [tke], services: [], objects: [tke, cfg] })).toMatchObject({ intervalSeconds: 9, healthyThreshold: 2 });
@@ -97,6 +124,15 @@ describe('reading the manifest', () => {
     expect(a.deregistrationLag).toBe('3-10 s, 5 % tail up to 15 s (alibaba-alb profile)');
     expect(a.declaredDeregistrationDelay).toBe('10 s (annotation)');
     expect(resolveRehearsal({ manifest: derived, lagFractionOfDeclared: 1.1 }).lag).toMatchObject({ minSeconds: 11, typicalSeconds: 11 });
+  });
+
+  test('registration: AWS needs one passing check for a new target; other providers the healthy threshold; a given --health-check is taken as it is', () => {
+    const aws = resolveRehearsal({ manifest: derived, provider: 'aws-alb' });
+    expect(aws.registrationHealthCheckSeconds).toBe(aws.healthCheck.intervalSeconds * 1);
+    expect(aws.assumptions.registration).toMatch(/x 1 \(.*a new target needs 1 passing check, not the healthy threshold \d+\)/);
+    const alibaba = resolveRehearsal({ manifest: derived, provider: 'alibaba-alb' });
+    expect(alibaba.registrationHealthCheckSeconds).toBe(alibaba.healthCheck.intervalSeconds * alibaba.healthCheck.healthyThreshold);
+    expect(resolveRehearsal({ manifest: derived, provider: 'aws-alb', healthCheck: { intervalSeconds: 10, healthyThreshold: 3 } }).registrationHealthCheckSeconds).toBe(30);
   });
 
   test('drains-on-stop-signal (and the legacy drains-on-sigterm) picks the app mode; a flag overrides it', () => {
