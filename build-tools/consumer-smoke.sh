@@ -66,7 +66,7 @@ const cart = new GracefulWebService(chart, 'cart', {
   shutdown: { drainTimeout: Duration.seconds(30) },
   writablePaths: ['/tmp'],
 });
-const check: ShutdownBudget = ShutdownBudget.derive({ deregistrationDelay: Duration.seconds(10) });
+const check: ShutdownBudget = ShutdownBudget.derive({ deregistrationDelay: Duration.seconds(15) });
 if (check.terminationGracePeriodSeconds !== cart.budget.terminationGracePeriodSeconds) {
   throw new Error('ShutdownBudget.derive() and the construct disagree');
 }
@@ -104,16 +104,16 @@ const canonical = (v) => JSON.stringify(v, (_k, x) => (x && typeof x === 'object
 const expect = (what, actual, wanted) => {
   if (canonical(actual) !== canonical(wanted)) fail(`${what}: ${canonical(actual)}, expected ${canonical(wanted)}`);
 };
-// Alibaba ALB defaults: D = 10, S = 30, M = 5: wait D + M = 15, grace D + M + S + M = 50.
-expect('terminationGracePeriodSeconds', pod.terminationGracePeriodSeconds, 50);
-expect('preStop', container.lifecycle.preStop.exec.command, ['/bin/sh', '-c', 'sleep 15']);
+// Alibaba ALB defaults: D = 15, S = 30, M = 5: wait D + M = 20, grace D + M + S + M = 55.
+expect('terminationGracePeriodSeconds', pod.terminationGracePeriodSeconds, 55);
+expect('preStop', container.lifecycle.preStop.exec.command, ['/bin/sh', '-c', 'sleep 20']);
 expect('selector', deployment.spec.selector.matchLabels, { 'app.kubernetes.io/name': 'cart', 'app.kubernetes.io/instance': 'cart' });
 expect('maxUnavailable', deployment.spec.strategy.rollingUpdate.maxUnavailable, 0);
 expect('startup probe', container.startupProbe.httpGet.path, '/');
 const ingress = docs.find((d) => d.kind === 'Ingress');
 expect('ingressClassName', ingress.spec.ingressClassName, 'alb');
 expect('healthcheck-code', ingress.metadata.annotations['alb.ingress.kubernetes.io/healthcheck-code'], 'http_2xx,http_3xx');
-console.log(`ok: ${kinds}; grace ${pod.terminationGracePeriodSeconds}s, preStop sleep 15`);
+console.log(`ok: ${kinds}; grace ${pod.terminationGracePeriodSeconds}s, preStop sleep 20`);
 JS
 
 step "the installed CLI"

@@ -1,7 +1,8 @@
 // A storefront on GKE behind an external Application Load Balancer with container-native load
-// balancing (NEGs). D defaults to 40 s, the preStop sleep in Google's own guidance on 502s during
-// rollouts (M = 10 s, 25 % of D, pads it to 50 s); the BackendConfig drains for the whole grace
-// period (90 s) and checks pods the way the readiness probe does. GKE injects the NEG readiness
+// balancing (NEGs). D defaults to 60 s, the largest lag the rehearsal's gke-ingress profile draws
+// (Google's own guidance on 502s during rollouts sleeps 40 s; users report longer); M = 15 s, 25 %
+// of D, pads it to 75 s. The BackendConfig drains for the whole grace period (120 s) and checks
+// pods the way the readiness probe does. GKE injects the NEG readiness
 // gate itself.
 //
 // Run on its own:  npx ts-node --project tsconfig.dev.json examples/gke-storefront.ts

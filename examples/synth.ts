@@ -4,6 +4,8 @@ import * as path from 'path';
 import { App } from 'cdk8s';
 import { AlibabaAlbTeaChart } from './alibaba-alb-tea';
 import { AwsAlbCheckoutChart } from './aws-alb-checkout';
+import { AwsGatewayCheckoutChart } from './aws-gateway-checkout';
+import { GkeGatewayStorefrontChart } from './gke-gateway-storefront';
 import { GkeStorefrontChart } from './gke-storefront';
 import { TencentClbMeetingChart } from './tencent-clb-meeting';
 
@@ -13,6 +15,9 @@ const tea = new AlibabaAlbTeaChart(app, 'alibaba-alb-tea');
 const meeting = new TencentClbMeetingChart(app, 'tencent-clb-meeting');
 const checkout = new AwsAlbCheckoutChart(app, 'aws-alb-checkout');
 const storefront = new GkeStorefrontChart(app, 'gke-storefront');
+// The same two services through the Gateway API (an HTTPRoute and the vendor policies).
+const checkoutGateway = new AwsGatewayCheckoutChart(app, 'aws-gateway-checkout');
+const storefrontGateway = new GkeGatewayStorefrontChart(app, 'gke-gateway-storefront');
 app.synth();
 
 for (const [name, service] of [
@@ -20,8 +25,10 @@ for (const [name, service] of [
   ['tencent-clb-meeting', meeting.meeting],
   ['aws-alb-checkout', checkout.checkout],
   ['gke-storefront', storefront.storefront],
+  ['aws-gateway-checkout', checkoutGateway.checkout],
+  ['gke-gateway-storefront', storefrontGateway.storefront],
 ] as const) {
-  console.log(`${path.join(outdir, name)}.k8s.yaml  (${service.loadBalancer.displayName})`);
+  console.log(`${path.join(outdir, name)}.k8s.yaml  (${service.loadBalancer.displayName}${service.httpRoute ? ', Gateway API HTTPRoute' : ''})`);
   console.log(service.budget.describe());
   console.log();
 }

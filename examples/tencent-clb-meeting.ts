@@ -1,7 +1,8 @@
 // A meeting service on Tencent Cloud TKE behind a CLB Ingress. Meetings hold connections
 // for a long time, so the service declares a 50 s drain; with CLB direct access and grace
-// shutdown the derived numbers are Tencent's own example (preStop sleep 5, grace 60) plus the
-// 5 s safety margin in each: preStop sleep 10, grace 65.
+// shutdown the derived numbers are Tencent's own example (preStop sleep 5, grace 60) with D
+// raised to the rehearsal profile's largest lag (10 s) and the 5 s safety margin: preStop sleep
+// 15, grace 70.
 //
 // Run on its own:  npx ts-node --project tsconfig.dev.json examples/tencent-clb-meeting.ts
 import { App, Chart, ChartProps, Duration, Size } from 'cdk8s';

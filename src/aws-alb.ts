@@ -1,7 +1,16 @@
 import { ApiObject, Chart, Duration, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import type { GatewayBindOptions, GatewayBinding } from './gateway';
 import { HealthCheckSettings, secondsToHealthy } from './health-check';
+import {
+  LoadBalancerConfiguration,
+  LoadBalancerConfigurationSpecScheme,
+  TargetGroupConfiguration,
+  TargetGroupConfigurationSpecDefaultConfigurationHealthCheckConfig,
+  TargetGroupConfigurationSpecDefaultConfigurationHealthCheckConfigHealthCheckProtocol,
+  TargetGroupConfigurationSpecDefaultConfigurationTargetType,
+} from './imports/gateway.k8s.aws';
 import type { ILoadBalancer, LoadBalancerBindOptions, LoadBalancerConfig, LoadBalancerLaunch } from './load-balancer';
 import { checkPropTypes } from './prop-types';
 import { checkRange, validateIngressClassName, wholeSeconds } from './validation';
@@ -129,6 +138,11 @@ const DEREGISTRATION_DELAY_ATTRIBUTE = 'deregistration_delay.timeout_seconds';
 const SLOW_START_ATTRIBUTE = 'slow_start.duration_seconds';
 /** The controller's own health check when none is configured: every 15 s, healthy after 2. */
 const CONTROLLER_DEFAULT_HEALTH_CHECK = { intervalSeconds: 15, healthyThreshold: 2 };
+/**
+ * A Gateway target group without `healthCheckConfig` gets the ELB API's defaults
+ * (targetgroupconfig.md: "Default health check configuration from AWS"): every 30 s, healthy after 5.
+ */
+const ELB_DEFAULT_HEALTH_CHECK = { intervalSeconds: 30, healthyThreshold: 5 };
 /** The ELB API's range for `deregistration_delay.timeout_seconds`. */
 const MAX_TARGET_GROUP_DEREGISTRATION_DELAY = 3600;
 
@@ -240,6 +254,85 @@ export class AwsAlb implements ILoadBalancer {
     };
   }
 
+  /**
+   * The launch side behind a Gateway: the same readiness gate as for an Ingress (the controller
+   * backs Gateway target groups with TargetGroupBindings, which its webhook reads), and the ELB
+   * API's health-check defaults when the probe is not mirrored.
+   *
+   * @internal
+   */
+  public _gatewayLaunch(healthCheck: HealthCheckSettings): LoadBalancerLaunch {
+    const check = this.healthCheckAnnotations ? healthCheck : ELB_DEFAULT_HEALTH_CHECK;
+    return {
+      gated: this.readinessGate,
+      registrationDelay: Duration.seconds(secondsToHealthy(check) + this.defaultDeregistrationDelay.toSeconds()),
+      readinessGates: [],
+    };
+  }
+
+  /**
+   * Behind a Gateway of the controller's class (`gateway.k8s.aws/alb`): a TargetGroupConfiguration
+   * for the Service carries the target type, the health check and the target group attributes the
+   * Ingress annotations carry otherwise; a created Gateway gets a LoadBalancerConfiguration.
+   *
+   * @internal
+   */
+  public _bindGateway(scope: Construct, options: GatewayBindOptions): GatewayBinding {
+    const healthCheck = this.healthCheckAnnotations ? this.targetGroupHealthCheck(options.healthCheck) : undefined;
+    const attributes = this.attributesFor(options);
+    const metadata = { ...(options.name === undefined ? {} : { name: options.name }), labels: options.labels };
+    return {
+      serviceType: this.targetType === AwsAlbTargetType.IP ? kplus.ServiceType.CLUSTER_IP : kplus.ServiceType.NODE_PORT,
+      attach: (service) => {
+        new TargetGroupConfiguration(scope, 'TargetGroupConfiguration', {
+          metadata,
+          spec: {
+            targetReference: { name: service.name },
+            defaultConfiguration: {
+              // Written even for the Ingress default: the Gateway controller's own default is instance.
+              targetType: this.targetType === AwsAlbTargetType.IP
+                ? TargetGroupConfigurationSpecDefaultConfigurationTargetType.IP
+                : TargetGroupConfigurationSpecDefaultConfigurationTargetType.INSTANCE,
+              ...(healthCheck ? { healthCheckConfig: healthCheck } : {}),
+              targetGroupAttributes: Object.entries(attributes).map(([key, value]) => ({ key, value })),
+            },
+          },
+        });
+        if (this.props.readinessGateNamespace !== undefined) {
+          labelNamespace(scope, this.props.readinessGateNamespace);
+        }
+      },
+      infrastructure: (gatewayName) => {
+        const config = new LoadBalancerConfiguration(scope, 'LoadBalancerConfiguration', {
+          metadata: { name: gatewayName, labels: options.labels },
+          spec: {
+            // The controller's default, internal, is written out so the object says what it asks for.
+            scheme: this.props.scheme === AwsAlbScheme.INTERNET_FACING
+              ? LoadBalancerConfigurationSpecScheme.INTERNET_HYPHEN_FACING
+              : LoadBalancerConfigurationSpecScheme.INTERNAL,
+          },
+        });
+        return { group: 'gateway.k8s.aws', kind: 'LoadBalancerConfiguration', name: config.name };
+      },
+    };
+  }
+
+  /** The TargetGroupConfiguration health check mirroring the readiness probe, in the ELB API's ranges. */
+  private targetGroupHealthCheck(check: HealthCheckSettings): TargetGroupConfigurationSpecDefaultConfigurationHealthCheckConfig {
+    this.checkHealthCheckRanges(check);
+    return {
+      healthCheckPath: check.path,
+      // healthCheckPort left out: the target's traffic port (the pod's, or the NodePort for instance targets).
+      healthCheckProtocol: TargetGroupConfigurationSpecDefaultConfigurationHealthCheckConfigHealthCheckProtocol.HTTP,
+      healthCheckInterval: check.intervalSeconds,
+      healthCheckTimeout: check.timeoutSeconds,
+      healthyThresholdCount: check.healthyThreshold,
+      unhealthyThresholdCount: check.unhealthyThreshold,
+      // The kubelet counts 200–399 as success; the ALB should too.
+      matcher: { httpCode: '200-399' },
+    };
+  }
+
   /** The target group attributes: the derived deregistration delay, slow start, then the user's. */
   private attributesFor(options: LoadBalancerBindOptions): { [key: string]: string } {
     const budget = options.budget;
@@ -272,17 +365,7 @@ export class AwsAlb implements ILoadBalancer {
   }
 
   private healthCheckAnnotationsFor(check: HealthCheckSettings): { [key: string]: string } {
-    // The ELB API's ranges for ALB target groups.
-    checkRange('healthCheck.interval', check.intervalSeconds, 5, 300, this.displayName, 's');
-    checkRange('healthCheck.timeout', check.timeoutSeconds, 2, 120, this.displayName, 's');
-    checkRange('healthCheck.healthyThreshold', check.healthyThreshold, 2, 10, this.displayName);
-    checkRange('healthCheck.unhealthyThreshold', check.unhealthyThreshold, 2, 10, this.displayName);
-    if (check.timeoutSeconds >= check.intervalSeconds) {
-      throw new Error(
-        `healthCheck.timeout (${check.timeoutSeconds}s) must be shorter than healthCheck.interval `
-        + `(${check.intervalSeconds}s) for ${this.displayName}: the ELB API rejects the target group otherwise`,
-      );
-    }
+    this.checkHealthCheckRanges(check);
     return {
       [`${PREFIX}/healthcheck-path`]: check.path,
       // The port the ALB sends traffic to: the pod's port (IP) or the Service's NodePort (instance).
@@ -295,6 +378,20 @@ export class AwsAlb implements ILoadBalancer {
       // The kubelet counts 200–399 as success; the ALB should too.
       [`${PREFIX}/success-codes`]: '200-399',
     };
+  }
+
+  /** The ELB API's ranges for ALB target group health checks. */
+  private checkHealthCheckRanges(check: HealthCheckSettings): void {
+    checkRange('healthCheck.interval', check.intervalSeconds, 5, 300, this.displayName, 's');
+    checkRange('healthCheck.timeout', check.timeoutSeconds, 2, 120, this.displayName, 's');
+    checkRange('healthCheck.healthyThreshold', check.healthyThreshold, 2, 10, this.displayName);
+    checkRange('healthCheck.unhealthyThreshold', check.unhealthyThreshold, 2, 10, this.displayName);
+    if (check.timeoutSeconds >= check.intervalSeconds) {
+      throw new Error(
+        `healthCheck.timeout (${check.timeoutSeconds}s) must be shorter than healthCheck.interval `
+        + `(${check.intervalSeconds}s) for ${this.displayName}: the ELB API rejects the target group otherwise`,
+      );
+    }
   }
 }
 

@@ -16,7 +16,7 @@ export interface ShutdownBudgetProps {
    * requests (the endpoint turns not-ready, the ingress controller reconciles, the LB
    * deregisters the backend). Called D in the model.
    *
-   * @default - the load balancer's documented value: Alibaba Cloud ALB 10 s, Tencent Cloud CLB 5 s, AWS ALB 60 s (IP targets) or 90 s (instance targets), GKE Ingress 40 s
+   * @default - the load balancer's default, at least the largest lag its rehearsal profile draws: Alibaba Cloud ALB 15 s, Tencent Cloud CLB 10 s, AWS ALB 60 s (IP targets) or 90 s (instance targets), GKE Ingress 60 s
    */
   readonly deregistrationDelay?: Duration;
 

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { checkNamesAppWide } from './app-names';
 import { deriveShutdownBudget, ShutdownBudget, ShutdownBudgetProps } from './budget';
 import { BUDGET_ANNOTATION_PREFIX, budgetAnnotations } from './budget-annotations';
+import { buildGatewayRoute, GatewayBinding, GatewayOptions, gatewayProvider, validateGatewayOptions } from './gateway';
 import { HealthCheckOptions, HealthCheckSettings, resolveHealthCheck, secondsToHealthy } from './health-check';
 import { addLifecycleStopSignal } from './lifecycle-stop-signal';
 import type { ILoadBalancer, LoadBalancerConfig, LoadBalancerLaunch } from './load-balancer';
@@ -68,14 +69,26 @@ export interface GracefulWebServiceProps {
   readonly replicas?: number;
 
   /**
-   * The host name the Ingress routes. Wildcards such as `*.example.com` are allowed.
+   * Attach an HTTPRoute (Gateway API) to this Gateway instead of emitting an Ingress. `host`,
+   * `path`, the budgets and the load balancer mean the same; the load balancer's draining and
+   * health check go into its Gateway API policies (AWS: a `TargetGroupConfiguration`; GKE: a
+   * `GCPBackendPolicy` and a `HealthCheckPolicy`). Alibaba Cloud ALB and Tencent Cloud CLB are
+   * refused. See docs/gateway-api.md.
+   *
+   * @default - an Ingress
+   */
+  readonly gateway?: GatewayOptions;
+
+  /**
+   * The host name the Ingress (or HTTPRoute) routes. Wildcards such as `*.example.com` are allowed.
    *
    * @default - every host
    */
   readonly host?: string;
 
   /**
-   * The URL path the Ingress routes to the service (path type `Prefix`).
+   * The URL path the Ingress (or HTTPRoute) routes to the service (path type `Prefix`, or
+   * `PathPrefix` on an HTTPRoute).
    *
    * @default "/"
    */
@@ -301,7 +314,8 @@ export interface GracefulWebServiceProps {
 /**
  * A web service behind a cloud load balancer that rolls without dropping requests.
  *
- * Emits a Deployment, a Service and an Ingress. The preStop wait and
+ * Emits a Deployment, a Service and an Ingress (or, with `gateway`, a Gateway API HTTPRoute and the
+ * provider's policies). The preStop wait and
  * `terminationGracePeriodSeconds` are derived from the declared shutdown budgets
  * (see `ShutdownBudget`), and configurations that would drop requests are refused.
  * Every error starts with the construct's path (`<chart>/<id>: `).
@@ -329,8 +343,12 @@ export class GracefulWebService extends Construct {
   public readonly container: kplus.Container;
   /** The Service in front of the pods. */
   public readonly service: kplus.Service;
-  /** The Ingress the load balancer serves. */
-  public readonly ingress: kplus.Ingress;
+  /** The Ingress the load balancer serves; none with `gateway`. */
+  public readonly ingress?: kplus.Ingress;
+  /** The HTTPRoute (`gateway.networking.k8s.io/v1`), with `gateway`. */
+  public readonly httpRoute?: ApiObject;
+  /** The Gateway, when `gateway.create` asked the construct to emit it. */
+  public readonly gateway?: ApiObject;
   /**
    * The PodDisruptionBudget (policy/v1), when one is emitted.
    */
@@ -354,7 +372,9 @@ export class GracefulWebService extends Construct {
       this.port = v.port;
       this.name = props.name;
       this.loadBalancer = props.loadBalancer;
-      const launch = props.loadBalancer.launch(v.healthCheck);
+      const launch = props.gateway !== undefined
+        ? gatewayProvider(props.loadBalancer)._gatewayLaunch(v.healthCheck)
+        : props.loadBalancer.launch(v.healthCheck);
       this.budget = deriveBudget(props, v, launch);
       if (props.name !== undefined) {
         claimName(this, props.name);
@@ -362,12 +382,20 @@ export class GracefulWebService extends Construct {
       checkNamesAppWide(this); // the same kind, namespace and name across charts, at synth
       // A provider may add objects under this construct; if anything below fails, the catch
       // removes them again so the chart holds nothing of a service that was refused.
-      const lb = bindLoadBalancer(this, props, v, this.budget);
+      const lb = props.gateway !== undefined
+        ? bindGateway(this, props, v, this.budget, props.gateway)
+        : bindLoadBalancer(this, props, v, this.budget);
       const step: BuildStep = { scope: this, props, v, budget: this.budget };
       this.deployment = buildDeployment(step);
       this.container = addWebContainer(step, this.deployment, launch);
       this.service = buildService(step, this.deployment, lb);
-      this.ingress = buildIngress(step, this.service, lb);
+      if (lb.gateway !== undefined) {
+        const route = buildHttpRoute(step, this.service, lb.gateway);
+        this.httpRoute = route.route;
+        this.gateway = route.gateway;
+      } else {
+        this.ingress = buildIngress(step, this.service, lb);
+      }
       this.podDisruptionBudget = buildPodDisruptionBudget(step, this.deployment);
     } catch (error) {
       for (const child of [...this.node.children]) {
@@ -392,6 +420,8 @@ interface BoundLoadBalancer {
   readonly config: LoadBalancerConfig;
   readonly ingressAnnotations: { [key: string]: string };
   readonly serviceAnnotations: { [key: string]: string };
+  /** With `gateway`: the provider's Gateway API part. */
+  readonly gateway?: GatewayBinding;
 }
 
 /** Step 2: the shutdown and launch budget from the declared budgets and the provider's facts. */
@@ -437,6 +467,43 @@ function bindLoadBalancer(
   checkIngressClass(config, ingressAnnotations);
   checkServiceOverrides(config, ingressAnnotations, props.serviceAnnotations);
   return { config, ingressAnnotations, serviceAnnotations };
+}
+
+/** Step 3 with `gateway`: the provider's Gateway API policies instead of Ingress annotations. */
+function bindGateway(
+  scope: GracefulWebService, props: GracefulWebServiceProps, v: ValidatedProps, budget: ShutdownBudget, gateway: GatewayOptions,
+): BoundLoadBalancer {
+  const binding = gatewayProvider(props.loadBalancer)._bindGateway(scope, {
+    budget,
+    port: v.port,
+    healthCheck: v.healthCheck,
+    host: props.host,
+    path: v.path,
+    name: props.name,
+    labels: v.labels,
+    gateway,
+  });
+  return {
+    config: { serviceType: binding.serviceType },
+    ingressAnnotations: {},
+    serviceAnnotations: { ...props.serviceAnnotations },
+    gateway: binding,
+  };
+}
+
+/** Step 6 with `gateway`: the provider's policies for the Service, then the HTTPRoute (and a created Gateway). */
+function buildHttpRoute(
+  { scope, props, v }: BuildStep, service: kplus.Service, binding: GatewayBinding,
+): { route: ApiObject; gateway?: ApiObject } {
+  binding.attach(service);
+  return buildGatewayRoute(scope, {
+    name: props.name,
+    labels: v.labels,
+    host: props.host,
+    path: v.path,
+    port: v.port,
+    gateway: props.gateway!,
+  }, service, binding);
 }
 
 /** `{ name }` when a name was given; a `name: undefined` key would stop cdk8s from generating one. */
@@ -627,6 +694,7 @@ function validateProps(props: GracefulWebServiceProps): ValidatedProps {
   validateLabels('labels', props.labels);
   validateAnnotations('podAnnotations', props.podAnnotations);
   validateAnnotations('ingressAnnotations', props.ingressAnnotations);
+  if (props.gateway !== undefined) validateGatewayOptions(props.gateway, props.ingressAnnotations);
   validateAnnotations('serviceAnnotations', props.serviceAnnotations);
   let identity: { [key: string]: string } | undefined;
   const labels = { ...props.labels };

@@ -8,6 +8,7 @@ export * from './alibaba-alb';
 export * from './tencent-clb';
 export * from './aws-alb';
 export * from './gke-ingress';
+export type { GatewayOptions } from './gateway';
 export type { HealthCheckOptions, HealthCheckSettings } from './health-check';
 export { PreStopAction } from './prestop';
 export { StopSignal } from './stop-signal';

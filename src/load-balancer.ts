@@ -216,4 +216,14 @@ class RefusedLoadBalancer implements ILoadBalancer {
   public bind(_scope: Construct, _options: LoadBalancerBindOptions): LoadBalancerConfig {
     throw this.error;
   }
+
+  /** @internal */
+  public _gatewayLaunch(_healthCheck: HealthCheckSettings): LoadBalancerLaunch {
+    throw this.error;
+  }
+
+  /** @internal */
+  public _bindGateway(_scope: Construct, _options: LoadBalancerBindOptions): LoadBalancerConfig {
+    throw this.error;
+  }
 }

@@ -199,6 +199,17 @@ const HEALTH_CHECK_OPTIONS: PropTable = {
 };
 
 const STRING_MAP = mapOf('key', STRING);
+/** Free-form vendor settings (checked by the provider that takes them). */
+const ANY = simple('any', 'any value', () => true);
+
+const GATEWAY_OPTIONS: PropTable = {
+  name: required(STRING),
+  namespace: optional(STRING),
+  sectionName: optional(STRING),
+  create: optional(BOOLEAN),
+  gatewayClassName: optional(STRING),
+  listenerPort: optional(NUMBER),
+};
 
 const GRACEFUL_WEB_SERVICE_PROPS: PropTable = {
   image: required(STRING),
@@ -208,6 +219,7 @@ const GRACEFUL_WEB_SERVICE_PROPS: PropTable = {
   replicas: optional(NUMBER),
   host: optional(STRING),
   path: optional(STRING),
+  gateway: optional(structType('GatewayOptions', () => GATEWAY_OPTIONS)),
   healthCheckPath: optional(STRING),
   healthCheck: optional(structType('HealthCheckOptions', () => HEALTH_CHECK_OPTIONS)),
   startupTimeout: optional(DURATION),
@@ -275,6 +287,7 @@ const GKE_INGRESS_PROPS: PropTable = {
   ingressClassName: optional(STRING),
   backendConfigHealthCheck: optional(BOOLEAN),
   connectionDrainingTimeout: optional(DURATION),
+  backendPolicyDefaults: optional(mapOf('key', ANY)),
 };
 
 /**
@@ -289,4 +302,5 @@ export const PROP_TABLES = {
   TencentClbProps: TENCENT_CLB_PROPS,
   AwsAlbProps: AWS_ALB_PROPS,
   GkeIngressProps: GKE_INGRESS_PROPS,
+  GatewayOptions: GATEWAY_OPTIONS,
 } as const;

@@ -8,10 +8,10 @@ import { detectProvider } from '../src/manifests/topology';
 const gke = baseProps({ loadBalancer: LoadBalancer.gkeIngress() });
 
 describe('GKE Ingress', () => {
-  test('defaults: class annotation gce, NEG ClusterIP Service, a BackendConfig it references, D = 40 s', () => {
+  test('defaults: class annotation gce, NEG ClusterIP Service, a BackendConfig it references, D = 60 s', () => {
     const lb = LoadBalancer.gkeIngress();
     expect(lb).toBeInstanceOf(GkeIngress);
-    expect(lb.defaultDeregistrationDelay.toSeconds()).toBe(40);
+    expect(lb.defaultDeregistrationDelay.toSeconds()).toBe(60);
     const { service, objects } = synth(gke);
     validateObjects(objects);
     const ingress = only(objects, 'Ingress');
@@ -27,15 +27,15 @@ describe('GKE Ingress', () => {
     expect(JSON.parse(svc.metadata.annotations['cloud.google.com/neg'])).toEqual({ ingress: true });
     expect(backendConfig.apiVersion).toBe('cloud.google.com/v1');
     expect(backendConfig.spec).toEqual({
-      connectionDraining: { drainingTimeoutSec: 90 },
+      connectionDraining: { drainingTimeoutSec: 120 },
       healthCheck: { type: 'HTTP', requestPath: '/', port: 80, checkIntervalSec: 5, timeoutSec: 2, healthyThreshold: 2, unhealthyThreshold: 3 },
     });
     // Google's own model accepts it.
     expect(() => new BackendConfig(backendConfig as any).validate()).not.toThrow();
-    // M = 25 % of 40 = 10: preStop 40 + 10, grace 40 + 10 + 30 + 10.
-    expect(service.budget.safetyMarginSeconds).toBe(10);
-    expect(service.budget.preStopSleepSeconds).toBe(50);
-    expect(service.budget.terminationGracePeriodSeconds).toBe(90);
+    // M = 25 % of 60 = 15: preStop 60 + 15, grace 60 + 15 + 30 + 15.
+    expect(service.budget.safetyMarginSeconds).toBe(15);
+    expect(service.budget.preStopSleepSeconds).toBe(75);
+    expect(service.budget.terminationGracePeriodSeconds).toBe(120);
   });
 
   test('GKE injects the NEG readiness gate: the construct never writes it, and relies on it instead of minReadySeconds', () => {
@@ -46,7 +46,7 @@ describe('GKE Ingress', () => {
     expect(service.budget.launchGated).toBe(true);
     expect(only(objects, 'Deployment').spec.minReadySeconds).toBe(0);
     // Registration: the BackendConfig check (5 s x 2) plus D for the NEG attach.
-    expect(service.budget.registrationDelaySeconds).toBe(50);
+    expect(service.budget.registrationDelaySeconds).toBe(70);
   });
 
   test('the health check follows the probe and the container port', () => {
@@ -78,8 +78,8 @@ describe('GKE Ingress', () => {
     });
 
     test.each([
-      [0, 'loadBalancer.connectionDrainingTimeout (0s) must be at least deregistrationDelay (40s) + drainTimeout (30s) = 70s'],
-      [69, 'loadBalancer.connectionDrainingTimeout (69s) must be at least deregistrationDelay (40s) + drainTimeout (30s) = 70s'],
+      [0, 'loadBalancer.connectionDrainingTimeout (0s) must be at least deregistrationDelay (60s) + drainTimeout (30s) = 90s'],
+      [89, 'loadBalancer.connectionDrainingTimeout (89s) must be at least deregistrationDelay (60s) + drainTimeout (30s) = 90s'],
       [3601, 'loadBalancer.connectionDrainingTimeout is 3601s, but GKE Ingress accepts 0s to 3600s'],
     ])('a timeout of %d s is refused', (seconds, message) => {
       expect(() => synth(baseProps({ loadBalancer: LoadBalancer.gkeIngress({ connectionDrainingTimeout: Duration.seconds(seconds) }) })))
@@ -87,8 +87,8 @@ describe('GKE Ingress', () => {
     });
 
     test('a budget no backend service can drain for is refused rather than capped', () => {
-      expect(() => synth(baseProps({ loadBalancer: LoadBalancer.gkeIngress(), shutdown: { drainTimeout: Duration.seconds(3561) } })))
-        .toThrow('deregistrationDelay (40s) + drainTimeout (3561s) = 3601s exceeds the 3600s a GKE backend service can drain for');
+      expect(() => synth(baseProps({ loadBalancer: LoadBalancer.gkeIngress(), shutdown: { drainTimeout: Duration.seconds(3541) } })))
+        .toThrow('deregistrationDelay (60s) + drainTimeout (3541s) = 3601s exceeds the 3600s a GKE backend service can drain for');
     });
 
     test('property: derived = grace period capped at 3600 and never below D + S; explicit passes iff in [D + S, 3600]', () => {
@@ -137,8 +137,8 @@ describe('GKE Ingress', () => {
         loadBalancer: LoadBalancer.gkeIngress({ backendConfigHealthCheck: false }), healthCheck: { interval: Duration.seconds(301) },
       }));
       validateObjects(objects);
-      expect(only(objects, 'BackendConfig').spec).toEqual({ connectionDraining: { drainingTimeoutSec: 90 } });
-      expect(service.budget.registrationDelaySeconds).toBe(301 * 1 + 40);
+      expect(only(objects, 'BackendConfig').spec).toEqual({ connectionDraining: { drainingTimeoutSec: 120 } });
+      expect(service.budget.registrationDelaySeconds).toBe(301 * 1 + 60);
     });
   });
 

@@ -4,33 +4,33 @@ import { GracefulWebService, LoadBalancer } from '../src';
 import { baseProps, container, only, synth, validateObjects } from './util';
 
 describe('GracefulWebService: derived shutdown', () => {
-  test('Alibaba ALB defaults: preStop sleep 15, grace 50', () => {
+  test('Alibaba ALB defaults: preStop sleep 20, grace 55', () => {
     const { service, objects } = synth(baseProps({ loadBalancer: LoadBalancer.alibabaAlb() }));
-    expect(container(objects).lifecycle.preStop).toEqual({ exec: { command: ['/bin/sh', '-c', 'sleep 15'] } });
-    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(50);
-    expect(service.budget.preStopSleep.toSeconds()).toBe(15);
-    expect(service.budget.terminationGracePeriod.toSeconds()).toBe(50);
+    expect(container(objects).lifecycle.preStop).toEqual({ exec: { command: ['/bin/sh', '-c', 'sleep 20'] } });
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(55);
+    expect(service.budget.preStopSleep.toSeconds()).toBe(20);
+    expect(service.budget.terminationGracePeriod.toSeconds()).toBe(55);
     validateObjects(objects);
   });
 
-  test('Tencent CLB defaults: 10 / 45, and 10 / 65 with a 50 s drain', () => {
+  test('Tencent CLB defaults: 15 / 50, and 15 / 70 with a 50 s drain', () => {
     const defaults = synth(baseProps({ loadBalancer: LoadBalancer.tencentClb() })).objects;
-    expect(container(defaults).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 10']);
-    expect(only(defaults, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(45);
+    expect(container(defaults).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 15']);
+    expect(only(defaults, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(50);
 
     const meeting = synth(baseProps({
       loadBalancer: LoadBalancer.tencentClb(), shutdown: { drainTimeout: Duration.seconds(50) },
     })).objects;
-    expect(container(meeting).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 10']);
-    expect(only(meeting, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(65);
+    expect(container(meeting).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 15']);
+    expect(only(meeting, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(70);
     validateObjects(defaults);
     validateObjects(meeting);
   });
 
   test('drainsOnStopSignal: false moves the drain into the preStop wait', () => {
     const { objects } = synth(baseProps({ shutdown: { drainsOnStopSignal: false } }));
-    expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 45']);
-    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(50);
+    expect(container(objects).lifecycle.preStop.exec.command).toEqual(['/bin/sh', '-c', 'sleep 50']);
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(55);
   });
 
   test('a zero wait emits no preStop hook at all', () => {
@@ -55,7 +55,7 @@ describe('GracefulWebService: derived shutdown', () => {
   test('the budget is recorded on the Deployment', () => {
     const { objects } = synth(baseProps({ shutdown: { drainTimeout: Duration.seconds(20), drainsOnStopSignal: false } }));
     expect(only(objects, 'Deployment').metadata.annotations).toEqual({
-      'graceful-web-service.cdk8s.io/deregistration-delay-seconds': '10',
+      'graceful-web-service.cdk8s.io/deregistration-delay-seconds': '15',
       'graceful-web-service.cdk8s.io/drain-timeout-seconds': '20',
       'graceful-web-service.cdk8s.io/safety-margin-seconds': '5',
       'graceful-web-service.cdk8s.io/drains-on-stop-signal': 'false',
@@ -177,8 +177,8 @@ describe('GracefulWebService: workload, Service and Ingress', () => {
 
 describe('GracefulWebService: refused at synth, naming the prop and the numbers', () => {
   const cases: Array<[string, Partial<Parameters<typeof baseProps>[0]>, RegExp]> = [
-    ['grace below D + M + S', { terminationGracePeriod: Duration.seconds(44) },
-      /terminationGracePeriod \(44s\) must be at least deregistrationDelay \(10s\) \+ safetyMargin \(5s\) \+ drainTimeout \(30s\) = 45s/],
+    ['grace below D + M + S', { terminationGracePeriod: Duration.seconds(49) },
+      /terminationGracePeriod \(49s\) must be at least deregistrationDelay \(15s\) \+ safetyMargin \(5s\) \+ drainTimeout \(30s\) = 50s/],
     ['non-finite drain', { shutdown: { drainTimeout: Duration.seconds(Infinity) } }, /shutdown\.drainTimeout must be a finite duration/],
     ['port 0', { port: 0 }, /port must be an integer from 1 to 65535, got 0/],
     ['port 65536', { port: 65536 }, /port must be an integer from 1 to 65535, got 65536/],

@@ -165,8 +165,8 @@ describe('the startup budget', () => {
     const { objects, service } = synth(baseProps({ startupTimeout: Duration.minutes(9), healthCheck: { interval: Duration.seconds(7) } }));
     expect(container(objects).startupProbe).toMatchObject({ periodSeconds: 7, failureThreshold: 78 });
     expect(service.budget.startupSeconds).toBe(7 * 78);
-    // startup 546 + readiness 14 + registration (14 + 10) + grace (10 + 5 + 30 + 5) + 2
-    expect(only(objects, 'Deployment').spec.progressDeadlineSeconds).toBe(546 + 14 + 24 + 50 + 2);
+    // startup 546 + readiness 14 + registration (14 + 15) + grace (15 + 5 + 30 + 5) + 2
+    expect(only(objects, 'Deployment').spec.progressDeadlineSeconds).toBe(546 + 14 + 29 + 55 + 2);
     expect(service.budget.describe()).toContain('t=546s  startup probe passed at the latest (startupTimeout 546s)');
   });
 

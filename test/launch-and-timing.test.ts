@@ -39,9 +39,9 @@ describe('seamless launch', () => {
     const { service, objects } = synth(baseProps({ loadBalancer: LoadBalancer.alibabaAlb({ directAccess: true, readinessGate: false }) }));
     const deployment = only(objects, 'Deployment');
     expect(deployment.spec.template.spec.readinessGates).toBeUndefined();
-    // 5 s interval x 2 healthy checks + 10 s ALB reconcile
-    expect(deployment.spec.minReadySeconds).toBe(20);
-    expect(service.budget.minReadySeconds).toBe(20);
+    // 5 s interval x 2 healthy checks + 15 s ALB reconcile (the default D)
+    expect(deployment.spec.minReadySeconds).toBe(25);
+    expect(service.budget.minReadySeconds).toBe(25);
     expect(service.budget.launchGated).toBe(false);
   });
 
@@ -54,9 +54,9 @@ describe('seamless launch', () => {
     const { service, objects } = synth(baseProps({
       healthCheck: { interval: Duration.seconds(10), healthyThreshold: 3 },
     }));
-    expect(only(objects, 'Deployment').spec.minReadySeconds).toBe(40);
-    expect(service.budget.registrationDelaySeconds).toBe(40);
-    expect(service.budget.describe()).toContain('minReadySeconds 40 elapsed (registration 40s): pod available');
+    expect(only(objects, 'Deployment').spec.minReadySeconds).toBe(45);
+    expect(service.budget.registrationDelaySeconds).toBe(45);
+    expect(service.budget.describe()).toContain('minReadySeconds 45 elapsed (registration 45s): pod available');
   });
 
   test('Tencent: TKE injects its own gate with direct access, so nothing is written and nothing waits twice', () => {
@@ -68,18 +68,18 @@ describe('seamless launch', () => {
     expect(service.budget.describe()).toContain('readiness gate opens');
   });
 
-  test('Tencent without direct access: minReadySeconds from the CLB default health check (5 s x 3) + 5 s', () => {
+  test('Tencent without direct access: minReadySeconds from the CLB default health check (5 s x 3) + 10 s', () => {
     const { objects } = synth(baseProps({ loadBalancer: LoadBalancer.tencentClb({ directAccess: false }) }));
-    expect(only(objects, 'Deployment').spec.minReadySeconds).toBe(20);
+    expect(only(objects, 'Deployment').spec.minReadySeconds).toBe(25);
   });
 
   test('maxUnavailable is always 0 and progressDeadlineSeconds stays above a rollout step', () => {
     const { service, objects } = synth(baseProps({ shutdown: { drainTimeout: Duration.minutes(15) } }));
     const spec = only(objects, 'Deployment').spec;
     expect(spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
-    // startup 60 + readiness 10 + registration 20 + grace (D 10 + M 5 + S 900 + M 5) + 2
-    expect(spec.progressDeadlineSeconds).toBe(1012);
-    expect(service.budget.minimumProgressDeadlineSeconds).toBe(1012);
+    // startup 60 + readiness 10 + registration 25 + grace (D 15 + M 5 + S 900 + M 5) + 2
+    expect(spec.progressDeadlineSeconds).toBe(1022);
+    expect(service.budget.minimumProgressDeadlineSeconds).toBe(1022);
     expect(spec.progressDeadlineSeconds).toBeGreaterThan(spec.minReadySeconds);
   });
 
@@ -88,11 +88,11 @@ describe('seamless launch', () => {
   });
 
   test('an explicit progressDeadline is checked, never adjusted', () => {
-    expect(only(synth(baseProps({ progressDeadline: Duration.seconds(142) })).objects, 'Deployment')
-      .spec.progressDeadlineSeconds).toBe(142);
-    expect(() => synth(baseProps({ progressDeadline: Duration.seconds(141) })))
-      .toThrow('test/web: progressDeadline (141s) must be at least startupTimeout (60s) + readinessDelay (10s) + registrationDelay (20s) '
-        + '+ terminationGracePeriod (50s) + the kubelet\'s 2s preStop extension = 142s');
+    expect(only(synth(baseProps({ progressDeadline: Duration.seconds(152) })).objects, 'Deployment')
+      .spec.progressDeadlineSeconds).toBe(152);
+    expect(() => synth(baseProps({ progressDeadline: Duration.seconds(151) })))
+      .toThrow('test/web: progressDeadline (151s) must be at least startupTimeout (60s) + readinessDelay (10s) + registrationDelay (25s) '
+        + '+ terminationGracePeriod (55s) + the kubelet\'s 2s preStop extension = 152s');
   });
 
   test('describe() shows the launch side', () => {
@@ -101,7 +101,7 @@ describe('seamless launch', () => {
   t=0s   new pod started
   t=60s  startup probe passed at the latest (startupTimeout 60s); readiness probing starts
   t=70s  containers pass the readiness probe; the LB starts registering the pod
-  t=90s  LB reports it healthy (registration 20s); readiness gate opens: pod Ready and available`);
+  t=95s  LB reports it healthy (registration 25s); readiness gate opens: pod Ready and available`);
   });
 });
 
@@ -234,7 +234,7 @@ describe('the LB sees what Kubernetes sees', () => {
       loadBalancer: LoadBalancer.tencentClb({ tkeServiceConfig: true, directAccess: false }),
       healthCheck: { interval: Duration.seconds(10), healthyThreshold: 3 },
     }));
-    expect(service.budget.minReadySeconds).toBe(35);
+    expect(service.budget.minReadySeconds).toBe(40);
   });
 
   test.each([
@@ -269,14 +269,14 @@ describe('the LB sees what Kubernetes sees', () => {
 describe('preStop that works in any image', () => {
   test('SLEEP_ACTION emits the native sleep in the final YAML, and no exec', () => {
     const objects = synthYaml(baseProps({ preStopAction: PreStopAction.SLEEP_ACTION }));
-    expect(container(objects).lifecycle).toEqual({ preStop: { sleep: { seconds: 15 } } });
-    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(50);
+    expect(container(objects).lifecycle).toEqual({ preStop: { sleep: { seconds: 20 } } });
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(55);
     validateObjects(objects);
   });
 
   test('SLEEP_ACTION for an abrupt app sleeps through the drain', () => {
     const objects = synthYaml(baseProps({ preStopAction: PreStopAction.SLEEP_ACTION, shutdown: { drainsOnStopSignal: false } }));
-    expect(container(objects).lifecycle.preStop).toEqual({ sleep: { seconds: 45 } });
+    expect(container(objects).lifecycle.preStop).toEqual({ sleep: { seconds: 50 } });
   });
 
   test('SLEEP_ACTION with no wait emits no hook (sleep.seconds 0 is rejected before Kubernetes 1.33)', () => {
@@ -287,7 +287,7 @@ describe('preStop that works in any image', () => {
   });
 
   test('EXEC_SLEEP stays the default', () => {
-    expect(container(synthYaml(baseProps())).lifecycle.preStop).toEqual({ exec: { command: ['/bin/sh', '-c', 'sleep 15'] } });
+    expect(container(synthYaml(baseProps())).lifecycle.preStop).toEqual({ exec: { command: ['/bin/sh', '-c', 'sleep 20'] } });
   });
 
   test('a custom preStop command runs before the wait and is counted in the grace period', () => {
@@ -295,9 +295,9 @@ describe('preStop that works in any image', () => {
       preStopCommand: ['/app/flush', '--all'], preStopCommandDuration: Duration.seconds(5),
     }));
     expect(container(objects).lifecycle.preStop.exec.command)
-      .toEqual(['/bin/sh', '-c', '"$@"; sleep 15', 'prestop', '/app/flush', '--all']);
-    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(55);
-    expect(service.budget.describe()).toContain('custom command (up to 5s), then sleep 15');
+      .toEqual(['/bin/sh', '-c', '"$@"; sleep 20', 'prestop', '/app/flush', '--all']);
+    expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(60);
+    expect(service.budget.describe()).toContain('custom command (up to 5s), then sleep 20');
     validateObjects(objects);
   });
 
@@ -336,8 +336,8 @@ describe('preStop that works in any image', () => {
     [{ preStopCommand: [], preStopCommandDuration: Duration.seconds(3) }, 'preStopCommand must not be empty'],
     [{ preStopCommand: ['/app/flush'], preStopCommandDuration: Duration.seconds(3), preStopAction: PreStopAction.SLEEP_ACTION },
       'preStopCommand cannot be combined with preStopAction SLEEP_ACTION'],
-    [{ preStopCommand: ['/app/flush'], preStopCommandDuration: Duration.seconds(3), terminationGracePeriod: Duration.seconds(47) },
-      'terminationGracePeriod (47s) must be at least preStopCommandDuration (3s) + deregistrationDelay (10s) + safetyMargin (5s) + drainTimeout (30s) = 48s'],
+    [{ preStopCommand: ['/app/flush'], preStopCommandDuration: Duration.seconds(3), terminationGracePeriod: Duration.seconds(52) },
+      'terminationGracePeriod (52s) must be at least preStopCommandDuration (3s) + deregistrationDelay (15s) + safetyMargin (5s) + drainTimeout (30s) = 53s'],
   ] as Array<[Partial<GracefulWebServiceProps>, string]>)('refused: %#', (overrides, message) => {
     expect(() => synth(baseProps(overrides))).toThrow(message);
   });

@@ -3,10 +3,10 @@ import { AlibabaAlb, LoadBalancer, TencentClb, TencentIngressClassMode } from '.
 import { baseProps, only, synth, validateObjects } from './util';
 
 describe('Alibaba Cloud ALB', () => {
-  test('defaults: ingressClassName alb, NodePort Service, 10 s deregistration delay', () => {
+  test('defaults: ingressClassName alb, NodePort Service, 15 s deregistration delay', () => {
     const lb = LoadBalancer.alibabaAlb();
     expect(lb).toBeInstanceOf(AlibabaAlb);
-    expect(lb.defaultDeregistrationDelay.toSeconds()).toBe(10);
+    expect(lb.defaultDeregistrationDelay.toSeconds()).toBe(15);
     const { objects } = synth(baseProps({ loadBalancer: lb }));
     const ingress = only(objects, 'Ingress');
     expect(ingress.spec.ingressClassName).toBe('alb');
@@ -34,10 +34,10 @@ describe('Alibaba Cloud ALB', () => {
 describe('Tencent Cloud CLB', () => {
   const ingressOf = (lb = LoadBalancer.tencentClb()) => only(synth(baseProps({ loadBalancer: lb })).objects, 'Ingress');
 
-  test('defaults: class annotation qcloud, direct access with both grace-shutdown switches, 5 s delay', () => {
+  test('defaults: class annotation qcloud, direct access with both grace-shutdown switches, 10 s delay', () => {
     const lb = LoadBalancer.tencentClb();
     expect(lb).toBeInstanceOf(TencentClb);
-    expect(lb.defaultDeregistrationDelay.toSeconds()).toBe(5);
+    expect(lb.defaultDeregistrationDelay.toSeconds()).toBe(10);
     const { objects } = synth(baseProps({ loadBalancer: lb }));
     const ingress = only(objects, 'Ingress');
     expect(ingress.metadata.annotations).toEqual({

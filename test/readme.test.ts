@@ -186,12 +186,12 @@ describe('README TypeScript snippets', () => {
       new Function('require', 'console', 'exports', js)((name: string) => modules[name] ?? load(name), quietConsole, {});
       expect(apps).toHaveLength(1);
       const objects = parseAllDocuments(apps[0].synthYaml()).map((d) => d.toJS() as KubeObject);
-      expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(['tea', 'meeting', 'checkout', 'storefront']);
+      expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(['tea', 'meeting', 'checkout', 'storefront', 'payments', 'catalog']);
       validateObjects(objects);
       checkPodsStart(objects);
       // The first snippet prints the timeline the README shows above it.
-      expect(logged.join('\n')).toContain('t=15s  SIGQUIT: app stops accepting and drains in-flight requests (drainTimeout 30s)');
-      expect(logged.join('\n')).toContain('t=50s  SIGKILL if still running (terminationGracePeriodSeconds, safetyMargin 5s)');
+      expect(logged.join('\n')).toContain('t=20s  SIGQUIT: app stops accepting and drains in-flight requests (drainTimeout 30s)');
+      expect(logged.join('\n')).toContain('t=55s  SIGKILL if still running (terminationGracePeriodSeconds, safetyMargin 5s)');
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }

@@ -22,15 +22,15 @@ const namespaceObject = (kind = 'Namespace', labels?: { [key: string]: string })
 /** README bullet (its opening words) → inputs that must be refused, with the expected message. */
 const REFUSALS: { [bulletStart: string]: Case[] } = {
   'An explicit `terminationGracePeriod` below': [
-    [{ terminationGracePeriod: s(44) },
-      'terminationGracePeriod (44s) must be at least deregistrationDelay (10s) + safetyMargin (5s) + drainTimeout (30s) = 45s'],
-    [{ terminationGracePeriod: s(47), preStopCommand: ['flush'], preStopCommandDuration: s(3) },
-      'terminationGracePeriod (47s) must be at least preStopCommandDuration (3s) + deregistrationDelay (10s) + safetyMargin (5s) + drainTimeout (30s) = 48s'],
+    [{ terminationGracePeriod: s(49) },
+      'terminationGracePeriod (49s) must be at least deregistrationDelay (15s) + safetyMargin (5s) + drainTimeout (30s) = 50s'],
+    [{ terminationGracePeriod: s(52), preStopCommand: ['flush'], preStopCommandDuration: s(3) },
+      'terminationGracePeriod (52s) must be at least preStopCommandDuration (3s) + deregistrationDelay (15s) + safetyMargin (5s) + drainTimeout (30s) = 53s'],
     [{ terminationGracePeriod: s(79), shutdown: { deregistrationDelay: s(40) } },
       'terminationGracePeriod (79s) must be at least deregistrationDelay (40s) + safetyMargin (10s) + drainTimeout (30s) = 80s'],
   ],
   'An explicit `progressDeadline` below': [
-    [{ progressDeadline: s(100) }, /progressDeadline \(100s\) must be at least startupTimeout \(60s\) \+ .*terminationGracePeriod \(50s\) .* = 142s/],
+    [{ progressDeadline: s(100) }, /progressDeadline \(100s\) must be at least startupTimeout \(60s\) \+ .*terminationGracePeriod \(55s\) .* = 152s/],
   ],
   'A negative or non-finite duration': [
     [{ shutdown: { drainTimeout: negative(-1000) } }, 'shutdown.drainTimeout must not be negative, got -1000 ms'],
@@ -183,10 +183,10 @@ const REFUSALS: { [bulletStart: string]: Case[] } = {
     [{ loadBalancer: LoadBalancer.gkeIngress({ ingressClassName: 'nginx' }) },
       'loadBalancer.ingressClassName "nginx" is not served by GKE\'s Ingress controller: use "gce" or "gce-internal"'],
     [{ loadBalancer: LoadBalancer.gkeIngress({ connectionDrainingTimeout: s(0) }) },
-      'loadBalancer.connectionDrainingTimeout (0s) must be at least deregistrationDelay (40s) + drainTimeout (30s) = 70s'],
+      'loadBalancer.connectionDrainingTimeout (0s) must be at least deregistrationDelay (60s) + drainTimeout (30s) = 90s'],
     [{ loadBalancer: LoadBalancer.gkeIngress({ connectionDrainingTimeout: s(3601) }) }, 'loadBalancer.connectionDrainingTimeout is 3601s, but GKE Ingress accepts 0s to 3600s'],
-    [{ loadBalancer: LoadBalancer.gkeIngress(), shutdown: { drainTimeout: s(3561) } },
-      'deregistrationDelay (40s) + drainTimeout (3561s) = 3601s exceeds the 3600s a GKE backend service can drain for'],
+    [{ loadBalancer: LoadBalancer.gkeIngress(), shutdown: { drainTimeout: s(3541) } },
+      'deregistrationDelay (60s) + drainTimeout (3541s) = 3601s exceeds the 3600s a GKE backend service can drain for'],
     [{ loadBalancer: LoadBalancer.gkeIngress(), healthCheck: { interval: s(301) } }, 'healthCheck.interval is 301s, but GKE Ingress accepts 1s to 300s'],
     [{ loadBalancer: LoadBalancer.gkeIngress(), healthCheck: { interval: s(5), timeout: s(6) } },
       'healthCheck.timeout (6s) must not exceed healthCheck.interval (5s) for GKE Ingress'],

@@ -75,7 +75,7 @@ describe('GracefulWebService: stopSignal', () => {
   test('setLifecycleStopSignal writes lifecycle.stopSignal and os.name into the final YAML, next to the preStop', () => {
     const objects = synthYaml(baseProps({ shutdown: { stopSignal: StopSignal.SIGQUIT }, setLifecycleStopSignal: true }));
     expect(container(objects).lifecycle).toEqual({
-      preStop: { exec: { command: ['/bin/sh', '-c', 'sleep 15'] } },
+      preStop: { exec: { command: ['/bin/sh', '-c', 'sleep 20'] } },
       stopSignal: 'SIGQUIT',
     });
     expect(only(objects, 'Deployment').spec.template.spec.os).toEqual({ name: 'linux' });

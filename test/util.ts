@@ -7,6 +7,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
 import { GracefulWebService, GracefulWebServiceProps, LoadBalancer } from '../src';
+import { crdErrors, crdKinds } from './crd-schema';
 
 /** A synthesized Kubernetes object. */
 export type KubeObject = { apiVersion: string; kind: string; metadata: any; spec?: any; [key: string]: any };
@@ -62,6 +63,15 @@ class StrictBackendConfigModel {
   }
 }
 
+/** An object of a kind whose CRD is committed under crds/: every schema violation fails. */
+class CrdModel {
+  constructor(private readonly data: any) {}
+  validate(): void {
+    const errors = crdErrors(this.data);
+    if (errors.length > 0) throw new Error(`${this.data.kind} ${this.data.metadata?.name}: ${errors.join('; ')}`);
+  }
+}
+
 /** The schema models of every kind the library may emit. */
 const MODELS: { [gvk: string]: new (data: any) => { validate(): void } } = {
   'apps/v1/Deployment': Deployment,
@@ -71,6 +81,8 @@ const MODELS: { [gvk: string]: new (data: any) => { validate(): void } } = {
   'cloud.tencent.com/v1alpha1/TkeServiceConfig': TkeServiceConfigModel,
   'cloud.google.com/v1/BackendConfig': StrictBackendConfigModel,
   'v1/Namespace': Namespace,
+  // The Gateway API and vendor policy kinds, checked strictly against their CRDs in crds/.
+  ...Object.fromEntries(crdKinds().map((gvk) => [gvk, CrdModel])),
 };
 
 /** Minimal props for a valid service; tests override what they exercise. */
@@ -210,6 +222,47 @@ export function validateObjects(objects: KubeObject[]): void {
       if (!svc.spec.ports.some((p: any) => p.port === port.number || (port.name !== undefined && p.name === port.name))) {
         throw new Error(`Ingress ${ingress.metadata.name}: Service ${svc.metadata.name} has no port ${JSON.stringify(port)}`);
       }
+    }
+  }
+  validateGatewayReferences(objects);
+}
+
+/**
+ * Gateway API references: an HTTPRoute's backendRefs name a Service of the route's namespace and
+ * one of its ports; every vendor policy targets an emitted Service in its own namespace; a created
+ * Gateway is the one the route's parentRef names, with the listener it names.
+ */
+export function validateGatewayReferences(objects: KubeObject[]): void {
+  const services = objects.filter((o) => o.kind === 'Service');
+  const ns = (o: KubeObject) => o.metadata.namespace ?? '';
+  for (const route of objects.filter((o) => o.kind === 'HTTPRoute')) {
+    for (const ref of route.spec.rules.flatMap((r: any) => r.backendRefs ?? [])) {
+      if ((ref.group ?? '') !== '' || (ref.kind ?? 'Service') !== 'Service') throw new Error(`HTTPRoute ${route.metadata.name}: backendRef is not a core Service`);
+      const svc = services.find((s) => s.metadata.name === ref.name && ns(s) === (ref.namespace ?? ns(route)));
+      if (!svc) throw new Error(`HTTPRoute ${route.metadata.name}: backend Service ${ref.name} does not exist in its namespace`);
+      if (!svc.spec.ports.some((p: any) => p.port === ref.port)) throw new Error(`HTTPRoute ${route.metadata.name}: Service ${ref.name} has no port ${ref.port}`);
+    }
+    for (const parent of route.spec.parentRefs) {
+      const gateway = objects.find((o) => o.kind === 'Gateway' && o.metadata.name === parent.name);
+      if (!gateway) continue; // an existing Gateway, outside the chart
+      if (ns(gateway) !== (parent.namespace ?? ns(route))) throw new Error(`HTTPRoute ${route.metadata.name}: Gateway ${parent.name} is in another namespace`);
+      if (parent.sectionName !== undefined && !gateway.spec.listeners.some((l: any) => l.name === parent.sectionName)) {
+        throw new Error(`HTTPRoute ${route.metadata.name}: Gateway ${parent.name} has no listener ${parent.sectionName}`);
+      }
+    }
+  }
+  for (const policy of objects.filter((o) => ['TargetGroupConfiguration', 'GCPBackendPolicy', 'HealthCheckPolicy'].includes(o.kind))) {
+    const ref = policy.spec.targetRef ?? policy.spec.targetReference;
+    if ((ref.kind ?? 'Service') !== 'Service' || (ref.group ?? '') !== '') throw new Error(`${policy.kind} ${policy.metadata.name}: does not target a Service`);
+    if ((ref.namespace ?? ns(policy)) !== ns(policy)) throw new Error(`${policy.kind} ${policy.metadata.name}: targets another namespace`);
+    if (!services.some((s) => s.metadata.name === ref.name && ns(s) === ns(policy))) {
+      throw new Error(`${policy.kind} ${policy.metadata.name}: Service ${ref.name} does not exist in its namespace`);
+    }
+  }
+  for (const gateway of objects.filter((o) => o.kind === 'Gateway')) {
+    const params = gateway.spec.infrastructure?.parametersRef;
+    if (params && !objects.some((o) => o.kind === params.kind && o.metadata.name === params.name && ns(o) === ns(gateway))) {
+      throw new Error(`Gateway ${gateway.metadata.name}: ${params.kind} ${params.name} does not exist in its namespace`);
     }
   }
 }

@@ -17,30 +17,39 @@ import {
 import { GkeIngress } from '../gke-ingress';
 import { resolveHealthCheck } from '../health-check';
 import {
-  annotationsOf, detectProvider, KubeObject, LoadedObject, ProviderDetection, ProviderId, resolveTopology,
-  selectorMatches, SourceLocation, TrafficRoute,
+  annotationsOf, detectGatewayProvider, detectProvider, GatewayPolicies, indexGatewayPolicies, KubeObject, LoadedObject,
+  PROVIDER_IDS, ProviderDetection, ProviderId, resolveTopology, selectorMatches, ServedDeployment, SourceLocation, TrafficRoute,
 } from '../manifests/topology';
 import { TencentClb } from '../tencent-clb';
 
 /**
- * Each provider's default deregistration delay D, used when neither `--deregistration-delay`
- * nor the Deployment's annotation gives one. AWS depends on the route's target type (the
- * controller's default is `instance`).
+ * Each provider's documented deregistration delay D, used when neither `--deregistration-delay`
+ * nor the Deployment's annotation gives one: a manifest that follows its vendor's advice is judged
+ * by that advice, not by the construct's longer defaults. AWS depends on the route's target type
+ * (the controller's default is `instance`).
  */
 const PROVIDER_DEFAULT_DEREGISTRATION_DELAY: { readonly [id in ProviderId]: (awsTargetType: string) => Duration } = {
-  'alibaba-alb': () => AlibabaAlb.DEFAULT_DEREGISTRATION_DELAY,
-  'tencent-clb': () => TencentClb.DEFAULT_DEREGISTRATION_DELAY,
+  'alibaba-alb': () => AlibabaAlb.DOCUMENTED_DEREGISTRATION_DELAY,
+  'tencent-clb': () => TencentClb.DOCUMENTED_DEREGISTRATION_DELAY,
   'aws-alb': (targetType) => (targetType === 'ip' ? AwsAlb.DEFAULT_DEREGISTRATION_DELAY_IP : AwsAlb.DEFAULT_DEREGISTRATION_DELAY_INSTANCE),
-  'gke-ingress': () => GkeIngress.DEFAULT_DEREGISTRATION_DELAY,
+  'gke-ingress': () => GkeIngress.DOCUMENTED_DEREGISTRATION_DELAY,
 };
 
-/** The provider's default D for one route, in seconds. */
-export function providerDefaultDeregistrationDelaySeconds(provider: ProviderId, route: TrafficRoute): number {
-  return PROVIDER_DEFAULT_DEREGISTRATION_DELAY[provider](awsTargetType(route)).toSeconds();
+/** The provider's default D for one route, in seconds (an HTTPRoute's AWS target type is its TargetGroupConfiguration's). */
+export function providerDefaultDeregistrationDelaySeconds(provider: ProviderId, route: TrafficRoute, policies?: GatewayPolicies): number {
+  return PROVIDER_DEFAULT_DEREGISTRATION_DELAY[provider](awsTargetType(route, policies)).toSeconds();
 }
 
-/** `alb.ingress.kubernetes.io/target-type` of a route (the Service's annotation wins), `instance` by default. */
-function awsTargetType(route: TrafficRoute): string {
+/**
+ * `alb.ingress.kubernetes.io/target-type` of a route (the Service's annotation wins), `instance` by
+ * default; for an HTTPRoute, its TargetGroupConfiguration's `defaultConfiguration.targetType`
+ * (`instance` by default too).
+ */
+function awsTargetType(route: TrafficRoute, policies?: GatewayPolicies): string {
+  if (route.ingress.object.kind === 'HTTPRoute') {
+    const type = policies?.targetGroupConfiguration?.object.spec?.defaultConfiguration?.targetType;
+    return typeof type === 'string' ? type : 'instance';
+  }
   const key = 'alb.ingress.kubernetes.io/target-type';
   return annotationsOf(route.service.object)[key] ?? annotationsOf(route.ingress.object)[key] ?? 'instance';
 }
@@ -56,7 +65,36 @@ export interface CheckOptions {
   readonly deregistrationDelaySeconds?: number;
   /** S in seconds where the Deployment has no drain-timeout annotation. @default 30 */
   readonly drainTimeoutSeconds?: number;
+  /**
+   * The namespace objects without `metadata.namespace` are applied to (`kubectl apply -n`).
+   * @default default
+   */
+  readonly namespace?: string;
+  /**
+   * Whose settings the fix texts name: the CLI's flags (`--provider`) or the cdk8s validation
+   * plugin's properties in cdk8s.yaml (`provider`). @default 'cli'
+   */
+  readonly settingsOf?: 'cli' | 'cdk8s-plugin';
 }
+
+/** How the user sets provider, D and S where they run the audit. */
+function settingNames(options: CheckOptions): { provider: (ids: readonly string[]) => string; d: string } {
+  if (options.settingsOf === 'cdk8s-plugin') {
+    return {
+      provider: (ids) => `set provider: ${ids.join(' or provider: ')} in the plugin's properties in cdk8s.yaml`,
+      d: 'deregistrationDelay: <seconds> in the plugin\'s properties in cdk8s.yaml',
+    };
+  }
+  return { provider: (ids) => `run with --provider ${ids.join(' or --provider ')}`, d: '--deregistration-delay <seconds>' };
+}
+
+/**
+ * The wait below which a Deployment behind a load balancer of unknown make certainly risks
+ * requests: every controller (cloud load balancers, ingress-nginx, Traefik) learns of a pod's
+ * removal from the endpoints asynchronously, so a pod that stops at once can still be sent
+ * requests. Kept low on purpose (the exact figure is the provider's): less is a warning, none an error.
+ */
+export const UNKNOWN_PROVIDER_MINIMUM_WAIT_SECONDS = 5;
 
 /** Which object a finding is about. */
 export interface FindingObject {
@@ -225,48 +263,97 @@ function waitHandler(container: KubeObject, wait: PreStopWait, seconds: number):
 
 /** Audits every Deployment served through an Ingress. */
 export function audit(objects: readonly LoadedObject[], options: CheckOptions = {}): AuditResult {
+  const { findings, add } = collector();
+  const defaultNamespace = options.namespace ?? 'default';
+  const topology = resolveTopology(objects, defaultNamespace);
+  for (const broken of topology.broken) {
+    add('broken-reference', broken.object, `${broken.message}; the route behind it is not audited`, {
+      description: 'fix the reference, or check the input is complete (all files of the app)',
+    });
+  }
+  for (const ingress of objects.filter((o) => o.object.kind === 'Ingress')) {
+    auditIngress(ingress, add);
+  }
+  const gatewayPoliciesOf = indexGatewayPolicies(objects);
+  const context: AuditContext = {
+    add,
+    options,
+    pdbs: indexDisruptionBudgets(objects, defaultNamespace),
+    backendConfigs: namedLookup(objects, 'BackendConfig', defaultNamespace),
+    tkeServiceConfigs: namedLookup(objects, 'TkeServiceConfig', defaultNamespace),
+    providerOf: providerResolver(objects, options, gatewayPoliciesOf),
+    policiesOf: (route) => (route.ingress.object.kind === 'HTTPRoute' ? gatewayPoliciesOf(route.service.object) : undefined),
+  };
+  for (const served of topology.served) {
+    auditDeployment(context, served);
+  }
+  findings.sort((a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line
+    || a.location.column - b.location.column || severityRank(a.severity) - severityRank(b.severity) || a.rule.localeCompare(b.rule));
+  return { findings, objects: objects.length, deployments: topology.served.length };
+}
+
+/** What every Deployment's audit shares: the finding sink, the options and the indexes of the input. */
+interface AuditContext {
+  readonly add: Add;
+  readonly options: CheckOptions;
+  readonly pdbs: (deployment: KubeObject) => LoadedObject[];
+  readonly backendConfigs: NamedLookup;
+  readonly tkeServiceConfigs: NamedLookup;
+  readonly providerOf: (route: TrafficRoute, podSpec: KubeObject) => ProviderDetection;
+  /** An HTTPRoute's vendor policies (undefined for an Ingress). */
+  readonly policiesOf: (route: TrafficRoute) => GatewayPolicies | undefined;
+}
+
+/** A findings list and its `add`, which drops exact repeats (same rule, object and message). */
+function collector(): { findings: Finding[]; add: Add } {
   const findings: Finding[] = [];
   const seen = new Set<string>();
-  const add = (ruleId: string, target: LoadedObject, message: string, fix: Fix, severity?: Severity) => {
+  const add: Add = (ruleId, target, message, fix, severity) => {
     const object = objectRef(target.object);
     const key = `${ruleId}\u0000${object.kind}\u0000${object.namespace}\u0000${object.name}\u0000${message}`;
     if (seen.has(key)) return;
     seen.add(key);
     findings.push({ rule: ruleId, severity: severity ?? rule(ruleId).severity, object, message, fix, location: target.source });
   };
+  return { findings, add };
+}
 
-  const topology = resolveTopology(objects);
-  for (const broken of topology.broken) {
-    add('broken-reference', broken.object, `${broken.message}; the route behind it is not audited`, {
-      description: 'fix the reference, or check the input is complete (all files of the app)',
-    });
+/** Finds an object of one kind by name in the namespace of another object. */
+type NamedLookup = (near: KubeObject, name: string) => LoadedObject | undefined;
+
+/**
+ * The namespace an object lands in: its own, else the one it is applied to (`--namespace`, else
+ * `default`, as `kubectl apply` does), so `namespace: default` and no namespace are the same.
+ */
+function namespaceIn(object: KubeObject, defaultNamespace: string): string {
+  const ns = object.metadata?.namespace;
+  return typeof ns === 'string' && ns !== '' ? ns : defaultNamespace;
+}
+
+/** The objects of one kind, by namespace and name (the first of a name wins). */
+function namedLookup(objects: readonly LoadedObject[], kind: string, defaultNamespace: string): NamedLookup {
+  const map = new Map<string, LoadedObject>();
+  for (const o of objects) {
+    if (o.object.kind !== kind) continue;
+    const key = `${namespaceIn(o.object, defaultNamespace)}\u0000${String(o.object.metadata?.name ?? '')}`;
+    if (!map.has(key)) map.set(key, o);
   }
+  return (near, name) => map.get(`${namespaceIn(near, defaultNamespace)}\u0000${name}`);
+}
 
-  const byNamespace = (kind: string) => {
-    const map = new Map<string, LoadedObject[]>();
-    for (const o of objects) {
-      if (o.object.kind !== kind) continue;
-      const ns = objectRef(o.object).namespace;
-      const list = map.get(ns);
-      if (list === undefined) map.set(ns, [o]); else list.push(o);
-    }
-    return map;
-  };
-  const pdbs = indexDisruptionBudgets(objects);
-  const backendConfigs = byNamespace('BackendConfig');
-  const tkeServiceConfigs = byNamespace('TkeServiceConfig');
-
-  for (const ingress of objects.filter((o) => o.object.kind === 'Ingress')) {
-    auditIngress(ingress, add);
-  }
-
+/** Each Ingress's provider, detected once; `--provider` settles what the Ingress does not tell. */
+function providerResolver(
+  objects: readonly LoadedObject[], options: CheckOptions, gatewayPoliciesOf: (service: KubeObject) => GatewayPolicies,
+): (route: TrafficRoute, podSpec: KubeObject) => ProviderDetection {
   const detections = new Map<LoadedObject, ProviderDetection>();
   // detectProvider only looks for IngressClass objects in what it is given.
   const ingressClasses = objects.filter((o) => o.object.kind === 'IngressClass');
-  const providerOf = (route: TrafficRoute, podSpec: KubeObject): ProviderDetection => {
+  return (route, podSpec) => {
     let detection = detections.get(route.ingress);
     if (detection === undefined) {
-      detection = detectProvider(route.ingress.object, ingressClasses, [podSpec]);
+      detection = route.ingress.object.kind === 'HTTPRoute'
+        ? detectGatewayProvider(route.ingress.object, gatewayPoliciesOf(route.service.object), objects)
+        : detectProvider(route.ingress.object, ingressClasses, [podSpec]);
       // --provider settles what the Ingress itself does not tell; it never overrides a clear answer.
       if (detection.provider === undefined && options.provider !== undefined) {
         detection = { provider: options.provider, candidates: [options.provider], reason: `--provider (${detection.reason})` };
@@ -275,211 +362,351 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
     }
     return detection;
   };
+}
 
-  for (const served of topology.served) {
-    const deployment = served.deployment;
-    const dep = deployment.object;
-    const podSpec: KubeObject = isObject(dep.spec?.template?.spec) ? dep.spec.template.spec : {};
-    const containers: KubeObject[] = Array.isArray(podSpec.containers) ? podSpec.containers : [];
-    const annotations = annotationsOf(dep);
+/** The shutdown settings of one Deployment as the manifest, the flags and the providers give them. */
+interface DeploymentTiming {
+  readonly deployment: LoadedObject;
+  readonly podSpec: KubeObject;
+  /** D in seconds, undefined when no provider, flag or annotation gives it. */
+  readonly d: number | undefined;
+  readonly s: number;
+  readonly m: number | undefined;
+  readonly drains: boolean;
+  readonly grace: number;
+  readonly graceText: string;
+  readonly appText: string;
+  readonly providers: Map<TrafficRoute, ProviderId | undefined>;
+  /** When D is undefined because a route's provider is ambiguous: D under each candidate. */
+  readonly candidates: readonly { readonly provider: ProviderId; readonly d: number }[];
+  /** When D is undefined because a route's provider is unknown: why. */
+  readonly unknownReason?: string;
+}
 
-    // D: the flag, else our annotation, else the largest provider default among the routes.
-    const flagOrAnnotationD = options.deregistrationDelaySeconds ?? annotationSeconds(annotations, DEREGISTRATION_DELAY_ANNOTATION);
-    let providerD: number | undefined;
-    const providers = new Map<TrafficRoute, ProviderId | undefined>();
-    for (const route of served.routes) {
-      const detection = providerOf(route, podSpec);
-      providers.set(route, detection.provider);
-      if (detection.provider !== undefined) {
-        providerD = Math.max(providerD ?? 0, providerDefaultDeregistrationDelaySeconds(detection.provider, route));
-      } else if (flagOrAnnotationD === undefined) {
-        const choices = detection.candidates.length > 1 ? detection.candidates : undefined;
-        add('provider-unknown', route.ingress,
-          `the load balancer cannot be told (${detection.reason}), so the preStop wait and grace period of ${objectLabel(dep)} are not checked`,
-          {
-            description: choices !== undefined
-              ? `run with --provider ${choices.join(' or --provider ')} (or --deregistration-delay <seconds>)`
-              : 'run with --deregistration-delay <seconds> (the time your load balancer needs to stop routing to a deleted pod), or --provider',
-          });
+/** What the containers' audit learns for the progress deadline. */
+interface StepDurations {
+  longestStep: number;
+  longestStartup: number;
+  widestGrace: number;
+}
+
+function auditDeployment(context: AuditContext, served: ServedDeployment): void {
+  const deployment = served.deployment;
+  const podSpec: KubeObject = isObject(deployment.object.spec?.template?.spec) ? deployment.object.spec.template.spec : {};
+  const containers: KubeObject[] = Array.isArray(podSpec.containers) ? podSpec.containers : [];
+  const timing = deploymentTiming(context, served, podSpec);
+
+  // The containers the Services route to.
+  const targets = new Map<number, TrafficRoute[]>();
+  for (const route of served.routes) {
+    if (route.target === undefined) continue;
+    const list = targets.get(route.target.containerIndex);
+    if (list === undefined) targets.set(route.target.containerIndex, [route]); else list.push(route);
+  }
+  const steps: StepDurations = { longestStep: 0, longestStartup: 0, widestGrace: timing.grace };
+  for (const [index, routes] of targets) {
+    const container = containers[index];
+    if (!isObject(container)) continue;
+    auditContainer(context, timing, container, String(container.name ?? index), routes, steps);
+  }
+
+  // Provider settings that depend on S and D.
+  for (const route of served.routes) {
+    auditProviderTiming(route, timing.providers.get(route), timing.d, timing.s, timing.m, timing.drains, podSpec,
+      context.backendConfigs, context.add, context.policiesOf(route));
+  }
+  auditStrategy(deployment, context.add);
+  auditDisruptionBudget(deployment, context.pdbs(deployment.object), context.add);
+  auditProgressDeadline(timing, steps, context.add);
+}
+
+/** D, S, M, the drain behaviour and the grace period of a Deployment; reports routes whose provider cannot be told. */
+function deploymentTiming(context: AuditContext, served: ServedDeployment, podSpec: KubeObject): DeploymentTiming {
+  const { options, add } = context;
+  const dep = served.deployment.object;
+  const annotations = annotationsOf(dep);
+  // D: the flag, else our annotation, else the largest provider default among the routes.
+  const flagOrAnnotationD = options.deregistrationDelaySeconds ?? annotationSeconds(annotations, DEREGISTRATION_DELAY_ANNOTATION);
+  let providerD: number | undefined;
+  const providers = new Map<TrafficRoute, ProviderId | undefined>();
+  // Routes whose provider is ambiguous: D of each candidate; routes whose provider is unknown: why.
+  const ambiguous = new Map<ProviderId, number>();
+  let unknownReason: string | undefined;
+  const names = settingNames(options);
+  for (const route of served.routes) {
+    const detection = context.providerOf(route, podSpec);
+    providers.set(route, detection.provider);
+    if (detection.provider !== undefined) {
+      providerD = Math.max(providerD ?? 0, providerDefaultDeregistrationDelaySeconds(detection.provider, route, context.policiesOf(route)));
+    } else if (flagOrAnnotationD === undefined) {
+      const choices = detection.candidates.length > 1 ? detection.candidates : undefined;
+      for (const candidate of choices ?? []) {
+        const candidateD = providerDefaultDeregistrationDelaySeconds(candidate, route, context.policiesOf(route));
+        ambiguous.set(candidate, Math.max(ambiguous.get(candidate) ?? 0, candidateD));
       }
-    }
-    const d = flagOrAnnotationD ?? providerD;
-    const s = annotationSeconds(annotations, DRAIN_TIMEOUT_ANNOTATION) ?? options.drainTimeoutSeconds ?? 30;
-    const m = annotationSeconds(annotations, SAFETY_MARGIN_ANNOTATION);
-    const drains = annotationBool(annotations, DRAINS_ON_STOP_SIGNAL_ANNOTATION, LEGACY_DRAINS_ON_SIGTERM_ANNOTATION) ?? true;
-    const graceDeclared = typeof podSpec.terminationGracePeriodSeconds === 'number';
-    const grace: number = graceDeclared ? podSpec.terminationGracePeriodSeconds : 30;
-    const graceText = graceDeclared ? `terminationGracePeriodSeconds is ${grace}` : 'terminationGracePeriodSeconds is 30 (the Kubernetes default)';
-    const appText = drains ? 'the app drains on its stop signal' : 'the app stops abruptly on its stop signal';
-
-    // The containers the Services route to.
-    const targets = new Map<number, TrafficRoute[]>();
-    for (const route of served.routes) {
-      if (route.target === undefined) continue;
-      const list = targets.get(route.target.containerIndex);
-      if (list === undefined) targets.set(route.target.containerIndex, [route]); else list.push(route);
-    }
-
-    let longestStep = 0;
-    let longestStartup = 0;
-    let widestGrace = grace;
-    for (const [index, routes] of targets) {
-      const container = containers[index];
-      if (!isObject(container)) continue;
-      const cname = String(container.name ?? index);
-      const field = `spec.template.spec.containers[${cname}]`;
-      const wait = preStopWait(container);
-      // A startup probe may hold readiness probing back for up to initialDelay + period × failureThreshold.
-      const startup = container.startupProbe;
-      if (isObject(startup)) {
-        const worst = Number(startup.initialDelaySeconds ?? 0) + Number(startup.periodSeconds ?? 10) * Number(startup.failureThreshold ?? 3);
-        if (Number.isFinite(worst)) longestStartup = Math.max(longestStartup, worst);
-      }
-
-      if (d !== undefined) {
-        // What the model derives (the fix), and the floor below which requests certainly drop:
-        // the same budget without the safety margin.
-        const budget = deriveBudget({ deregistrationDelaySeconds: d, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains });
-        const floor = deriveBudget({ deregistrationDelaySeconds: d, drainTimeoutSeconds: s, safetyMarginSeconds: 0, drainsOnStopSignal: drains });
-        const needed = floor.preStopSleepSeconds;
-        const recommended = budget.preStopSleepSeconds;
-        const waitFix = (): Fix => {
-          const set: { [field: string]: unknown } = { [`${field}.lifecycle.preStop`]: waitHandler(container, wait, recommended) };
-          if (grace < budget.minimumTerminationGracePeriodSeconds) {
-            set['spec.template.spec.terminationGracePeriodSeconds'] = budget.terminationGracePeriodSeconds;
-          }
-          const graceText2 = set['spec.template.spec.terminationGracePeriodSeconds'] !== undefined
-            ? ` and set terminationGracePeriodSeconds to ${budget.terminationGracePeriodSeconds}` : '';
-          return { description: `wait ${recommended} s in preStop${graceText2}`, set, budget: numbersOf(budget) };
-        };
-        const neededText = drains ? `D = ${floor.deregistrationDelaySeconds} s` : `D + S = ${floor.deregistrationDelaySeconds} + ${floor.drainTimeoutSeconds} = ${needed} s (${appText})`;
-        if (needed > 0 && wait.kind === 'none') {
-          add('prestop-wait-missing', deployment,
-            `container ${cname} has no preStop wait, but the load balancer needs ${neededText} to stop routing to a deleted pod`, waitFix());
-        } else if (needed > 0 && wait.seconds === 0 && wait.runsUnknown) {
-          add('prestop-wait-unrecognised', deployment,
-            `container ${cname} runs ${wait.description} in preStop, with no wait this checker recognises; it must keep the pod serving for ${neededText}`,
-            waitFix());
-        } else if (wait.seconds < needed) {
-          add('prestop-wait-too-short', deployment,
-            `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}), shorter than ${neededText}`, waitFix());
-        } else if (wait.seconds < recommended) {
-          add('prestop-wait-no-headroom', deployment,
-            `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}): it covers ${neededText}, but leaves less than `
-            + `the safety margin M = ${budget.safetyMarginSeconds} s for a load balancer that is late`, waitFix());
-        }
-      }
-
-      // The grace period against the wait the manifest really has (a longer wait needs more grace).
-      // (Skipped only when the hook's length is unknown: an HTTP call or a command without a wait.)
-      if (!(wait.seconds === 0 && wait.runsUnknown)) {
-        const effectiveD = Math.max(d ?? 0, drains ? wait.seconds : Math.max(0, wait.seconds - s));
-        // The floor (no margin) decides whether SIGKILL can cut requests; the fix keeps the margin.
-        const effective = deriveBudget({
-          deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains,
-        });
-        const effectiveFloor = deriveBudget({
-          deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: 0, drainsOnStopSignal: drains,
-        });
-        const minimum = Math.max(effectiveFloor.minimumTerminationGracePeriodSeconds, wait.seconds);
-        // The grace the pods get once the findings are fixed.
-        widestGrace = Math.max(widestGrace, grace < minimum ? effective.terminationGracePeriodSeconds : grace);
-        if (grace < minimum) {
-          const covered = effectiveD > (drains ? wait.seconds : Math.max(0, wait.seconds - s))
-            ? `D (${effectiveD} s, which the preStop wait must cover)` : `the preStop wait (${wait.seconds} s)`;
-          const parts = drains
-            ? `${covered} + the drain timeout S (${s} s) = ${minimum} s`
-            : `${covered === `the preStop wait (${wait.seconds} s)` ? covered : `${covered} + S (${s} s)`}, which must also cover the drain (${appText}), = ${minimum} s`;
-          add('grace-period-too-short', deployment,
-            `${graceText}, shorter than ${parts}: SIGKILL can cut requests still in flight`,
-            {
-              description: `set terminationGracePeriodSeconds to ${effective.terminationGracePeriodSeconds}`,
-              set: { 'spec.template.spec.terminationGracePeriodSeconds': effective.terminationGracePeriodSeconds },
-              budget: numbersOf(effective),
-            });
-        }
-        if (wait.kind === 'sleep-action' && wait.seconds > grace) {
-          add('sleep-action-exceeds-grace', deployment,
-            `container ${cname} sleeps ${wait.seconds} s in its native preStop sleep action, longer than ${graceText}: the API server rejects the pod template`,
-            {
-              description: `set terminationGracePeriodSeconds to ${effective.terminationGracePeriodSeconds}`,
-              set: { 'spec.template.spec.terminationGracePeriodSeconds': effective.terminationGracePeriodSeconds },
-              budget: numbersOf(effective),
-            });
-        }
-      }
-
-      // Readiness probe, and the load balancer's health check against it.
-      const probe = container.readinessProbe;
-      const targetPort = routes[0].target!.port;
-      if (!isObject(probe)) {
-        const check = resolveHealthCheck('/', targetPort);
-        add('readiness-probe-missing', deployment,
-          `container ${cname} has no readiness probe: a new pod counts as Ready before it can serve`,
-          {
-            description: `add an HTTP readiness probe on port ${targetPort}`,
-            set: {
-              [`${field}.readinessProbe`]: {
-                httpGet: { path: check.path, port: targetPort },
-                periodSeconds: check.intervalSeconds,
-                timeoutSeconds: check.timeoutSeconds,
-                successThreshold: check.healthyThreshold,
-                failureThreshold: check.unhealthyThreshold,
-              },
-            },
-          });
-      } else {
-        const initialDelay = Number(probe.initialDelaySeconds ?? 0);
-        const period = Number(probe.periodSeconds ?? 10);
-        const successes = Number(probe.successThreshold ?? 1);
-        const readiness = [initialDelay, period, successes].every(Number.isFinite) ? initialDelay + period * successes : 0;
-        longestStep = Math.max(longestStep, readiness);
-        if (isObject(probe.httpGet)) {
-          for (const route of routes) {
-            auditHealthCheck(route, providers.get(route), container, probe.httpGet, cname, deployment, backendConfigs, tkeServiceConfigs, add);
-          }
-        }
-      }
-    }
-
-    // Provider settings that depend on S and D.
-    for (const route of served.routes) {
-      auditProviderTiming(route, providers.get(route), d, s, m, drains, podSpec, backendConfigs, add);
-    }
-
-    auditStrategy(deployment, add);
-    auditDisruptionBudget(deployment, pdbs(dep), add);
-
-    // Progress deadline: one rollout step = startup + readiness + minReadySeconds + grace + the kubelet's 2 s.
-    const minReady = typeof dep.spec?.minReadySeconds === 'number' ? dep.spec.minReadySeconds : 0;
-    const stepBudget = deriveBudget({
-      deregistrationDelaySeconds: d ?? 0,
-      drainTimeoutSeconds: s,
-      safetyMarginSeconds: m,
-      drainsOnStopSignal: drains,
-      startupDelaySeconds: longestStartup,
-      readinessDelaySeconds: longestStep,
-      registrationDelaySeconds: minReady,
-      terminationGracePeriodSeconds: widestGrace,
-    });
-    const step = stepBudget.minimumProgressDeadlineSeconds;
-    const deadlineDeclared = typeof dep.spec?.progressDeadlineSeconds === 'number';
-    const deadline = deadlineDeclared ? dep.spec.progressDeadlineSeconds : 600;
-    if (deadline < step) {
-      add('progress-deadline-too-short', deployment,
-        `progressDeadlineSeconds is ${deadline}${deadlineDeclared ? '' : ' (the Kubernetes default)'}, shorter than one rollout step: `
-        + `${stepBudget.startupSeconds > 0 ? `startup probe ${stepBudget.startupSeconds} s + ` : ''}readiness ${stepBudget.readinessDelaySeconds} s + minReadySeconds ${stepBudget.registrationDelaySeconds} s `
-        + `+ grace ${stepBudget.terminationGracePeriodSeconds} s + the kubelet's 2 s = ${step} s`,
+      if (choices === undefined) unknownReason ??= detection.reason;
+      add('provider-unknown', route.ingress,
+        `the load balancer cannot be told (${detection.reason}), so the preStop wait and grace period of ${objectLabel(dep)} are checked `
+        + (choices !== undefined ? `against each candidate (${choices.join(', ')})` : `only against a minimum wait of ${UNKNOWN_PROVIDER_MINIMUM_WAIT_SECONDS} s`),
         {
-          description: `set progressDeadlineSeconds to ${stepBudget.progressDeadlineSeconds}`,
-          set: { 'spec.progressDeadlineSeconds': stepBudget.progressDeadlineSeconds },
+          description: choices !== undefined
+            ? `${names.provider(choices)} (or ${names.d})`
+            : `set ${names.d} (the time your load balancer needs to stop routing to a deleted pod), or ${names.provider(PROVIDER_IDS)}`,
         });
     }
   }
+  const d = flagOrAnnotationD ?? (unknownReason === undefined && ambiguous.size === 0 ? providerD : undefined);
+  const candidates = d !== undefined || unknownReason !== undefined ? []
+    : [...ambiguous].map(([provider, candidateD]) => ({ provider, d: Math.max(candidateD, providerD ?? 0) }));
+  const drains = annotationBool(annotations, DRAINS_ON_STOP_SIGNAL_ANNOTATION, LEGACY_DRAINS_ON_SIGTERM_ANNOTATION) ?? true;
+  const graceDeclared = typeof podSpec.terminationGracePeriodSeconds === 'number';
+  const grace: number = graceDeclared ? podSpec.terminationGracePeriodSeconds : 30;
+  return {
+    deployment: served.deployment,
+    podSpec,
+    d,
+    s: annotationSeconds(annotations, DRAIN_TIMEOUT_ANNOTATION) ?? options.drainTimeoutSeconds ?? 30,
+    m: annotationSeconds(annotations, SAFETY_MARGIN_ANNOTATION),
+    drains,
+    grace,
+    graceText: graceDeclared ? `terminationGracePeriodSeconds is ${grace}` : 'terminationGracePeriodSeconds is 30 (the Kubernetes default)',
+    appText: drains ? 'the app drains on its stop signal' : 'the app stops abruptly on its stop signal',
+    providers,
+    candidates,
+    unknownReason: d === undefined ? unknownReason : undefined,
+  };
+}
 
-  findings.sort((a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line
-    || a.location.column - b.location.column || severityRank(a.severity) - severityRank(b.severity) || a.rule.localeCompare(b.rule));
-  return { findings, objects: objects.length, deployments: topology.served.length };
+function auditContainer(
+  context: AuditContext, timing: DeploymentTiming, container: KubeObject, cname: string, routes: TrafficRoute[], steps: StepDurations,
+): void {
+  const wait = preStopWait(container);
+  // A startup probe may hold readiness probing back for up to initialDelay + period × failureThreshold.
+  const startup = container.startupProbe;
+  if (isObject(startup)) {
+    const worst = Number(startup.initialDelaySeconds ?? 0) + Number(startup.periodSeconds ?? 10) * Number(startup.failureThreshold ?? 3);
+    if (Number.isFinite(worst)) steps.longestStartup = Math.max(steps.longestStartup, worst);
+  }
+  if (timing.d !== undefined) {
+    const verdict = judgePreStopWait(timing, timing.d, container, cname, wait);
+    if (verdict !== undefined) context.add(verdict.rule, timing.deployment, verdict.message, verdict.fix);
+  } else if (timing.candidates.length > 0) {
+    auditPreStopWaitCandidates(timing, container, cname, wait, context);
+  } else {
+    auditPreStopWaitUnknown(timing, container, cname, wait, context);
+  }
+  // The grace period against the wait the manifest really has (a longer wait needs more grace).
+  // (Skipped only when the hook's length is unknown: an HTTP call or a command without a wait.)
+  if (!(wait.seconds === 0 && wait.runsUnknown)) auditGracePeriod(timing, cname, wait, steps, context.add);
+  auditReadiness(context, timing, container, cname, routes, steps);
+}
+
+/** A finding the preStop wait deserves under one D. */
+interface Verdict {
+  readonly rule: string;
+  readonly message: string;
+  readonly fix: Fix;
+}
+
+/** The rules under which requests certainly drop (not merely a thin margin). */
+const DROPS = ['prestop-wait-missing', 'prestop-wait-unrecognised', 'prestop-wait-too-short'];
+
+/**
+ * The provider is ambiguous: the wait is judged under each candidate's D. An error when requests
+ * drop under every candidate, a warning naming those under which they drop otherwise; the fix
+ * gives each candidate's figure and sets the one that is safe under all.
+ */
+function auditPreStopWaitCandidates(timing: DeploymentTiming, container: KubeObject, cname: string, wait: PreStopWait, context: AuditContext): void {
+  const verdicts = timing.candidates.map((c) => ({ ...c, verdict: judgePreStopWait(timing, c.d, container, cname, wait) }));
+  const dropping = verdicts.filter((v) => v.verdict !== undefined && DROPS.includes(v.verdict.rule));
+  if (dropping.length === 0) return;
+  const widest = dropping.reduce((a, b) => (b.d > a.d ? b : a));
+  const all = dropping.length === verdicts.length;
+  const under = dropping.map((v) => v.provider).join(' and ');
+  const names = settingNames(context.options);
+  context.add(widest.verdict!.rule, timing.deployment,
+    `${all ? 'under every candidate load balancer' : `under ${under} (the provider cannot be told)`}, ${widest.verdict!.message}`,
+    {
+      ...widest.verdict!.fix,
+      description: `${dropping.map((v) => `under ${v.provider}: ${v.verdict!.fix.description}`).join('; ')}; or ${names.provider(verdicts.map((v) => v.provider))}`,
+    },
+    all ? 'error' : 'warning');
+}
+
+/**
+ * The provider is unknown (another ingress controller, ingress-nginx, Traefik, no class): every
+ * controller learns of a pod's removal asynchronously, so no wait at all is an error and a wait
+ * below a conservative minimum a warning; the exact figure is left to the provider.
+ */
+function auditPreStopWaitUnknown(timing: DeploymentTiming, container: KubeObject, cname: string, wait: PreStopWait, context: AuditContext): void {
+  const minimum = UNKNOWN_PROVIDER_MINIMUM_WAIT_SECONDS;
+  if (wait.seconds >= minimum || (wait.seconds === 0 && wait.runsUnknown)) return;
+  const names = settingNames(context.options);
+  const grace = timing.grace < minimum + timing.s ? minimum + timing.s : undefined;
+  const fix: Fix = {
+    description: `wait at least ${minimum} s in preStop${grace !== undefined ? ` and set terminationGracePeriodSeconds to ${grace}` : ''}; `
+      + `the exact figure is your load balancer's: ${names.d}, or ${names.provider(PROVIDER_IDS)}`,
+    set: {
+      [`spec.template.spec.containers[${cname}].lifecycle.preStop`]: waitHandler(container, wait, minimum),
+      ...(grace !== undefined ? { 'spec.template.spec.terminationGracePeriodSeconds': grace } : {}),
+    },
+  };
+  const why = `every load balancer learns of a deleted pod asynchronously (${timing.unknownReason ?? 'provider unknown'})`;
+  if (wait.kind === 'none') {
+    context.add('prestop-wait-missing', timing.deployment,
+      `container ${cname} has no preStop wait, so it stops while the load balancer may still route to it: ${why}`, fix);
+  } else {
+    context.add('prestop-wait-too-short', timing.deployment,
+      `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}), less than the minimum of ${minimum} s: ${why}`, fix, 'warning');
+  }
+}
+
+/** The preStop wait against D (the floor without margin) and the recommended wait (with it). */
+function judgePreStopWait(timing: DeploymentTiming, d: number, container: KubeObject, cname: string, wait: PreStopWait): Verdict | undefined {
+  const { s, m, drains, grace, appText } = timing;
+  const field = `spec.template.spec.containers[${cname}]`;
+  // What the model derives (the fix), and the floor below which requests certainly drop:
+  // the same budget without the safety margin.
+  const budget = deriveBudget({ deregistrationDelaySeconds: d, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains });
+  const floor = deriveBudget({ deregistrationDelaySeconds: d, drainTimeoutSeconds: s, safetyMarginSeconds: 0, drainsOnStopSignal: drains });
+  const needed = floor.preStopSleepSeconds;
+  const recommended = budget.preStopSleepSeconds;
+  const waitFix = (): Fix => {
+    const set: { [field: string]: unknown } = { [`${field}.lifecycle.preStop`]: waitHandler(container, wait, recommended) };
+    if (grace < budget.minimumTerminationGracePeriodSeconds) {
+      set['spec.template.spec.terminationGracePeriodSeconds'] = budget.terminationGracePeriodSeconds;
+    }
+    const graceText2 = set['spec.template.spec.terminationGracePeriodSeconds'] !== undefined
+      ? ` and set terminationGracePeriodSeconds to ${budget.terminationGracePeriodSeconds}` : '';
+    return { description: `wait ${recommended} s in preStop${graceText2}`, set, budget: numbersOf(budget) };
+  };
+  const neededText = drains ? `D = ${floor.deregistrationDelaySeconds} s` : `D + S = ${floor.deregistrationDelaySeconds} + ${floor.drainTimeoutSeconds} = ${needed} s (${appText})`;
+  if (needed > 0 && wait.kind === 'none') {
+    return { rule: 'prestop-wait-missing', message: `container ${cname} has no preStop wait, but the load balancer needs ${neededText} to stop routing to a deleted pod`, fix: waitFix() };
+  } else if (needed > 0 && wait.seconds === 0 && wait.runsUnknown) {
+    return {
+      rule: 'prestop-wait-unrecognised',
+      message: `container ${cname} runs ${wait.description} in preStop, with no wait this checker recognises; it must keep the pod serving for ${neededText}`,
+      fix: waitFix(),
+    };
+  } else if (wait.seconds < needed) {
+    return { rule: 'prestop-wait-too-short', message: `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}), shorter than ${neededText}`, fix: waitFix() };
+  } else if (wait.seconds < recommended) {
+    return {
+      rule: 'prestop-wait-no-headroom',
+      message: `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}): it covers ${neededText}, but leaves less than `
+        + `the safety margin M = ${budget.safetyMarginSeconds} s for a load balancer that is late`,
+      fix: waitFix(),
+    };
+  }
+  return undefined;
+}
+
+/** The grace period against the wait the manifest has and D; the native sleep action against the grace. */
+function auditGracePeriod(timing: DeploymentTiming, cname: string, wait: PreStopWait, steps: StepDurations, add: Add): void {
+  const { deployment, d, s, m, drains, grace, graceText, appText } = timing;
+  const effectiveD = Math.max(d ?? 0, drains ? wait.seconds : Math.max(0, wait.seconds - s));
+  // The floor (no margin) decides whether SIGKILL can cut requests; the fix keeps the margin.
+  const effective = deriveBudget({
+    deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains,
+  });
+  const effectiveFloor = deriveBudget({
+    deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: 0, drainsOnStopSignal: drains,
+  });
+  const minimum = Math.max(effectiveFloor.minimumTerminationGracePeriodSeconds, wait.seconds);
+  // The grace the pods get once the findings are fixed.
+  steps.widestGrace = Math.max(steps.widestGrace, grace < minimum ? effective.terminationGracePeriodSeconds : grace);
+  if (grace < minimum) {
+    const covered = effectiveD > (drains ? wait.seconds : Math.max(0, wait.seconds - s))
+      ? `D (${effectiveD} s, which the preStop wait must cover)` : `the preStop wait (${wait.seconds} s)`;
+    const parts = drains
+      ? `${covered} + the drain timeout S (${s} s) = ${minimum} s`
+      : `${covered === `the preStop wait (${wait.seconds} s)` ? covered : `${covered} + S (${s} s)`}, which must also cover the drain (${appText}), = ${minimum} s`;
+    add('grace-period-too-short', deployment,
+      `${graceText}, shorter than ${parts}: SIGKILL can cut requests still in flight`,
+      {
+        description: `set terminationGracePeriodSeconds to ${effective.terminationGracePeriodSeconds}`,
+        set: { 'spec.template.spec.terminationGracePeriodSeconds': effective.terminationGracePeriodSeconds },
+        budget: numbersOf(effective),
+      });
+  }
+  if (wait.kind === 'sleep-action' && wait.seconds > grace) {
+    add('sleep-action-exceeds-grace', deployment,
+      `container ${cname} sleeps ${wait.seconds} s in its native preStop sleep action, longer than ${graceText}: the API server rejects the pod template`,
+      {
+        description: `set terminationGracePeriodSeconds to ${effective.terminationGracePeriodSeconds}`,
+        set: { 'spec.template.spec.terminationGracePeriodSeconds': effective.terminationGracePeriodSeconds },
+        budget: numbersOf(effective),
+      });
+  }
+}
+
+/** Readiness probe, and the load balancer's health check against it. */
+function auditReadiness(
+  context: AuditContext, timing: DeploymentTiming, container: KubeObject, cname: string, routes: TrafficRoute[], steps: StepDurations,
+): void {
+  const { deployment } = timing;
+  const probe = container.readinessProbe;
+  const targetPort = routes[0].target!.port;
+  if (!isObject(probe)) {
+    const check = resolveHealthCheck('/', targetPort);
+    context.add('readiness-probe-missing', deployment,
+      `container ${cname} has no readiness probe: a new pod counts as Ready before it can serve`,
+      {
+        description: `add an HTTP readiness probe on port ${targetPort}`,
+        set: {
+          [`spec.template.spec.containers[${cname}].readinessProbe`]: {
+            httpGet: { path: check.path, port: targetPort },
+            periodSeconds: check.intervalSeconds,
+            timeoutSeconds: check.timeoutSeconds,
+            successThreshold: check.healthyThreshold,
+            failureThreshold: check.unhealthyThreshold,
+          },
+        },
+      });
+    return;
+  }
+  const initialDelay = Number(probe.initialDelaySeconds ?? 0);
+  const period = Number(probe.periodSeconds ?? 10);
+  const successes = Number(probe.successThreshold ?? 1);
+  const readiness = [initialDelay, period, successes].every(Number.isFinite) ? initialDelay + period * successes : 0;
+  steps.longestStep = Math.max(steps.longestStep, readiness);
+  if (isObject(probe.httpGet)) {
+    for (const route of routes) {
+      auditHealthCheck(route, timing.providers.get(route), container, probe.httpGet, cname, deployment,
+        context.backendConfigs, context.tkeServiceConfigs, context.add);
+    }
+  }
+}
+
+/** Progress deadline: one rollout step = startup + readiness + minReadySeconds + grace + the kubelet's 2 s. */
+function auditProgressDeadline(timing: DeploymentTiming, steps: StepDurations, add: Add): void {
+  const { deployment } = timing;
+  const dep = deployment.object;
+  const minReady = typeof dep.spec?.minReadySeconds === 'number' ? dep.spec.minReadySeconds : 0;
+  const stepBudget = deriveBudget({
+    deregistrationDelaySeconds: timing.d ?? 0,
+    drainTimeoutSeconds: timing.s,
+    safetyMarginSeconds: timing.m,
+    drainsOnStopSignal: timing.drains,
+    startupDelaySeconds: steps.longestStartup,
+    readinessDelaySeconds: steps.longestStep,
+    registrationDelaySeconds: minReady,
+    terminationGracePeriodSeconds: steps.widestGrace,
+  });
+  const step = stepBudget.minimumProgressDeadlineSeconds;
+  const deadlineDeclared = typeof dep.spec?.progressDeadlineSeconds === 'number';
+  const deadline = deadlineDeclared ? dep.spec.progressDeadlineSeconds : 600;
+  if (deadline < step) {
+    add('progress-deadline-too-short', deployment,
+      `progressDeadlineSeconds is ${deadline}${deadlineDeclared ? '' : ' (the Kubernetes default)'}, shorter than one rollout step: `
+      + `${stepBudget.startupSeconds > 0 ? `startup probe ${stepBudget.startupSeconds} s + ` : ''}readiness ${stepBudget.readinessDelaySeconds} s + minReadySeconds ${stepBudget.registrationDelaySeconds} s `
+      + `+ grace ${stepBudget.terminationGracePeriodSeconds} s + the kubelet's 2 s = ${step} s`,
+      {
+        description: `set progressDeadlineSeconds to ${stepBudget.progressDeadlineSeconds}`,
+        set: { 'spec.progressDeadlineSeconds': stepBudget.progressDeadlineSeconds },
+      });
+  }
 }
 
 function severityRank(severity: Severity): number {
@@ -550,8 +777,12 @@ function backendConfigName(service: KubeObject, port: { port: number; name?: str
 
 function auditProviderTiming(
   route: TrafficRoute, provider: ProviderId | undefined, d: number | undefined, s: number, m: number | undefined,
-  drains: boolean, podSpec: KubeObject, backendConfigs: Map<string, LoadedObject[]>, add: Add,
+  drains: boolean, podSpec: KubeObject, backendConfigs: NamedLookup, add: Add, policies?: GatewayPolicies,
 ): void {
+  if (policies !== undefined) {
+    auditGatewayTiming(route, provider, d, s, m, drains, podSpec, policies, add);
+    return;
+  }
   const ingressAnnotations = annotationsOf(route.ingress.object);
   const serviceAnnotations = annotationsOf(route.service.object);
   const gates: string[] = (Array.isArray(podSpec.readinessGates) ? podSpec.readinessGates : [])
@@ -612,7 +843,7 @@ function auditProviderTiming(
   if (provider === 'gke-ingress') {
     const name = backendConfigName(route.service.object, route.servicePort);
     if (name !== undefined) {
-      const config = (backendConfigs.get(objectRef(route.service.object).namespace) ?? []).find((o) => o.object.metadata?.name === name);
+      const config = backendConfigs(route.service.object, name);
       if (config === undefined) {
         add('broken-reference', route.service, `cloud.google.com/backend-config names BackendConfig ${name}, which is not in the input`,
           { description: 'include the BackendConfig in the input, or fix the name' });
@@ -634,7 +865,7 @@ function auditProviderTiming(
 
 function auditHealthCheck(
   route: TrafficRoute, provider: ProviderId | undefined, container: KubeObject, httpGet: KubeObject, cname: string,
-  deployment: LoadedObject, backendConfigs: Map<string, LoadedObject[]>, tkeServiceConfigs: Map<string, LoadedObject[]>, add: Add,
+  deployment: LoadedObject, backendConfigs: NamedLookup, tkeServiceConfigs: NamedLookup, add: Add,
 ): void {
   const probePath = typeof httpGet.path === 'string' ? httpGet.path : '/';
   const probePort = typeof httpGet.port === 'number' ? httpGet.port
@@ -667,7 +898,7 @@ function auditHealthCheck(
   } else if (provider === 'gke-ingress') {
     const name = backendConfigName(route.service.object, route.servicePort);
     const config = name === undefined ? undefined
-      : (backendConfigs.get(objectRef(route.service.object).namespace) ?? []).find((o) => o.object.metadata?.name === name);
+      : backendConfigs(route.service.object, name);
     const path = config?.object.spec?.healthCheck?.requestPath;
     if (config !== undefined && typeof path === 'string' && path !== probePath) {
       mismatch(config, `BackendConfig ${name} (healthCheck.requestPath)`, path, 'spec.healthCheck.requestPath', probePath);
@@ -675,7 +906,7 @@ function auditHealthCheck(
   } else if (provider === 'tencent-clb') {
     const name = ingressAnnotations[`${TENCENT_PREFIX}tke-service-config`];
     const config = name === undefined ? undefined
-      : (tkeServiceConfigs.get(objectRef(route.ingress.object).namespace) ?? []).find((o) => o.object.metadata?.name === name);
+      : tkeServiceConfigs(route.ingress.object, name);
     const listeners: KubeObject[] = Array.isArray(config?.object.spec?.loadBalancer?.l7Listeners) ? config!.object.spec.loadBalancer.l7Listeners : [];
     for (const listener of listeners) {
       for (const domain of Array.isArray(listener?.domains) ? listener.domains : []) {
@@ -721,7 +952,7 @@ function auditStrategy(deployment: LoadedObject, add: Add): void {
  * matchLabels pair (those selecting by expressions only are always candidates), so thousands of
  * services are matched in linear time.
  */
-function indexDisruptionBudgets(objects: readonly LoadedObject[]): (deployment: KubeObject) => LoadedObject[] {
+function indexDisruptionBudgets(objects: readonly LoadedObject[], defaultNamespace: string): (deployment: KubeObject) => LoadedObject[] {
   const byLabel = new Map<string, LoadedObject[]>();
   const byExpression = new Map<string, LoadedObject[]>();
   const push = (map: Map<string, LoadedObject[]>, key: string, o: LoadedObject) => {
@@ -730,14 +961,14 @@ function indexDisruptionBudgets(objects: readonly LoadedObject[]): (deployment: 
   };
   for (const o of objects) {
     if (o.object.kind !== 'PodDisruptionBudget') continue;
-    const ns = objectRef(o.object).namespace;
+    const ns = namespaceIn(o.object, defaultNamespace);
     const matchLabels = o.object.spec?.selector?.matchLabels;
     const first = isObject(matchLabels) ? Object.entries(matchLabels)[0] : undefined;
     if (first !== undefined) push(byLabel, `${ns}\u0000${first[0]}\u0000${String(first[1])}`, o);
     else push(byExpression, ns, o);
   }
   return (deployment) => {
-    const ns = objectRef(deployment).namespace;
+    const ns = namespaceIn(deployment, defaultNamespace);
     const labels = deployment.spec?.template?.metadata?.labels;
     const candidates = new Set<LoadedObject>(byExpression.get(ns) ?? []);
     if (isObject(labels)) {
@@ -781,6 +1012,68 @@ function auditDisruptionBudget(deployment: LoadedObject, pdbs: readonly LoadedOb
     if (reason !== undefined) {
       add('pdb-blocks-drain', pdb, `${reason}: no pod of ${objectLabel(deployment.object)} may ever be evicted, so node drains hang`,
         { description: 'allow one pod at a time: set maxUnavailable: 1 (and remove minAvailable)', set: { 'spec.maxUnavailable': 1, 'spec.minAvailable': null } });
+    }
+  }
+}
+
+/**
+ * The timing an HTTPRoute's vendor policies set (AWS: the TargetGroupConfiguration's target type and
+ * deregistration delay; GKE: the GCPBackendPolicy's connection draining, which GKE leaves at 0 s).
+ */
+function auditGatewayTiming(
+  route: TrafficRoute, provider: ProviderId | undefined, d: number | undefined, s: number, m: number | undefined,
+  drains: boolean, podSpec: KubeObject, policies: GatewayPolicies, add: Add,
+): void {
+  const budget = deriveBudget({ deregistrationDelaySeconds: d ?? 0, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains });
+  const floor = deriveBudget({ deregistrationDelaySeconds: d ?? 0, drainTimeoutSeconds: s, safetyMarginSeconds: 0, drainsOnStopSignal: drains });
+  const service = route.service.object.metadata?.name;
+  if (provider === 'aws-alb') {
+    const tgc = policies.targetGroupConfiguration;
+    const targetType = awsTargetType(route, policies);
+    const gates: string[] = (Array.isArray(podSpec.readinessGates) ? podSpec.readinessGates : []).map((g: KubeObject) => g?.conditionType);
+    const awsGate = gates.find((g) => typeof g === 'string' && g.startsWith(AWS_GATE_PREFIX));
+    if (awsGate !== undefined && targetType !== 'ip') {
+      add('alb-readiness-gate-without-direct-access', tgc ?? route.service,
+        `the pods carry the AWS readiness gate ${awsGate}, but the target type of Service ${service}'s target groups is ${targetType}: the controller only sets it for ip targets, so rollouts stall`,
+        { description: 'set spec.defaultConfiguration.targetType: ip in the TargetGroupConfiguration, or remove the readiness gate', set: { 'spec.defaultConfiguration.targetType': 'ip' } });
+    }
+    const attributes: KubeObject[] = Array.isArray(tgc?.object.spec?.defaultConfiguration?.targetGroupAttributes)
+      ? tgc!.object.spec.defaultConfiguration.targetGroupAttributes : [];
+    const raw = attributes.find((a) => a?.key === 'deregistration_delay.timeout_seconds')?.value;
+    const delay = raw === undefined ? undefined : Number(raw);
+    const needed = floor.minimumTerminationGracePeriodSeconds;
+    if (tgc !== undefined && d !== undefined && delay !== undefined && Number.isFinite(delay) && delay < needed) {
+      const recommended = Math.min(AWS_MAX_DEREGISTRATION_DELAY_SECONDS, budget.terminationGracePeriodSeconds);
+      add('aws-deregistration-delay-too-short', tgc,
+        `deregistration_delay.timeout_seconds is ${delay}, below D + S = ${floor.deregistrationDelaySeconds} + ${floor.drainTimeoutSeconds} = ${needed} s: the ALB drops a draining target's connections while it still serves`,
+        {
+          description: `set the deregistration_delay.timeout_seconds target group attribute to "${recommended}"`,
+          set: { 'spec.defaultConfiguration.targetGroupAttributes[key=deregistration_delay.timeout_seconds].value': String(recommended) },
+          budget: numbersOf(budget),
+        });
+    }
+  }
+  if (provider === 'gke-ingress') {
+    const policy = policies.gcpBackendPolicy;
+    const timeout = policy?.object.spec?.default?.connectionDraining?.drainingTimeoutSec;
+    if (typeof timeout !== 'number' || timeout === 0) {
+      add('gke-gateway-no-connection-draining', policy ?? route.service,
+        policy === undefined
+          ? `no GCPBackendPolicy targets Service ${service}, so its backend service drains for 0 s (GKE's default): the load balancer cuts requests to a removed pod at once`
+          : `GCPBackendPolicy ${policy.object.metadata?.name} sets no connectionDraining.drainingTimeoutSec (GKE's default is 0 s): the load balancer cuts requests to a removed pod at once`,
+        {
+          description: `set spec.default.connectionDraining.drainingTimeoutSec to ${budget.terminationGracePeriodSeconds} in the Service's GCPBackendPolicy`,
+          set: { 'spec.default.connectionDraining.drainingTimeoutSec': budget.terminationGracePeriodSeconds },
+          budget: numbersOf(budget),
+        });
+    } else if (timeout < budget.drainTimeoutSeconds) {
+      add('gke-draining-timeout-too-short', policy!,
+        `connectionDraining.drainingTimeoutSec is ${timeout}, shorter than the drain timeout S (${budget.drainTimeoutSeconds} s): the load balancer cuts requests the app is still serving`,
+        {
+          description: `set spec.default.connectionDraining.drainingTimeoutSec to ${budget.drainTimeoutSeconds}`,
+          set: { 'spec.default.connectionDraining.drainingTimeoutSec': budget.drainTimeoutSeconds },
+          budget: numbersOf(budget),
+        });
     }
   }
 }

@@ -90,6 +90,8 @@ export class GracefulShutdownValidation {
       provider: props.provider as ProviderId | undefined,
       deregistrationDelaySeconds: seconds('deregistrationDelay', props.deregistrationDelay),
       drainTimeoutSeconds: seconds('drainTimeout', props.drainTimeout),
+      // Fix texts name these properties, not the CLI's flags (which cannot be set in cdk8s.yaml).
+      settingsOf: 'cdk8s-plugin',
     };
   }
 

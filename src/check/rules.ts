@@ -44,6 +44,7 @@ const TENCENT_ANNOTATIONS = 'https://cloud.tencent.com/document/product/457/5611
 const AWS_ANNOTATIONS = 'https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/';
 const AWS_GATE = 'https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/deploy/pod_readiness_gate/';
 const GKE_BACKENDCONFIG = 'https://cloud.google.com/kubernetes-engine/docs/how-to/ingress-configuration';
+const GKE_GATEWAY_POLICIES = 'https://cloud.google.com/kubernetes-engine/docs/how-to/configure-gateway-resources';
 
 /** Every rule, in the order the docs list them. */
 export const RULES: readonly RuleDefinition[] = [
@@ -163,9 +164,17 @@ export const RULES: readonly RuleDefinition[] = [
     id: 'gke-draining-timeout-too-short',
     severity: 'error',
     title: 'GKE connection draining below the drain timeout',
-    what: 'The BackendConfig (`cloud.google.com/v1`) a Service references through `cloud.google.com/backend-config` sets `connectionDraining.drainingTimeoutSec` below S.',
+    what: 'The BackendConfig (`cloud.google.com/v1`) a Service references through `cloud.google.com/backend-config`, or the GCPBackendPolicy (`networking.gke.io/v1`) that targets an HTTPRoute\'s Service, sets `connectionDraining.drainingTimeoutSec` below S.',
     why: 'The load balancer cuts in-flight requests to a removed endpoint after that timeout, while the app is still draining them.',
-    sources: [GKE_BACKENDCONFIG],
+    sources: [GKE_BACKENDCONFIG, GKE_GATEWAY_POLICIES],
+  },
+  {
+    id: 'gke-gateway-no-connection-draining',
+    severity: 'error',
+    title: 'GKE Gateway backend without connection draining',
+    what: 'An HTTPRoute routes to a Service on GKE (a GCPBackendPolicy or HealthCheckPolicy targets it, or its Gateway has a `gke-l7-*` class), and no GCPBackendPolicy (`networking.gke.io/v1`) for that Service sets `connectionDraining.drainingTimeoutSec` above 0.',
+    why: 'GKE leaves the backend service\'s drain timeout at 0 s unless a GCPBackendPolicy sets it, so requests in flight to a pod that leaves the NEG are cut at once.',
+    sources: [GKE_GATEWAY_POLICIES],
   },
   {
     id: 'ingress-class-conflict',
@@ -204,7 +213,7 @@ export const RULES: readonly RuleDefinition[] = [
     severity: 'warning',
     title: 'Load balancer not identified',
     what: 'The provider behind an Ingress cannot be told (an unknown or missing class, or class `alb` without a vendor-specific annotation: Alibaba Cloud and AWS both use it) and no `--deregistration-delay` was given.',
-    why: 'Without D the preStop wait and grace period cannot be checked; pass `--provider` or `--deregistration-delay`.',
+    why: 'Without D the exact preStop wait and grace period are unknown. Class `alb` is judged under each candidate (an error when requests drop under all, a warning naming the others); behind any other controller a Deployment with no preStop wait at all is still an error, since every controller learns of a removed pod asynchronously, and a wait under 5 s a warning. Pass `--provider` or `--deregistration-delay` (in the cdk8s plugin: the `provider` or `deregistrationDelay` property).',
     sources: [ALIBABA_ANNOTATIONS, AWS_ANNOTATIONS],
   },
   {

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { FixCliOptions, runFix } from './check-fix';
 import { audit, AuditResult, CheckOptions } from '../check/audit';
 import { FailOn, formatText, summarize, toJson, toSarif } from '../check/report';
 import { CheckInputError, readInputs } from '../manifests/inputs';
@@ -54,6 +55,12 @@ interface CheckCliOptions {
   provider?: ProviderId;
   deregistrationDelay?: number;
   drainTimeout: number;
+  namespace?: string;
+  fix?: boolean;
+  dryRun?: boolean;
+  fixFormat: FixCliOptions['fixFormat'];
+  fixOut?: string;
+  prestopAction: FixCliOptions['preStopAction'];
 }
 
 /** Defines `check` on `cmd`. The action sets `process.exitCode` (0 or 1); unusable input throws (exit 2). */
@@ -74,18 +81,38 @@ export function configureCheckCommand(cmd: Command, io: CheckIo = defaultIo): Co
     .addOption(new Option('-S, --drain-timeout <seconds>',
       'S: seconds the app needs to finish in-flight requests, where the Deployment has no drain-timeout annotation')
       .argParser(seconds).default(30))
+    .addOption(new Option('-n, --namespace <namespace>',
+      'the namespace objects without metadata.namespace are applied to, as with kubectl apply -n (default: default)'))
+    .option('--fix', 'fix what can be fixed: rewrite YAML files in place (comments and formatting kept), then report what is left')
+    .option('--dry-run', 'with --fix: print the changes (a unified diff, or the patches) and write nothing')
+    .addOption(new Option('--fix-format <format>', 'with --fix: edit the files in place, or write Kustomize strategic-merge patches (for Helm, Kustomize or generated input)')
+      .choices(['in-place', 'kustomize']).default('in-place'))
+    .option('--fix-out <dir>', 'with --fix-format kustomize: the directory for the patches, kustomization.yaml and a Helm post-renderer')
+    .addOption(new Option('--prestop-action <action>', 'with --fix: how a missing preStop wait is written (sleep-action needs Kubernetes 1.30 or later, and nothing in the image)')
+      .choices(['exec-sleep', 'sleep-action']).default('exec-sleep'))
     .action((inputs: string[], opts: CheckCliOptions) => {
-      const result = runCheck(inputs, {
+      const checkOptions = {
         provider: opts.provider,
         deregistrationDelaySeconds: opts.deregistrationDelay,
         drainTimeoutSeconds: opts.drainTimeout,
-      }, io.readStdin);
+        namespace: opts.namespace,
+      };
+      if (!opts.fix && (opts.dryRun || opts.fixOut !== undefined || opts.fixFormat !== 'in-place')) {
+        throw new CheckInputError('--dry-run, --fix-format and --fix-out only apply with --fix');
+      }
+      const result = opts.fix
+        ? runFix(readInputs(inputs, io.readStdin), checkOptions, {
+          dryRun: opts.dryRun === true, fixFormat: opts.fixFormat, fixOut: opts.fixOut, preStopAction: opts.prestopAction,
+        }, io)
+        : runCheck(inputs, checkOptions, io.readStdin);
+      // A dry run prints the changes on stdout; the report then goes to stderr.
+      const report = opts.fix && opts.dryRun ? io.err : io.out;
       if (opts.format === 'json') {
-        io.out(JSON.stringify(toJson(result, opts.failOn), null, 2) + '\n');
+        report(JSON.stringify(toJson(result, opts.failOn), null, 2) + '\n');
       } else if (opts.format === 'sarif') {
-        io.out(JSON.stringify(toSarif(result, { version: packageVersion() }), null, 2) + '\n');
+        report(JSON.stringify(toSarif(result, { version: packageVersion() }), null, 2) + '\n');
       } else {
-        io.out(formatText(result, opts.failOn));
+        report(formatText(result, opts.failOn));
       }
       process.exitCode = summarize(result, opts.failOn).failed ? 1 : 0;
     });

@@ -431,9 +431,12 @@ export async function runDrainTest(options: DrainTestOptions): Promise<DrainTest
     if (early.length > 0) {
       const first = early[0].result!;
       const why = first.outcome === 'completed'
-        ? (first.kind === 'download'
-          ? `it was served in full: give a larger --download-size (now ${first.bytes} bytes)`
-          : 'use a slower --slow-path')
+        ? (first.kind !== 'download'
+          ? 'use a slower --slow-path'
+          : options.download !== undefined && first.bytes < options.download.bytes
+            // A short answer is some other page (a catch-all route), not the file written into {dir}.
+            ? `it answered ${first.bytes} bytes, not the ${options.download.bytes}-byte file written into {dir}: the server does not serve {dir}; give --slow-path <a path it answers slowly>`
+            : `it was served in full: give a larger --download-size (now ${first.bytes} bytes)`)
         : `${first.outcome}${first.status !== undefined ? ` with status ${first.status}` : ''}${first.error !== undefined ? ` (${first.error})` : ''}`
           + (first.kind === 'download' && first.status === 404 ? `: the server does not serve {dir} at ${first.path}; serve {dir} or give --slow-path` : '');
       throw new DrainTestError(`GET ${first.path} ended before the stop signal: ${why}${tail()}`);

@@ -11,8 +11,8 @@ export { DEREGISTRATION_DELAY_ANNOTATION };
 
 /** Default deregistration delays per default ingress class (seconds), as the providers define them. */
 export const INGRESS_CLASS_DEREGISTRATION_DELAY: Record<string, number> = {
-  alb: AlibabaAlb.DEFAULT_DEREGISTRATION_DELAY.toSeconds(),
-  qcloud: TencentClb.DEFAULT_DEREGISTRATION_DELAY.toSeconds(),
+  alb: AlibabaAlb.DOCUMENTED_DEREGISTRATION_DELAY.toSeconds(),
+  qcloud: TencentClb.DOCUMENTED_DEREGISTRATION_DELAY.toSeconds(),
 };
 
 /** How the preStop hook of the first container looks. */

@@ -158,8 +158,10 @@ export function describeObject(object: KubeObject): string {
   return `${object.kind ?? 'object'} ${namespace ? `${namespace}/` : ''}${object.metadata?.name ?? '(unnamed)'}`;
 }
 
-function namespaceOf(object: KubeObject): string {
-  return typeof object.metadata?.namespace === 'string' ? object.metadata.namespace : '';
+/** An object's namespace; one without lands in `defaultNamespace` (where `kubectl apply` puts it). */
+function namespaceOf(object: KubeObject, defaultNamespace: string = 'default'): string {
+  const ns = object.metadata?.namespace;
+  return typeof ns === 'string' && ns !== '' ? ns : defaultNamespace;
 }
 
 function isKind(object: KubeObject, kind: string): boolean {
@@ -210,6 +212,86 @@ export function ingressBackends(ingress: KubeObject): IngressBackendRef[] {
   });
 }
 
+/**
+ * Every Service backend an HTTPRoute (`gateway.networking.k8s.io`) names in its rules: core
+ * Services only (`group` empty, `kind` Service or unset), in the route's namespace.
+ */
+export function httpRouteBackends(route: KubeObject): IngressBackendRef[] {
+  const rules = Array.isArray(route.spec?.rules) ? route.spec.rules : [];
+  const refs: IngressBackendRef[] = [];
+  for (const ref of rules.flatMap((r: KubeObject) => (Array.isArray(r?.backendRefs) ? r.backendRefs : []))) {
+    if (!isObject(ref) || typeof ref.name !== 'string' || (ref.group ?? '') !== '' || (ref.kind ?? 'Service') !== 'Service') continue;
+    if (ref.namespace !== undefined && ref.namespace !== namespaceOf(route)) continue;
+    if (!refs.some((r) => r.serviceName === ref.name && r.port === ref.port)) refs.push({ serviceName: ref.name, port: ref.port });
+  }
+  return refs;
+}
+
+/** The vendor policies (Gateway API) that target one Service, by kind. */
+export interface GatewayPolicies {
+  /** AWS Load Balancer Controller: `gateway.k8s.aws` TargetGroupConfiguration (`spec.targetReference`). */
+  readonly targetGroupConfiguration?: LoadedObject;
+  /** GKE: `networking.gke.io` GCPBackendPolicy (`spec.targetRef`). */
+  readonly gcpBackendPolicy?: LoadedObject;
+  /** GKE: `networking.gke.io` HealthCheckPolicy (`spec.targetRef`). */
+  readonly healthCheckPolicy?: LoadedObject;
+}
+
+/** Finds, for a Service, the Gateway API vendor policies of the input that target it (same namespace). */
+export function indexGatewayPolicies(objects: readonly LoadedObject[]): (service: KubeObject) => GatewayPolicies {
+  const byTarget = new Map<string, { [kind: string]: LoadedObject }>();
+  for (const o of objects) {
+    const kind = o.object.kind;
+    if (!['TargetGroupConfiguration', 'GCPBackendPolicy', 'HealthCheckPolicy'].includes(kind)) continue;
+    const ref = o.object.spec?.targetRef ?? o.object.spec?.targetReference;
+    if (!isObject(ref) || typeof ref.name !== 'string' || (ref.kind ?? 'Service') !== 'Service') continue;
+    const key = `${namespaceOf(o.object)}\u0000${ref.name}`;
+    const entry = byTarget.get(key) ?? {};
+    entry[kind] ??= o;
+    byTarget.set(key, entry);
+  }
+  return (service) => {
+    const entry = byTarget.get(`${namespaceOf(service)}\u0000${service.metadata?.name}`) ?? {};
+    return {
+      targetGroupConfiguration: entry.TargetGroupConfiguration,
+      gcpBackendPolicy: entry.GCPBackendPolicy,
+      healthCheckPolicy: entry.HealthCheckPolicy,
+    };
+  };
+}
+
+/**
+ * The provider behind an HTTPRoute: the vendor policies on its Service (TargetGroupConfiguration:
+ * AWS; GCPBackendPolicy or HealthCheckPolicy: GKE), else the class of its Gateway when the input
+ * holds the Gateway (`gke-l7-*`: GKE).
+ */
+export function detectGatewayProvider(
+  route: KubeObject, policies: GatewayPolicies, objects: readonly LoadedObject[] = [],
+): ProviderDetection {
+  if (policies.targetGroupConfiguration !== undefined && policies.gcpBackendPolicy === undefined && policies.healthCheckPolicy === undefined) {
+    return { provider: 'aws-alb', candidates: ['aws-alb'], reason: `its Service has the TargetGroupConfiguration ${policies.targetGroupConfiguration.object.metadata?.name}` };
+  }
+  const gke = policies.gcpBackendPolicy ?? policies.healthCheckPolicy;
+  if (gke !== undefined && policies.targetGroupConfiguration === undefined) {
+    return { provider: 'gke-ingress', candidates: ['gke-ingress'], reason: `its Service has the ${gke.object.kind} ${gke.object.metadata?.name}` };
+  }
+  const parents: KubeObject[] = Array.isArray(route.spec?.parentRefs) ? route.spec.parentRefs.filter(isObject) : [];
+  for (const parent of parents) {
+    const gateway = objects.find((o) => isKind(o.object, 'Gateway') && o.object.metadata?.name === parent.name
+      && namespaceOf(o.object) === (parent.namespace ?? namespaceOf(route)));
+    const className = gateway?.object.spec?.gatewayClassName;
+    if (typeof className === 'string' && className.startsWith('gke-l7-')) {
+      return { provider: 'gke-ingress', candidates: ['gke-ingress'], reason: `its Gateway ${parent.name} has the class ${className}` };
+    }
+  }
+  return {
+    candidates: gke !== undefined ? ['aws-alb', 'gke-ingress'] : [],
+    reason: gke !== undefined
+      ? 'its Service has both AWS and GKE Gateway policies'
+      : 'an HTTPRoute\'s load balancer is told by the vendor policies on its Service (TargetGroupConfiguration, GCPBackendPolicy) or its Gateway\'s class, and the input has none of them',
+  };
+}
+
 /** Whether `selector` (non-empty) matches `labels`. */
 export function selectorMatches(selector: unknown, labels: unknown): boolean {
   if (!isObject(selector) || Object.keys(selector).length === 0 || !isObject(labels)) return false;
@@ -249,6 +331,7 @@ export function resolveTargetPort(deployment: KubeObject, targetPort: number | s
 
 /** One way traffic reaches a Deployment. */
 export interface TrafficRoute {
+  /** The Ingress, or the HTTPRoute (Gateway API), that routes to the Service. */
   readonly ingress: LoadedObject;
   readonly service: LoadedObject;
   /** The Service port the Ingress names. */
@@ -277,9 +360,10 @@ export interface Topology {
 
 /**
  * Follows every Ingress backend to its Service and the Deployments the Service selects. Objects
- * without a namespace are taken to share one (the namespace `kubectl apply` would put them in).
+ * without a namespace land in `defaultNamespace` (`kubectl apply -n`, else `default`), so they
+ * match objects that name it.
  */
-export function resolveTopology(objects: readonly LoadedObject[]): Topology {
+export function resolveTopology(objects: readonly LoadedObject[], defaultNamespace: string = 'default'): Topology {
   // Indexes keep this linear in the input (check audits thousands of services at once):
   // Services by namespace and name, Deployments by namespace and each pod label.
   const services = new Map<string, LoadedObject>();
@@ -287,14 +371,14 @@ export function resolveTopology(objects: readonly LoadedObject[]): Topology {
   const deploymentOrder = new Map<LoadedObject, number>();
   for (const o of objects) {
     if (isKind(o.object, 'Service')) {
-      const key = `${namespaceOf(o.object)}\u0000${o.object.metadata.name}`;
+      const key = `${namespaceOf(o.object, defaultNamespace)}\u0000${o.object.metadata.name}`;
       if (!services.has(key)) services.set(key, o);
     } else if (isKind(o.object, 'Deployment')) {
       deploymentOrder.set(o, deploymentOrder.size);
       const labels = o.object.spec?.template?.metadata?.labels;
       if (!isObject(labels)) continue;
       for (const [label, value] of Object.entries(labels)) {
-        const key = `${namespaceOf(o.object)}\u0000${label}\u0000${String(value)}`;
+        const key = `${namespaceOf(o.object, defaultNamespace)}\u0000${label}\u0000${String(value)}`;
         const list = deploymentsByLabel.get(key);
         if (list === undefined) deploymentsByLabel.set(key, [o]); else list.push(o);
       }
@@ -304,15 +388,16 @@ export function resolveTopology(objects: readonly LoadedObject[]): Topology {
     const selector = service.object.spec?.selector;
     if (!isObject(selector) || Object.keys(selector).length === 0) return [];
     const [label, value] = Object.entries(selector)[0];
-    const candidates = deploymentsByLabel.get(`${namespaceOf(service.object)}\u0000${label}\u0000${String(value)}`) ?? [];
+    const candidates = deploymentsByLabel.get(`${namespaceOf(service.object, defaultNamespace)}\u0000${label}\u0000${String(value)}`) ?? [];
     return candidates.filter((d) => selectorMatches(selector, d.object.spec?.template?.metadata?.labels));
   };
   const served = new Map<LoadedObject, TrafficRoute[]>();
   const broken: BrokenReference[] = [];
 
-  for (const ingress of objects.filter((o) => isKind(o.object, 'Ingress'))) {
-    for (const ref of ingressBackends(ingress.object)) {
-      const service = services.get(`${namespaceOf(ingress.object)}\u0000${ref.serviceName}`);
+  for (const ingress of objects.filter((o) => isKind(o.object, 'Ingress') || isKind(o.object, 'HTTPRoute'))) {
+    const refs = isKind(ingress.object, 'HTTPRoute') ? httpRouteBackends(ingress.object) : ingressBackends(ingress.object);
+    for (const ref of refs) {
+      const service = services.get(`${namespaceOf(ingress.object, defaultNamespace)}\u0000${ref.serviceName}`);
       if (service === undefined) {
         broken.push({ object: ingress, message: `backend Service ${ref.serviceName} is not in the input` });
         continue;

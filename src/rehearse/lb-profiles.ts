@@ -252,7 +252,7 @@ function positiveNumber(v: unknown): number | undefined {
 
 /** The objects around a Deployment that can change the LB's health check. */
 export interface LbContext {
-  /** Ingresses routing to the Deployment's Services. */
+  /** Ingresses (or Gateway API HTTPRoutes) routing to the Deployment's Services. */
   readonly ingresses: readonly KubeObject[];
   /** Services selecting the Deployment. */
   readonly services: readonly KubeObject[];
@@ -285,6 +285,8 @@ export function healthCheckTiming(profile: LbProfile, context: LbContext): Healt
       }
     }
   }
+  const policy = gatewayHealthCheck(profile, context);
+  if (policy !== undefined) return policy;
   if (profile.id === 'gke-ingress') {
     for (const service of context.services) {
       const raw = service.metadata?.annotations?.['cloud.google.com/backend-config'] ?? service.metadata?.annotations?.['beta.cloud.google.com/backend-config'];
@@ -334,6 +336,32 @@ export function healthCheckTiming(profile: LbProfile, context: LbContext): Healt
     }
   }
   return dflt;
+}
+
+/**
+ * The health check a Gateway API policy on one of the Services sets: an AWS TargetGroupConfiguration's
+ * `healthCheckConfig`, a GKE HealthCheckPolicy's `default`.
+ */
+function gatewayHealthCheck(profile: LbProfile, context: LbContext): HealthCheckTiming | undefined {
+  const kind = profile.id === 'aws-alb' ? 'TargetGroupConfiguration' : profile.id === 'gke-ingress' ? 'HealthCheckPolicy' : undefined;
+  if (kind === undefined) return undefined;
+  for (const service of context.services) {
+    const policy = context.objects.find((o) => o.kind === kind
+      && (o.spec?.targetRef ?? o.spec?.targetReference)?.name === service.metadata?.name
+      && (o.metadata?.namespace ?? '') === (service.metadata?.namespace ?? ''));
+    const hc = kind === 'TargetGroupConfiguration' ? policy?.spec?.defaultConfiguration?.healthCheckConfig : policy?.spec?.default;
+    if (hc === undefined) continue;
+    const interval = positiveNumber(kind === 'TargetGroupConfiguration' ? hc.healthCheckInterval : hc.checkIntervalSec);
+    const threshold = positiveNumber(kind === 'TargetGroupConfiguration' ? hc.healthyThresholdCount : hc.healthyThreshold);
+    if (interval !== undefined || threshold !== undefined) {
+      return {
+        intervalSeconds: interval ?? profile.defaultHealthCheck.intervalSeconds,
+        healthyThreshold: threshold ?? profile.defaultHealthCheck.healthyThreshold,
+        source: `${kind} ${policy?.metadata?.name}`,
+      };
+    }
+  }
+  return undefined;
 }
 
 /**

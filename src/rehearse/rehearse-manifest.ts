@@ -4,7 +4,10 @@
  */
 import { LbContext, LbProfileId } from './lb-profiles';
 import { DeploymentSpec, deploymentSpec, ManifestError } from '../manifests/deployment-spec';
-import { detectProvider, describeObject, KubeObject, LoadedObject, loadManifests, ManifestInput, resolveTopology } from '../manifests/topology';
+import {
+  detectGatewayProvider, detectProvider, describeObject, indexGatewayPolicies, KubeObject, LoadedObject, loadManifests, ManifestInput,
+  resolveTopology,
+} from '../manifests/topology';
 
 export interface RehearsalManifest {
   readonly spec: DeploymentSpec;
@@ -49,9 +52,15 @@ export function readRehearsalManifest(inputs: readonly ManifestInput[], options:
   let providerReason = 'given (--lb)';
   if (provider === undefined) {
     if (ingresses.length === 0) {
-      throw new ManifestError(`${where}: no Ingress routes to Deployment ${spec.name}, so its load balancer is unknown: pass --lb <provider>`);
+      throw new ManifestError(`${where}: no Ingress or HTTPRoute routes to Deployment ${spec.name}, so its load balancer is unknown: pass --lb <provider>`);
     }
-    const detections = ingresses.map((i) => ({ ingress: i, detection: detectProvider(i, loaded, [spec.podSpec]) }));
+    // An HTTPRoute's provider is told by its Service's Gateway API policies (or its Gateway's class).
+    const policiesOf = indexGatewayPolicies(loaded);
+    const serviceOf = new Map(routes.map((r) => [r.ingress.object, r.service.object]));
+    const detect = (i: KubeObject) => (i.kind === 'HTTPRoute'
+      ? detectGatewayProvider(i, policiesOf(serviceOf.get(i) ?? {}), loaded)
+      : detectProvider(i, loaded, [spec.podSpec]));
+    const detections = ingresses.map((i) => ({ ingress: i, detection: detect(i) }));
     const found = [...new Set(detections.map((d) => d.detection.provider))];
     if (found.length !== 1 || found[0] === undefined) {
       const why = detections.map((d) => `${describeObject(d.ingress)}: ${d.detection.reason}`

@@ -117,6 +117,36 @@ describe('the cdk8s validation plugin, run by cdk8s synth', () => {
     expect(missing.violatingConstructs[0]).toMatchObject({ resourceName: 'web', manifestPath: 'dist/web.k8s.yaml', constructPath: expect.stringMatching(/^web\//) });
   });
 
+  test('behind ingress-nginx (provider unknown), no preStop wait still fails the synth, and the fix names cdk8s.yaml properties, not CLI flags', () => {
+    const dir = makeApp([
+      "const { App, Chart, ApiObject } = require('cdk8s');",
+      'const app = new App();',
+      "const chart = new Chart(app, 'web');",
+      "const labels = { app: 'web' };",
+      "new ApiObject(chart, 'deployment', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: {",
+      '  replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: {',
+      "    containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80 }], readinessProbe: { httpGet: { path: '/', port: 80 } } }] } } } });",
+      "new ApiObject(chart, 'service', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: labels, ports: [{ port: 80 }] } });",
+      "new ApiObject(chart, 'ingress', { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web-ingress' },",
+      "  spec: { ingressClassName: 'nginx', rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix',",
+      "  backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } });",
+      'app.synth();',
+      '',
+    ].join('\n'), {});
+    const result = synth(dir);
+    expect(result.status).toBe(2);
+    const report = result.reports.reports[0];
+    const missing = report.violations.find((v: any) => v.ruleName.startsWith('[error] prestop-wait-missing'));
+    expect(missing).toBeDefined();
+    expect(missing.fix).toMatch(/^wait at least 5 s in preStop/);
+    const fixes = report.violations.map((v: any) => String(v.fix)).filter((f: string) => /provider|deregistration/i.test(f));
+    expect(fixes.length).toBeGreaterThan(0);
+    for (const fix of fixes) {
+      expect(fix).toMatch(/cdk8s\.yaml/);
+      expect(fix).not.toMatch(/--provider|--deregistration-delay/);
+    }
+  });
+
   test('bad properties stop the synth with the property named', () => {
     const dir = makeApp("const { App } = require('cdk8s'); new App().synth();\n", { provider: 'azure' });
     const result = synth(dir);

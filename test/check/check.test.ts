@@ -7,6 +7,8 @@ import * as fc from 'fast-check';
 import { stringify } from 'yaml';
 import { AlibabaAlbTeaChart } from '../../examples/alibaba-alb-tea';
 import { AwsAlbCheckoutChart } from '../../examples/aws-alb-checkout';
+import { AwsGatewayCheckoutChart } from '../../examples/aws-gateway-checkout';
+import { GkeGatewayStorefrontChart } from '../../examples/gke-gateway-storefront';
 import { GkeStorefrontChart } from '../../examples/gke-storefront';
 import { TencentClbMeetingChart } from '../../examples/tencent-clb-meeting';
 import { ShutdownBudget } from '../../src';
@@ -108,10 +110,15 @@ describe('recognising the preStop wait', () => {
 });
 
 describe('the vendors\' own manifests pass', () => {
-  test('Alibaba\'s tea Deployment (sh -c "sleep 10", grace 45, NodePort, class alb): no errors, and the ambiguous alb class is said', () => {
+  test('Alibaba\'s tea Deployment (sh -c "sleep 10", grace 45, NodePort, class alb): no errors; the ambiguous alb class is said, and the wait judged under each candidate', () => {
     const findings = runCheck([TEA], {}).findings;
     expect(errors(findings)).toEqual([]);
-    expect(findings.map((f) => f.rule).sort()).toEqual(['pdb-missing', 'provider-unknown', 'readiness-probe-missing']);
+    expect(findings.map((f) => f.rule).sort()).toEqual(['pdb-missing', 'prestop-wait-too-short', 'provider-unknown', 'readiness-probe-missing']);
+    // 10 s covers Alibaba ALB but not the AWS Load Balancer Controller: a warning naming AWS only.
+    const short = findings.find((f) => f.rule === 'prestop-wait-too-short')!;
+    expect(short.severity).toBe('warning');
+    expect(short.message).toMatch(/^under aws-alb \(the provider cannot be told\)/);
+    expect(short.fix.description).toMatch(/^under aws-alb: wait \d+ s in preStop/);
     expect(findings.find((f) => f.rule === 'provider-unknown')!.fix.description).toMatch(/--provider alibaba-alb or --provider aws-alb/);
   });
 
@@ -136,10 +143,12 @@ describe('the vendors\' own manifests pass', () => {
     new TencentClbMeetingChart(app, 'tencent-clb-meeting');
     new AwsAlbCheckoutChart(app, 'aws-alb-checkout');
     new GkeStorefrontChart(app, 'gke-storefront');
+    new AwsGatewayCheckoutChart(app, 'aws-gateway-checkout');
+    new GkeGatewayStorefrontChart(app, 'gke-gateway-storefront');
     app.synth();
-    expect(fs.readFileSync(path.join(REPO, 'examples', 'synth.ts'), 'utf8').match(/new \w+Chart\(/g)).toHaveLength(4);
+    expect(fs.readFileSync(path.join(REPO, 'examples', 'synth.ts'), 'utf8').match(/new \w+Chart\(/g)).toHaveLength(6);
     const result = runCheck([outdir], {});
-    expect(result.deployments).toBe(4);
+    expect(result.deployments).toBe(6);
     expect(result.findings).toEqual([]);
     // The same with the provider named, and when the examples' own annotations give S.
     expect(runCheck([path.join(outdir, 'alibaba-alb-tea.k8s.yaml')], { provider: 'alibaba-alb', drainTimeoutSeconds: 300 }).findings).toEqual([]);
@@ -219,6 +228,16 @@ describe('hand-broken variants fail with the right rule', () => {
       kind(o, 'Ingress').metadata.annotations = { 'kubernetes.io/ingress.class': 'gce' };
       kind(o, 'Service').metadata.annotations = { 'cloud.google.com/backend-config': '{"default": "tea"}' };
       o.push({ apiVersion: 'cloud.google.com/v1', kind: 'BackendConfig', metadata: { name: 'tea' }, spec: { connectionDraining: { drainingTimeoutSec: 10 } } });
+      return o;
+    }, { deregistrationDelaySeconds: 10 }],
+    ['gke-gateway-no-connection-draining', 'HTTPRoute on GKE, no GCPBackendPolicy', () => {
+      const o = tea().filter((x) => x.kind !== 'Ingress');
+      const service = kind(o, 'Service');
+      const backendRefs = [{ name: service.metadata.name, port: service.spec.ports[0].port }];
+      const route = { parentRefs: [{ name: 'g' }], rules: [{ backendRefs }] };
+      o.push({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'tea' }, spec: route });
+      const targetRef = { group: '', kind: 'Service', name: service.metadata.name };
+      o.push({ apiVersion: 'networking.gke.io/v1', kind: 'HealthCheckPolicy', metadata: { name: 'tea' }, spec: { targetRef } });
       return o;
     }, { deregistrationDelaySeconds: 10 }],
     ['ingress-class-conflict', 'class annotation and spec', () => {
@@ -349,7 +368,7 @@ describe('the check command', () => {
     const { code, out } = await cli([FIXTURES]);
     expect(code).toBe(0);
     expect(out).toMatch(/alibaba-alb-tea\.yaml:5:1 {2}Deployment tea\n {2}warning pdb-missing: /);
-    expect(out).toMatch(/^0 errors, 5 warnings, 0 info in 2 Deployments served through an Ingress \(6 objects read\)$/m);
+    expect(out).toMatch(/^0 errors, 6 warnings, 0 info in 2 Deployments served through an Ingress \(6 objects read\)$/m);
   });
 
   test('exit 1 on an error; --fail-on warning fails on warnings; --fail-on none never fails', async () => {

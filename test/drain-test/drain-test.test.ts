@@ -111,6 +111,14 @@ const server = http.createServer((req, res) => {
 ${onSigterm}
 `);
 
+  test('a server that answers every path with a short page (not {dir}) is told to give --slow-path, exit 2', async () => {
+    const file = server('process.on("SIGTERM", () => server.close());');
+    const run = await drainTest(['--app-command', `${process.execPath} {dir}/${path.basename(file, '.tmpl')}`, '--app-template', file]);
+    expect(run.code).toBe(2);
+    expect(run.err).toMatch(/ended before the stop signal: it answered 3 bytes, not the \d+-byte file written into \{dir\}: the server does not serve \{dir\}; give --slow-path/);
+    expect(run.err).not.toMatch(/larger --download-size/);
+  });
+
   test('server.close() on SIGTERM drains the slow requests', async () => {
     const file = server('process.on("SIGTERM", () => server.close());');
     const { code, result } = await drainTestJson(['--app-command', `${process.execPath} {dir}/${path.basename(file, '.tmpl')}`,

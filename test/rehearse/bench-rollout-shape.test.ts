@@ -30,7 +30,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 test('reduced rollout benchmark: derived 0 at lag = D, naive > 0, derived > 0 once lag > D + M', async () => {
   const examples = synthesizeExamples(dir, ['alibaba-alb-tea']);
   expect(examples).toHaveLength(1);
-  expect(examples[0]).toMatchObject({ provider: 'alibaba-alb', d: 10 });
+  expect(examples[0]).toMatchObject({ provider: 'alibaba-alb', d: 15 });
   expect(examples[0].sha256).toMatch(/^[0-9a-f]{64}$/);
   const rows: Row[] = [];
   for (const [i, sc] of scenarios(examples, config).entries()) rows.push(await runScenario(sc, config, 100 + i));
@@ -40,7 +40,7 @@ test('reduced rollout benchmark: derived 0 at lag = D, naive > 0, derived > 0 on
   expect(find('derived', 1.0).requests).toBeGreaterThan(100);
   expect(find('derived', 1.0).failed).toBe(0);
   expect(find('naive', 1.0).failed).toBeGreaterThan(0);
-  // Lag 20 s against a wait of D + M = 15 s.
+  // Lag 30 s against a wait of D + M = 20 s.
   expect(find('derived', 2.0).failed).toBeGreaterThan(0);
   const text = report(rows, {
     command: 'test',
