@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { configureCheckCommand } from './check-command';
 import { configureDrainTestCommand } from './drain-test-command';
 import { configureProbeCommand } from './probe-command';
+import { invokedName, PACKAGE_NAME, packageVersion } from './program-name';
 import { configureRehearseCommand } from './rehearse-command';
 import { configureDemoAppCommand } from '../demo-app/demo-app';
 
@@ -11,11 +12,16 @@ import { configureDemoAppCommand } from '../demo-app/demo-app';
 export interface CliIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** `err` is a terminal (live status lines instead of a log). */
+  readonly errIsTty?: boolean;
+  readonly errColumns?: () => number | undefined;
 }
 
 const defaultIo: CliIo = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
+  errIsTty: process.stderr.isTTY === true,
+  errColumns: () => process.stderr.columns,
 };
 
 /**
@@ -41,8 +47,9 @@ function abortOnSignals(): { signal: AbortSignal; dispose: () => void } {
 
 /** The `gws` program. Actions set `process.exitCode` (1 = some request failed) rather than exiting. */
 export function buildProgram(io: CliIo = defaultIo): Command {
-  const program = new Command('cdk8s-graceful-web-service') // the main bin; `gws` is its installed alias
+  const program = new Command(PACKAGE_NAME) // the main bin; `gws` is its installed alias
     .description('Rehearse and verify graceful rolling updates of web services behind a cloud load balancer')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride() // throw instead of exiting, inherited by the subcommands below
     .configureOutput({ writeOut: io.out, writeErr: io.err });
@@ -66,7 +73,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<void>
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    io.err(`gws: ${err.message}\n`);
+    io.err(`${invokedName(argv[1])}: ${err.message}\n`);
     process.exitCode = err.message === 'interrupted' ? 130 : 2;
   }
 }

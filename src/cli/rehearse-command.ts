@@ -10,6 +10,7 @@ import { parseSignal, serverCommandSpec, ServerCommandError } from '../process/s
 import { DelayDistribution, DelaySpecError, describeDelay, LB_PROFILE_IDS, LB_PROFILES, LbProfileId, parseDelay } from '../rehearse/lb-profiles';
 import { formatTimeline, RehearsalInterruptedError, resolveRehearsal, runRehearsal } from '../rehearse/rehearse';
 import { readRehearsalManifest } from '../rehearse/rehearse-manifest';
+import { formatStatusLine, StatusLine } from '../rehearse/status';
 import { formatAssumptions } from '../rehearse/timeline';
 
 /** Where the command writes (the CLI's stdout/stderr, or a test's buffers). */
@@ -18,6 +19,10 @@ export interface RehearseIo {
   readonly err: (text: string) => void;
   /** Aborts on SIGINT/SIGTERM; `dispose` removes the handlers. */
   readonly abortOnSignals: () => { signal: AbortSignal; dispose: () => void };
+  /** `err` is a terminal: show one live status line instead of the plain log. */
+  readonly errIsTty?: boolean;
+  /** The terminal's width, to keep the status line on one row. */
+  readonly errColumns?: () => number | undefined;
 }
 
 function delay(v: string): DelayDistribution {
@@ -137,7 +142,7 @@ export function configureRehearseCommand(cmd: Command, io: RehearseIo): Command 
     .option('--haproxy <path>', 'haproxy binary (default: PATH, then /usr/sbin)')
     .option('-o, --out <file>', 'write every probe request to a .jsonl or .csv file')
     .option('--json', 'print the full result as JSON on stdout')
-    .option('-q, --quiet', 'no live timeline/progress on stderr')
+    .option('-q, --quiet', 'no live status line or log on stderr (a pipe gets the plain log, a terminal one live status line)')
     .option('--dry-run', 'print the assumptions and exit without starting anything')
     .addHelpText('after', HELP_AFTER)
     .action(async (files: string[], opts: RehearseCliOptions) => {
@@ -146,7 +151,9 @@ export function configureRehearseCommand(cmd: Command, io: RehearseIo): Command 
       if ((opts.appTemplate ?? []).length > 0 && opts.appCommand === undefined) throw new Error('--app-template needs --app-command');
       if (opts.appCommand !== undefined && opts.appMode !== undefined) throw new Error('--app-mode applies to the demo app only; a real server (--app-command) behaves as it does');
       const appCommand = opts.appCommand !== undefined ? serverCommandSpec(opts.appCommand, opts.appTemplate ?? []) : undefined;
-      const log = opts.quiet || opts.json ? undefined : (line: string) => io.err(line + '\n');
+      // A terminal gets one live status line; a pipe the plain log; -q and --json neither.
+      const live = !opts.quiet && !opts.json && io.errIsTty ? new StatusLine(io.err, io.errColumns) : undefined;
+      const log = opts.quiet || opts.json || live ? undefined : (line: string) => io.err(line + '\n');
       const options = {
         manifest: manifest.spec,
         context: manifest.context,
@@ -178,6 +185,7 @@ export function configureRehearseCommand(cmd: Command, io: RehearseIo): Command 
         haproxyPath: opts.haproxy,
         out: opts.out,
         log,
+        onStatus: live ? (s: Parameters<typeof formatStatusLine>[0]) => live.update(formatStatusLine(s)) : undefined,
       };
       const header = (a: Parameters<typeof formatAssumptions>[0]) => `${formatAssumptions(a)}\n  provider detection: ${manifest.providerReason}\n`;
       if (opts.dryRun) {
@@ -187,16 +195,19 @@ export function configureRehearseCommand(cmd: Command, io: RehearseIo): Command 
       const { signal, dispose } = io.abortOnSignals();
       try {
         const result = await runRehearsal({ ...options, signal, onAssumptions: (a) => (opts.json ? undefined : io.err(header(a) + '\n')) });
+        live?.clear();
         const { records: _records, ...printable } = result;
         if (opts.json) io.out(JSON.stringify(printable, null, 2) + '\n');
         else io.out(`${formatSummary(result.summary)}\n\n${formatTimeline(result.pods)}\n`);
         process.exitCode = result.summary.failed > 0 ? 1 : 0;
       } catch (e) {
+        live?.clear();
         if (e instanceof RehearsalInterruptedError) {
           io.out(`interrupted: partial result\n${formatSummary(e.partial.summary)}\n\n${formatTimeline(e.partial.pods)}\n`);
         }
         throw e;
       } finally {
+        live?.clear();
         dispose();
       }
     });

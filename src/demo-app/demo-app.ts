@@ -33,6 +33,8 @@ export interface DemoAppOptions {
    * reset, the race behind the classic 502 of an app whose idle timeout is shorter than the LB's.
    */
   readonly networkDelayMs?: number;
+  /** Where the JSON event lines go (`listening`, `stop-signal`, `drained`). Default: stdout, which `rehearse` reads. */
+  readonly log?: (line: string) => void;
 }
 
 /** Parse `150` (fixed) or `0-2000` (uniform random) milliseconds. */
@@ -45,8 +47,8 @@ export function parseLatency(text: string): LatencyRange {
   return { minMs, maxMs };
 }
 
-function log(event: string, fields: Record<string, unknown> = {}): void {
-  process.stdout.write(JSON.stringify({ event, pid: process.pid, ...fields }) + '\n');
+function stdoutLine(line: string): void {
+  process.stdout.write(line + '\n');
 }
 
 /**
@@ -58,6 +60,8 @@ function log(event: string, fields: Record<string, unknown> = {}): void {
  * - `ignore`: keep serving until SIGKILL.
  */
 export function startDemoApp(options: DemoAppOptions): Promise<http.Server> {
+  const log = (event: string, fields: Record<string, unknown> = {}) =>
+    (options.log ?? stdoutLine)(JSON.stringify({ event, pid: process.pid, ...fields }));
   let draining = false;
   let inFlight = 0;
   const closing = new WeakSet<object>();

@@ -10,6 +10,7 @@ import {
 } from './lb-profiles';
 import { PodApp } from './pod-process';
 import { planPreStop, PreStopPlan } from './prestop-plan';
+import type { RehearsalStatus } from './status';
 import { Assumptions, PodTimeline, round3 } from './timeline';
 import { STOP_SIGNAL_ANNOTATION } from '../budget-annotations';
 import { LatencyRange, SigtermMode } from '../demo-app/demo-app';
@@ -85,6 +86,8 @@ export interface RehearseOptions {
   readonly log?: (line: string) => void;
   /** Called with the assumptions before anything starts. */
   readonly onAssumptions?: (a: Assumptions) => void;
+  /** Called once per second while load runs, with the rollout step, pods, requests and time left. */
+  readonly onStatus?: (status: RehearsalStatus) => void;
 }
 
 export class RehearsalError extends Error {

@@ -25,10 +25,11 @@ import { DelayDistribution, HealthCheckTiming, LbProfileId, sampleDelay } from '
 import { probeReadiness, startPodProcess } from './pod-process';
 import { RehearsalError, RehearsalInterruptedError, RehearsalPlan, RehearseOptions, resolveRehearsal, seededRandom } from './rehearse-plan';
 import { ClusterEnvironment, SimulatedCluster } from './simulated-cluster';
+import { formatClock, formatRehearsalProgress, rehearsalStatus } from './status';
 import { Assumptions, PodTimeline, podTimelines, round3, SeriesPoint, toSeries } from './timeline';
 import { LatencyRange } from '../demo-app/demo-app';
 import { DeploymentSpec } from '../manifests/deployment-spec';
-import { Arrivals, defaultConcurrency, formatProgress, ProbeProgress, ProbeRecord, ProbeSummary, runProbe, summarize } from '../probe/probe';
+import { Arrivals, defaultConcurrency, ProbeProgress, ProbeRecord, ProbeSummary, runProbe, summarize } from '../probe/probe';
 import { ProcessTracker } from '../process/procs';
 
 export { kubeletRemainingGrace, writeSleepShim } from './kubelet';
@@ -134,7 +135,7 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
   let sentSoFar = 0;
   let rolloutStart = Infinity;
   const model = (real: number) => (real - rolloutStart) / 1000 / scale;
-  const clock = (real: number) => (rolloutStart === Infinity ? '   -  ' : model(real).toFixed(2).padStart(7));
+  const clock = (real: number) => formatClock(rolloutStart === Infinity ? undefined : model(real)); // one clock, model seconds
 
   const failure = new FailureChannel();
   let finished = false;
@@ -189,7 +190,7 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
         timers: pod.timers,
         events: { ...events, preStopPid: (pid) => preStopPids.push(pid) },
       }),
-      onEvent: (pod, what) => log(`t=${clock(performance.now())}s ${pod.name.padEnd(14)} ${what}`),
+      onEvent: (pod, what) => log(`${clock(performance.now())} ${pod.name.padEnd(14)} ${what}`),
       onFailure: (e) => failure.fail(e),
     };
     cluster = new SimulatedCluster({ ...deploymentOf(plan, spec), readinessGate: plan.gate, preStopDescription: plan.plan.description }, environment);
@@ -209,7 +210,22 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
       out: options.out,
       onProgress: (progress: ProbeProgress) => {
         sentSoFar = progress.totalSent;
-        log(formatProgress(progress));
+        log(formatRehearsalProgress(clock(performance.now()), progress));
+        const now = performance.now();
+        options.onStatus?.(rehearsalStatus({
+          pods: cluster!.pods,
+          revision: cluster!.revision,
+          rollout: rolloutStarts.length,
+          rollouts,
+          replicas: spec.replicas,
+          sent: progress.totalSent,
+          failed: progress.totalFailed,
+          scale,
+          graceSeconds: spec.terminationGracePeriodSeconds,
+          settleSeconds: options.settleSeconds ?? 2,
+          rolloutSeconds: rolloutStarts.length > 0 ? (now - rolloutStarts[rolloutStarts.length - 1]) / 1000 / scale : undefined,
+          modelSeconds: rolloutStart === Infinity ? undefined : model(now),
+        }));
       },
       timeOrigin: probeStart,
     });
@@ -221,9 +237,9 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
     for (let i = 0; i < rollouts || sentSoFar < minRequests; i++) {
       const revision = cluster.nextRevision();
       rolloutStarts.push(performance.now());
-      log(`t=${clock(performance.now())}s rollout ${i + 1}: revision ${revision}`);
+      log(`${clock(performance.now())} rollout ${i + 1}: revision ${revision}`);
       await failure.race(cluster.converge());
-      log(`t=${clock(performance.now())}s rollout ${i + 1} complete, waiting for old pods to exit`);
+      log(`${clock(performance.now())} rollout ${i + 1} complete, waiting for old pods to exit`);
       await failure.race(cluster.oldPodsGone());
     }
     const lastExit = Math.max(...cluster.oldPods().map((p) => p.exitedAt ?? 0), rolloutStart);

@@ -71,6 +71,7 @@ describe('keep-alive like a real LB', () => {
       keepAliveTimeoutMs: appIdleMs,
       name: 'ka',
       networkDelayMs: 5,
+      log: () => undefined, // its event lines are for rehearse, not for the test output
     });
     let serverConnections = 0;
     server.on('connection', () => serverConnections++);

@@ -134,7 +134,7 @@ describe('demo app', () => {
 
   test('answers / after its latency; on a / readiness path only kube-probe requests skip it', async () => {
     const server = await startDemoApp({
-      port: 0, host: '127.0.0.1', latency: { minMs: 150, maxMs: 150 }, readinessPath: '/', onSigterm: 'abrupt', keepAliveTimeoutMs: 1000, name: 'unit',
+      port: 0, host: '127.0.0.1', latency: { minMs: 150, maxMs: 150 }, readinessPath: '/', onSigterm: 'abrupt', keepAliveTimeoutMs: 1000, name: 'unit', log: () => undefined,
     });
     const port = (server.address() as { port: number }).port;
     const timed = (ua: string) => new Promise<{ status?: number; body: string; ms: number }>((resolve, reject) => {
