@@ -129,7 +129,7 @@ project.addTask('test:consumer', {
 
 // The layers (docs/ARCHITECTURE.md): library (src/*.ts) -> manifests -> tools -> CLI. An import
 // that runs up the layers, or from one tool into another it must not depend on, fails the lint.
-const TOOLS = ['check', 'rehearse', 'drain-test', 'probe', 'demo-app', 'process'];
+const TOOLS = ['check', 'rehearse', 'drain-test', 'probe', 'demo-app', 'process', 'measure'];
 const layer = (dirs: string[]) => dirs.map((d) => `./src/${d}`);
 const otherTools = (...allowed: string[]) => layer(TOOLS.filter((t) => !allowed.includes(t)));
 project.eslint!.addRules({
@@ -141,6 +141,7 @@ project.eslint!.addRules({
       { target: './src/check', from: otherTools('check'), message: 'check reads manifests only: it imports no other tool.' },
       { target: './src/rehearse', from: otherTools('rehearse', 'probe', 'demo-app', 'process'), message: 'rehearse may use probe, demo-app and process, no other tool.' },
       { target: './src/drain-test', from: otherTools('drain-test', 'process'), message: 'drain-test may use process, no other tool.' },
+      { target: './src/measure', from: otherTools('measure', 'rehearse', 'probe', 'process'), message: 'measure may use rehearse, probe and process, no other tool.' },
       ...['probe', 'demo-app', 'process'].map((t) => ({ target: `./src/${t}`, from: otherTools(t), message: `${t} is a leaf: it imports no other tool.` })),
     ],
   }],

@@ -13,3 +13,5 @@ export type { HealthCheckOptions, HealthCheckSettings } from './health-check';
 export { PreStopAction } from './prestop';
 export { StopSignal } from './stop-signal';
 export * from './graceful-web-service';
+export { LagMeter } from './lag-meter';
+export type { LagMeterProps } from './lag-meter';

@@ -290,6 +290,22 @@ const GKE_INGRESS_PROPS: PropTable = {
   backendPolicyDefaults: optional(mapOf('key', ANY)),
 };
 
+const LAG_METER_PROPS: PropTable = {
+  loadBalancer: required(classType('ILoadBalancer', 'a load balancer (e.g. LoadBalancer.awsAlb())', ['launch', 'bind'])),
+  name: optional(STRING),
+  host: optional(STRING),
+  path: optional(STRING),
+  wait: optional(DURATION),
+  replicas: optional(NUMBER),
+  image: optional(STRING),
+  port: optional(NUMBER),
+  healthCheckPath: optional(STRING),
+  healthCheck: optional(structType('HealthCheckOptions', () => HEALTH_CHECK_OPTIONS)),
+  shutdown: optional(structType('ShutdownBudgetProps', () => SHUTDOWN_BUDGET_PROPS)),
+  ingressAnnotations: optional(STRING_MAP),
+  serviceAnnotations: optional(STRING_MAP),
+};
+
 /**
  * Every props interface a user fills in, by its name in src/index.ts. test/prop-types.test.ts
  * holds the list of exported interfaces that are not user input (what providers return).
@@ -303,4 +319,5 @@ export const PROP_TABLES = {
   AwsAlbProps: AWS_ALB_PROPS,
   GkeIngressProps: GKE_INGRESS_PROPS,
   GatewayOptions: GATEWAY_OPTIONS,
+  LagMeterProps: LAG_METER_PROPS,
 } as const;

@@ -4,6 +4,7 @@ import { App, Chart, Testing } from 'cdk8s';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
 import { crdErrors, crdKinds } from './crd-schema';
@@ -102,6 +103,7 @@ const MODELS: { [gvk: string]: new (data: any) => { validate(): void } } = {
   'cloud.tencent.com/v1alpha1/TkeServiceConfig': TkeServiceConfigModel,
   'cloud.google.com/v1/BackendConfig': StrictBackendConfigModel,
   'v1/Namespace': Namespace,
+  'v1/ConfigMap': ConfigMap,
   // The Gateway API and vendor policy kinds, checked strictly against their CRDs in crds/.
   ...Object.fromEntries(crdKinds().map((gvk) => [gvk, CrdModel])),
 };

@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import { Command } from 'commander';
 import { configureCheckCommand } from './check-command';
 import { configureDrainTestCommand } from './drain-test-command';
+import { configureLagMeterCommand } from './lag-meter-command';
+import { configureMeasureCommand } from './measure-command';
 import { configureProbeCommand } from './probe-command';
 import { invokedName, PACKAGE_NAME, packageVersion } from './program-name';
 import { configureRehearseCommand } from './rehearse-command';
@@ -59,6 +61,8 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   configureDemoAppCommand(program.command('demo-app'));
   configureDrainTestCommand(program.command('drain-test'));
   configureCheckCommand(program.command('check'), { ...io, readStdin: () => fs.readFileSync(0, 'utf8') });
+  configureLagMeterCommand(program.command('lag-meter'), io);
+  configureMeasureCommand(program.command('measure'), { ...io, abortOnSignals });
   return program;
 }
 

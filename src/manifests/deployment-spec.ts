@@ -18,7 +18,19 @@ export const INGRESS_CLASS_DEREGISTRATION_DELAY: Record<string, number> = {
 /** How the preStop hook of the first container looks. */
 export type PreStopHook =
   | { readonly kind: 'exec'; readonly command: string[] }
-  | { readonly kind: 'sleep'; readonly seconds: number };
+  | { readonly kind: 'sleep'; readonly seconds: number }
+  | PreStopHttpGet;
+
+/** An `httpGet` preStop hook: the kubelet requests the container's own port and waits for the answer. */
+export interface PreStopHttpGet {
+  readonly kind: 'httpGet';
+  readonly path: string;
+  /** A number, or the name of one of the container's ports. */
+  readonly port: number | string;
+  /** `httpGet.host`, when set (the pod's IP otherwise). */
+  readonly host?: string;
+  readonly scheme: string;
+}
 
 export interface ReadinessProbeSpec {
   readonly path: string;
@@ -139,7 +151,17 @@ function parsePreStop(container: Obj): PreStopHook | undefined {
     return { kind: 'sleep', seconds: num(preStop.sleep.seconds, 'lifecycle.preStop.sleep.seconds', 0) };
   }
   if (isObj(preStop.httpGet)) {
-    throw new ManifestError('lifecycle.preStop.httpGet is not supported by gws rehearse (use exec or sleep)');
+    const get = preStop.httpGet;
+    if (typeof get.port !== 'number' && typeof get.port !== 'string') {
+      throw new ManifestError('lifecycle.preStop.httpGet.port must be a port number or name');
+    }
+    return {
+      kind: 'httpGet',
+      path: typeof get.path === 'string' ? get.path : '/',
+      port: get.port,
+      host: typeof get.host === 'string' && get.host !== '' ? get.host : undefined,
+      scheme: typeof get.scheme === 'string' ? get.scheme.toUpperCase() : 'HTTP',
+    };
   }
   return undefined;
 }

@@ -21,6 +21,8 @@ export interface ProbeRecord {
   /** Time from send until the response body ended (or the error), ms. */
   readonly latencyMs: number;
   readonly error: ErrorKind | null;
+  /** The response headers named in `captureHeaders` that the response carried (lower-case names). */
+  readonly headers?: { readonly [name: string]: string };
 }
 
 export interface FailureRun {
@@ -95,6 +97,10 @@ export interface ProbeOptions {
   readonly ca?: string | Buffer;
   /** https:// only: do not verify the server's certificate (curl's `--insecure`), for self-signed test endpoints. */
   readonly insecure?: boolean;
+  /** Keep these response headers (lower-case names) in each record (`measure` reads the lag meter's). */
+  readonly captureHeaders?: readonly string[];
+  /** Called with each record as its request ends. */
+  readonly onRecord?: (record: ProbeRecord) => void;
 }
 
 /** Request spacing: fixed intervals, or a Poisson process with the same mean rate. */
@@ -325,14 +331,17 @@ class RequestSender {
     this.inFlight++;
     this.progress.onSent();
     let done = false;
+    let headers: { [name: string]: string } | undefined;
     const settle = (status: number | null, error: ErrorKind | null) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      this.finish({ seq, t: sentAt - this.origin, status, latencyMs: performance.now() - sentAt, error });
+      const rec: ProbeRecord = { seq, t: sentAt - this.origin, status, latencyMs: performance.now() - sentAt, error };
+      this.finish(headers === undefined ? rec : { ...rec, headers });
     };
     const req = this.send((res) => {
       const status = res.statusCode ?? 0;
+      headers = captured(res.headers, this.options.captureHeaders);
       res.on('error', (err) => settle(status, classifyError(err)));
       res.on('aborted', () => settle(status, 'reset'));
       res.on('end', () => settle(status, classifyStatus(status)));
@@ -374,10 +383,22 @@ class RequestSender {
   private finish(rec: ProbeRecord): void {
     this.records.push(rec);
     this.sink?.write(rec);
+    this.options.onRecord?.(rec);
     this.progress.onFinished(rec);
     this.inFlight--;
     if (this.inFlight === 0) this.onIdle?.();
   }
+}
+
+/** The named headers a response carried, or undefined when none is asked for. */
+function captured(all: http.IncomingHttpHeaders, names: readonly string[] | undefined): { [name: string]: string } | undefined {
+  if (names === undefined) return undefined;
+  const kept: { [name: string]: string } = {};
+  for (const name of names) {
+    const v = all[name];
+    if (v !== undefined) kept[name] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return kept;
 }
 
 /**

@@ -7,6 +7,7 @@
  * - `{host}`: the loopback address to listen on (a pod's stand-in IP, e.g. 127.0.0.12)
  * - `{port}`: the port to listen on
  * - `{dir}`:  a private, empty scratch directory (pid files, temp paths, rendered config files)
+ * - `{name}`: the pod's name in a rehearsal (empty in a drain test)
  *
  * The command line is split like a POSIX shell would split words (quotes and backslashes), but it
  * is never run through a shell: operators such as `|`, `;`, `&&` or `>` are refused. The same values
@@ -24,6 +25,8 @@ export interface ServerPlacement {
   readonly host: string;
   readonly port: number;
   readonly dir: string;
+  /** The pod's name (rehearsal). */
+  readonly name?: string;
 }
 
 /** A server command with placeholders, plus template files rendered next to it. */
@@ -49,7 +52,7 @@ export class ServerCommandError extends Error {
   }
 }
 
-const PLACEHOLDER = /\{(host|port|dir)\}/g;
+const PLACEHOLDER = /\{(host|port|dir|name)\}/g;
 
 /**
  * Splits a command line into words, shell-style, without expanding anything: `$VAR` stays literal
@@ -98,6 +101,7 @@ export function substitute(text: string, placement: ServerPlacement): string {
   return text.replace(PLACEHOLDER, (_match, name: string) => {
     if (name === 'host') return placement.host;
     if (name === 'port') return String(placement.port);
+    if (name === 'name') return placement.name ?? '';
     return placement.dir;
   });
 }

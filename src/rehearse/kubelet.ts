@@ -1,10 +1,12 @@
 /**
- * The kubelet's termination sequence for one pod: the preStop hook (modelled waits, or commands run
- * for real with `--allow-exec`), then the stop signal, then SIGKILL when the grace period is up.
+ * The kubelet's termination sequence for one pod: the preStop hook (modelled waits, an httpGet to
+ * the pod itself, or commands run for real with `--allow-exec`), then the stop signal, then SIGKILL
+ * when the grace period is up.
  * The grace period counts from deletion, preStop included; a hook still running at its end is
  * abandoned with a one-off 2 s before SIGKILL.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { PreStopPlan } from './prestop-plan';
 import { ProcessTracker } from '../process/procs';
@@ -45,6 +47,9 @@ export interface TerminationEvents {
 
 export interface TerminateOptions {
   readonly pid: number;
+  /** The pod's address and port (where an httpGet hook goes). */
+  readonly address: string;
+  readonly port: number;
   readonly plan: PreStopPlan;
   readonly graceSeconds: number;
   readonly stopSignal: NodeJS.Signals;
@@ -66,6 +71,7 @@ export function terminatePod(o: TerminateOptions): void {
   let signalled = false;
   let hookRunning = false;
   let hookPid: number | undefined;
+  let hookRequest: http.ClientRequest | undefined;
   const sendStopSignal = (remainingSeconds: number) => {
     if (signalled || o.gone()) return;
     signalled = true;
@@ -102,6 +108,11 @@ export function terminatePod(o: TerminateOptions): void {
       o.timers.push(setTimeout(() => runStep(i + 1), o.toRealMs(step.seconds)));
       return;
     }
+    if (step.kind === 'httpGet') {
+      // The kubelet waits for the answer; a failed hook is reported, and termination goes on.
+      hookRequest = httpHook(o.address, o.port, step.path, () => runStep(i + 1));
+      return;
+    }
     const { child, exited } = o.tracker.spawn(step.argv[0], step.argv.slice(1), {
       stdio: 'ignore',
       env: { ...process.env, PATH: `${o.shimDir}${path.delimiter}${process.env.PATH ?? ''}`, GWS_TIME_SCALE: String(o.scale) },
@@ -120,7 +131,25 @@ export function terminatePod(o: TerminateOptions): void {
     if (!hookRunning) return;
     hookRunning = false;
     if (hookPid !== undefined) o.tracker.killGroup(hookPid, 'SIGKILL');
+    hookRequest?.destroy();
     o.events.graceExpiredDuringPreStop?.(o.now());
     sendStopSignal(2);
   }, o.toRealMs(o.graceSeconds)));
+}
+
+/** GET `path` on the pod; `done` once the answer has been read, or the request failed. */
+function httpHook(address: string, port: number, urlPath: string, done: () => void): http.ClientRequest {
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    done();
+  };
+  const req = http.get({ host: address, port, path: urlPath, agent: false, headers: { 'user-agent': 'gws-rehearse (kubelet preStop hook)' } }, (res) => {
+    res.on('end', finish);
+    res.on('error', finish);
+    res.resume();
+  });
+  req.on('error', finish);
+  return req;
 }

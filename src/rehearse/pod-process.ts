@@ -100,7 +100,7 @@ export async function startPodProcess(o: StartPodOptions): Promise<PodProcess> {
     const port = await freePort(o.address);
     const podDir = path.join(o.dir, 'pods', o.name);
     fs.mkdirSync(podDir, { recursive: true });
-    const rendered = renderServerCommand(o.app.spec, { host: o.address, port, dir: podDir });
+    const rendered = renderServerCommand(o.app.spec, { host: o.address, port, dir: podDir, name: o.name });
     const { child, exited } = o.tracker.spawn(rendered.argv[0], rendered.argv.slice(1), {
       stdio: ['ignore', 'ignore', 'pipe'],
       cwd: podDir,

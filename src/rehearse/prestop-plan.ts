@@ -22,12 +22,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Duration } from 'cdk8s';
 import { deriveShutdownBudget } from '../budget';
-import { DeploymentSpec, PreStopHook } from '../manifests/deployment-spec';
+import { DeploymentSpec, PreStopHook, PreStopHttpGet } from '../manifests/deployment-spec';
 
 /** One step of the hook as the rehearsal runs it. */
 export type PreStopStep =
   | { readonly kind: 'wait'; readonly seconds: number; readonly why: string }
-  | { readonly kind: 'exec'; readonly argv: readonly string[] };
+  | { readonly kind: 'exec'; readonly argv: readonly string[] }
+  /** GET `path` on the pod's own address and port; the hook lasts until the answer (or the grace period). */
+  | { readonly kind: 'httpGet'; readonly path: string };
 
 export interface PreStopPlan {
   readonly steps: readonly PreStopStep[];
@@ -127,6 +129,7 @@ export function planPreStop(spec: DeploymentSpec, options: { allowExec?: boolean
   if (hook.kind === 'sleep') {
     return { steps: [{ kind: 'wait', seconds: hook.seconds, why: 'native sleep action' }], description: `native sleep ${hook.seconds} s (modelled)`, warnings: [] };
   }
+  if (hook.kind === 'httpGet') return planHttpGet(spec, hook);
   const command = hook.command;
   const wait = recognisedWait(command);
   if (wait !== undefined) {
@@ -169,6 +172,33 @@ export function planPreStop(spec: DeploymentSpec, options: { allowExec?: boolean
       + 'anything else (an absolute path to sleep, other binaries) runs at real speed']
     : [`the preStop command ${describeCommand(command)} runs for real (--allow-exec)`];
   return { steps: [{ kind: 'exec', argv: command }], description: `${describeCommand(command)} run for real (--allow-exec)`, warnings };
+}
+
+/**
+ * An httpGet hook: the kubelet requests the pod itself and waits for the answer, bounded by the
+ * grace period (https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/: the
+ * grace period's countdown starts before the hook, which must finish before the stop signal).
+ * The rehearsal sends it to the pod's own address and port only; a hook aimed elsewhere
+ * (`host`) or over HTTPS is refused rather than sent from this machine.
+ */
+function planHttpGet(spec: DeploymentSpec, hook: PreStopHttpGet): PreStopPlan {
+  if (hook.host !== undefined) {
+    throw new PreStopRefusedError(`the preStop httpGet hook names host ${hook.host}: rehearse sends hooks only to the pod itself, never to another host from this machine`);
+  }
+  if (hook.scheme !== 'HTTP') {
+    throw new PreStopRefusedError(`the preStop httpGet hook uses scheme ${hook.scheme}: rehearse sends HTTP hooks only`);
+  }
+  if (typeof hook.port === 'string' && !/^\d+$/.test(hook.port)) {
+    const ports: unknown[] = Array.isArray(spec.podSpec.containers?.[0]?.ports) ? spec.podSpec.containers[0].ports : [];
+    if (!ports.some((p) => (p as { name?: unknown })?.name === hook.port)) {
+      throw new PreStopRefusedError(`the preStop httpGet hook's port ${hook.port} is not a named port of container ${spec.containerName}: the kubelet's hook would fail`);
+    }
+  }
+  return {
+    steps: [{ kind: 'httpGet', path: hook.path }],
+    description: `httpGet ${hook.path} on the pod's own port ${hook.port} (sent to the pod; the hook lasts until it answers, at most the grace period)`,
+    warnings: [],
+  };
 }
 
 function checkRunnable(command: readonly string[]): void {

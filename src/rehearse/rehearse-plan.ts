@@ -63,6 +63,8 @@ export interface RehearseOptions {
   readonly arrivals?: Arrivals;
   /** Path the probe requests through the LB (a real server's slow route, for example). Default `/`. */
   readonly probePath?: string;
+  /** Keep these response headers in each probe record (`measure --rehearse` reads the lag meter's). */
+  readonly captureHeaders?: readonly string[];
   readonly concurrency?: number;
   /** Probe timeout, model seconds. Default 10. */
   readonly probeTimeoutSeconds?: number;

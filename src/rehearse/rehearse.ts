@@ -178,6 +178,8 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
       lb: lbDriver,
       terminate: (pod, proc, events) => terminatePod({
         pid: proc.pid,
+        address: pod.address,
+        port: proc.port,
         plan: plan.plan,
         graceSeconds: spec.terminationGracePeriodSeconds,
         stopSignal: plan.stopSignal,
@@ -208,6 +210,7 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
       timeoutMs: probeTimeoutMs,
       signal: probeStop.signal,
       out: options.out,
+      captureHeaders: options.captureHeaders,
       onProgress: (progress: ProbeProgress) => {
         sentSoFar = progress.totalSent;
         log(formatRehearsalProgress(clock(performance.now()), progress));

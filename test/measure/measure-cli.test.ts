@@ -1,0 +1,116 @@
+// The CLI side of the lag meter: `lag-meter manifest` writes the construct's objects; `measure`
+// against a meter on this machine (a --restart command calls its /prestop, as a kubelet would),
+// against something that is not a meter, and against nothing. Exit statuses and the JSON shape.
+import { ChildProcess, spawn } from 'node:child_process';
+import * as http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Chart, Duration, Testing } from 'cdk8s';
+import * as yaml from 'js-yaml';
+import { LagMeter, LoadBalancer } from '../../src';
+import { main } from '../../src/cli/gws';
+import { METER_SERVER_FILE } from '../../src/lag-meter';
+import { analyze, MeterSample, percentile } from '../../src/measure/analysis';
+import { freePort } from '../../src/process/procs';
+import { KubeObject, only, validateObjects } from '../util';
+
+async function cli(args: string[]): Promise<{ code: number | undefined; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const before = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    await main(['node', 'gws', ...args], { out: (t) => { out += t; }, err: (t) => { err += t; } });
+    return { code: process.exitCode as number | undefined, out, err };
+  } finally {
+    process.exitCode = before;
+  }
+}
+
+test('lag-meter manifest writes the LagMeter construct\'s objects for the provider', async () => {
+  const { code, out } = await cli(['lag-meter', 'manifest', '--provider', 'gke-ingress', '--host', 'meter.example.com', '--wait', '120']);
+  expect(code ?? 0).toBe(0);
+  const objects = yaml.loadAll(out) as KubeObject[];
+  validateObjects(objects);
+  const chart = new Chart(Testing.app(), 'x');
+  new LagMeter(chart, 'meter', { loadBalancer: LoadBalancer.gkeIngress(), host: 'meter.example.com', wait: Duration.seconds(120) });
+  const expected = Testing.synth(chart) as KubeObject[];
+  for (const kind of ['Ingress', 'Service', 'BackendConfig', 'ConfigMap']) expect(only(objects, kind)).toEqual(only(expected, kind));
+  const c = only(objects, 'Deployment').spec.template.spec.containers[0];
+  expect(c.lifecycle.preStop.httpGet).toEqual({ path: '/prestop', port: 8080 });
+  expect(c.env.find((e: any) => e.name === 'METER_WAIT_SECONDS').value).toBe('120');
+});
+
+function startMeter(wait: number): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [METER_SERVER_FILE, '--port', '0', '--host', '127.0.0.1', '--wait', String(wait), '--name', 'local-meter'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  return new Promise((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.includes('"listening"'));
+      if (line) resolve({ child, port: JSON.parse(line).port });
+    });
+  });
+}
+
+test('measure: a pod still answering when its wait ended is reported as D >= the wait; --json has the stable shape; exit 0', async () => {
+  const meter = await startMeter(1);
+  try {
+    const url = `http://127.0.0.1:${meter.port}/`;
+    const hook = `${JSON.stringify(process.execPath)} -e "require('http').get('${url}prestop', (r) => r.resume())"`;
+    const { code, out } = await cli(['measure', url, '--rate', '50', '--warmup', '0.5', '--restart', hook, '--json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(out);
+    expect(Object.keys(report)).toEqual(['deregistration', 'registration', 'suggested']);
+    expect(Object.keys(report.deregistration)).toEqual(['observed', 'maxSeconds', 'p50Seconds', 'p95Seconds', 'resolutionSeconds', 'pods']);
+    expect(report.deregistration.observed).toBe(1);
+    expect(report.deregistration.pods[0]).toMatchObject({ pod: 'local-meter', atLeastWait: true });
+    expect(report.deregistration.maxSeconds).toBeGreaterThan(0.8);
+    expect(report.registration.observed).toBe(0); // no readiness probe ever reached it
+    expect(Object.keys(report.suggested)).toEqual(['deregistrationDelaySeconds', 'safetyMarginSeconds', 'minReadySeconds', 'readinessGate']);
+  } finally {
+    meter.child.kill('SIGKILL');
+  }
+});
+
+test('measure exits 2 when the answers are not the meter\'s, and when nothing answers', async () => {
+  const server = http.createServer((_req, res) => res.end('hello\n'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (server.address() as AddressInfo).port;
+    const foreign = await cli(['measure', `http://127.0.0.1:${port}/`, '--rate', '20', '--warmup', '0.3', '--max-duration', '1.5']);
+    expect(foreign.code).toBe(2);
+    expect(foreign.out).toContain('without the lag meter\'s headers');
+  } finally {
+    server.close();
+  }
+  const closed = await freePort();
+  const none = await cli(['measure', `http://127.0.0.1:${closed}/`, '--rate', '20', '--warmup', '0.3', '--max-duration', '1.5', '-q']);
+  expect(none.code).toBe(2);
+  expect(none.out).toContain('nothing answered');
+});
+
+describe('analysis', () => {
+  const sample = (t: number, pod: string, extra: Partial<MeterSample> = {}): MeterSample => ({ t, pod, waitMs: 60_000, ...extra });
+
+  test('D is the largest since-prestop per pod; registration the since-ready of the first request after readiness; resolution from the gaps', () => {
+    const samples: MeterSample[] = [];
+    for (let t = 0; t < 10_000; t += 100) samples.push(sample(t, 'a', t >= 5000 ? { sincePrestopMs: t - 5000 + 3 } : {}));
+    for (let t = 50; t < 10_000; t += 100) samples.push(sample(t, 'b', t >= 2050 ? { sinceReadyMs: t - 2000 } : {}));
+    const report = analyze(samples, { msPerSecond: 1000, provider: 'aws-alb' });
+    expect(report.deregistration.pods).toEqual([{ pod: 'a', seconds: 4.903, atLeastWait: false }]);
+    expect(report.registration.pods).toEqual([{ pod: 'b', seconds: 0.05, atLeastWait: false }]);
+    expect(report.deregistration.resolutionSeconds).toBeCloseTo(0.1 * Math.log(1000), 3);
+    expect(report.suggested).toEqual({ deregistrationDelaySeconds: Math.ceil(4.903 + 0.691), safetyMarginSeconds: 5, minReadySeconds: 1, readinessGate: 'target-health.elbv2.k8s.aws' });
+  });
+
+  test('a time scale turns real ms into model seconds', () => {
+    const samples = [sample(0, 'a'), sample(10, 'a', { sincePrestopMs: 300, waitMs: 5000 })];
+    expect(analyze(samples, { msPerSecond: 100 }).deregistration.maxSeconds).toBe(3);
+  });
+
+  test('nearest-rank percentiles', () => {
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2);
+    expect(percentile([1, 2, 3, 4], 95)).toBe(4);
+    expect(percentile([], 50)).toBeNull();
+  });
+});
