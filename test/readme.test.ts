@@ -35,6 +35,9 @@ const IMAGES: { [image: string]: ImageFacts } = {
   },
   // nginx's unprivileged image: UID 101, port 8080, pid and temp paths moved to /tmp.
   'nginxinc/nginx-unprivileged:1.27-alpine': { runsAsRoot: false, listens: 8080, writes: ['/tmp'], hasShell: true },
+  // The lag meter: the official Node.js image runs the ConfigMap's server as its `node` user
+  // (UID 1000, set by the construct), on METER_PORT 8080, writing nothing.
+  'node:24-alpine': { runsAsRoot: false, listens: 8080, writes: [], hasShell: true },
 };
 
 /** Throws unless every Deployment's pods would start with its image. */
@@ -186,7 +189,7 @@ describe('README TypeScript snippets', () => {
       new Function('require', 'console', 'exports', js)((name: string) => modules[name] ?? load(name), quietConsole, {});
       expect(apps).toHaveLength(1);
       const objects = parseAllDocuments(apps[0].synthYaml()).map((d) => d.toJS() as KubeObject);
-      expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(['tea', 'meeting', 'checkout', 'storefront', 'payments', 'catalog']);
+      expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(['tea', 'meeting', 'checkout', 'storefront', 'payments', 'catalog', 'lag-meter']);
       validateObjects(objects);
       checkPodsStart(objects);
       // The first snippet prints the timeline the README shows above it.

@@ -92,7 +92,7 @@ export function configureMeasureCommand(cmd: Command, io: MeasureIo): Command {
       try {
         const outcome = opts.rehearse ? await rehearsed(targets, opts, signal, log) : await onCluster(targets, opts, signal, log);
         if (opts.json) io.out(JSON.stringify(outcome.report, null, 2) + '\n');
-        else io.out(formatReport(outcome, opts.lb) + '\n');
+        else io.out((opts.rehearse ? `rehearsal of the meter: every figure in model seconds (time scale ${opts.timeScale})\n` : '') + formatReport(outcome, opts.lb) + '\n');
         if (outcome.unmeasured !== undefined && opts.json) io.err(`could not measure: ${outcome.unmeasured}\n`);
         process.exitCode = exitStatus(outcome);
       } finally {
