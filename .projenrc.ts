@@ -97,6 +97,12 @@ project.addTask('docs:rules', {
   exec: 'ts-node --project tsconfig.dev.json -e "require(\'fs\').writeFileSync(\'docs/rules.md\', require(\'./src/check/rules\').renderRulesMarkdown())"',
 });
 
+project.addTask('bench:lag-meter', {
+  description: 'Rehearse the lag meter per provider profile and rate, compare measured with drawn delays, and write docs/benchmarks.md',
+  exec: 'ts-node --project tsconfig.dev.json bench/lag-meter.ts',
+  receiveArgs: true,
+});
+
 project.addTask('bench:check', {
   description: 'Audit 2,000 generated services (8,000 objects) with check and write time and peak memory into docs/benchmarks.md',
   exec: 'ts-node --project tsconfig.dev.json bench/check.ts',

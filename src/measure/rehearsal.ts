@@ -46,6 +46,8 @@ export interface RehearsalMeasureOutcome extends MeasureOutcome {
   /** The rehearsal's own record: what it drew per pod. */
   readonly truth: PodTruth[];
   readonly timeScale: number;
+  /** Model seconds the load ran. */
+  readonly modelSeconds: number;
 }
 
 function envOf(podSpec: Record<string, any>, name: string): string | undefined {
@@ -95,5 +97,6 @@ export async function measureRehearsal(o: RehearsalMeasureOptions): Promise<Rehe
     waitSeconds: wait,
     truth,
     timeScale: scale,
+    modelSeconds: result.summary.durationMs / 1000 / scale,
   };
 }
