@@ -24,7 +24,7 @@ interface Allowed {
 }
 
 const ALLOWED: readonly Allowed[] = [
-  { fn: 'src/rehearse/rehearse.ts: runRehearsal', reason: 'split pending (issue 15)', lines: 177 },
+  { fn: 'src/rehearse/rehearse.ts: runRehearsal', reason: 'split pending (issue 15)', lines: 180 },
   { fn: 'src/rehearse/rehearse-plan.ts: resolveRehearsal', reason: 'split pending (issue 15)', lines: 124 },
 ];
 
