@@ -27,6 +27,10 @@ describe('package contents', () => {
     expect(files).toEqual(expect.arrayContaining(templates.map((t) => `assets/servers/${t}`)));
   });
 
+  test('the lag meter\'s server, which the LagMeter construct reads at synth time, is packed', () => {
+    expect(packList()).toContain('assets/lag-meter/meter-server.js');
+  });
+
   test('the allowlist refuses test output, sources, scratch files and unbundled modules', () => {
     const allowed = allowedFor(ROOT);
     expect([...allowed.bundled]).toEqual(expect.arrayContaining(['commander', 'js-yaml', 'yaml', 'shell-quote']));
