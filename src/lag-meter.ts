@@ -84,7 +84,7 @@ export interface LagMeterProps {
    * The image the meter runs in: any image with `node` (18 or later) on its PATH and a `node`
    * user (UID 1000), such as the official Node.js images or a mirror of them.
    *
-   * @default "node:24-alpine"
+   * @default "node:26-alpine"
    */
   readonly image?: string;
 
@@ -147,8 +147,12 @@ export class LagMeter extends Construct {
   /** The default `wait`. */
   public static readonly DEFAULT_WAIT = Duration.seconds(180);
 
-  /** The default `image`: the official Node.js image, Alpine variant (small, multi-architecture). */
-  public static readonly DEFAULT_IMAGE = 'node:24-alpine';
+  /**
+   * The default `image`: the official Node.js image (Docker Hub), Alpine variant (small,
+   * multi-architecture), of the Active LTS line (Node.js 26, end of life 2029-04-30 per the
+   * nodejs/Release schedule).
+   */
+  public static readonly DEFAULT_IMAGE = 'node:26-alpine';
 
   /** The path of the preStop hook on the meter. */
   public static readonly PRESTOP_PATH = '/prestop';

@@ -37,7 +37,7 @@ const IMAGES: { [image: string]: ImageFacts } = {
   'nginxinc/nginx-unprivileged:1.27-alpine': { runsAsRoot: false, listens: 8080, writes: ['/tmp'], hasShell: true },
   // The lag meter: the official Node.js image runs the ConfigMap's server as its `node` user
   // (UID 1000, set by the construct), on METER_PORT 8080, writing nothing.
-  'node:24-alpine': { runsAsRoot: false, listens: 8080, writes: [], hasShell: true },
+  'node:26-alpine': { runsAsRoot: false, listens: 8080, writes: [], hasShell: true },
 };
 
 /** Throws unless every Deployment's pods would start with its image. */

@@ -28,7 +28,7 @@ export function configureLagMeterCommand(command: Command, io: { readonly out: (
     .option('--namespace <namespace>', 'namespace of every object (default: none, kubectl\'s current one)')
     .option('--wait <seconds>', 'how long the meter holds its preStop hook: the longest delay it can measure (default 180)', positive)
     .option('--replicas <n>', 'meter pods (default 2)', positiveInt)
-    .option('--image <image>', 'image with node 18+ and a UID 1000 user (default node:24-alpine)')
+    .option('--image <image>', 'image with node 18+ and a UID 1000 user (default node:26-alpine)')
     .option('--port <port>', 'port the meter listens on (default 8080)', positiveInt)
     .action((opts: ManifestCliOptions) => {
       io.out(lagMeterManifest({

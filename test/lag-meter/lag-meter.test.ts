@@ -41,7 +41,7 @@ describe.each(PROVIDERS)('LagMeter behind %s', (_id, lb) => {
 
   test('the pod runs the ConfigMap\'s server in the Node image, preStop is an httpGet to /prestop held for the wait', () => {
     const c = container(objects);
-    expect(c.image).toBe('node:24-alpine');
+    expect(c.image).toBe('node:26-alpine');
     expect(c.command).toEqual(['node', '/lag-meter/meter-server.js']);
     expect(c.lifecycle).toEqual({ preStop: { httpGet: { path: '/prestop', port: 8080 } } });
     expect(c.readinessProbe.httpGet).toMatchObject({ path: '/ready', port: 8080 });
