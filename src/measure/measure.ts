@@ -153,10 +153,14 @@ export async function measureCluster(o: ClusterMeasureOptions): Promise<MeasureO
       if (code !== 0) throw new MeasureError(`the restart command exited with ${code}: ${o.restartCommand}`);
     }
     if (o.restartCommand === undefined) log(`restart the meter now (${o.restarts} time(s)); measuring until ${o.minTerminations} termination(s) are over`);
+    // After the restart commands, a pod not yet seen terminating will not be: wait one meter wait at most.
+    const restartsDone = performance.now();
     while (!stop.signal.aborted) {
       const gap = meanGapMs(live) ?? 1000;
       const { settled, terminating } = terminationsSettled(live, performance.now() - start, Math.max(10_000, 20 * gap));
       if (settled && terminating >= o.minTerminations) break;
+      const waitMs = live.find((s) => s.waitMs !== undefined)?.waitMs ?? 180_000;
+      if (settled && o.restartCommand !== undefined && performance.now() - restartsDone > waitMs + 30_000) break;
       await sleep(1000, stop.signal);
     }
   } finally {
