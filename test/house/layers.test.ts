@@ -50,6 +50,9 @@ describe('the lint rule keeps the layers', () => {
     ['src/rehearse/extra.ts', '../check/audit', 'rehearse may use probe, demo-app and process'],
     ['src/drain-test/extra.ts', '../rehearse/haproxy', 'drain-test may use process'],
     ['src/probe/extra.ts', '../process/procs', 'probe is a leaf'],
+    ['src/measure/extra.ts', '../check/audit', 'measure may use rehearse, probe and process'],
+    ['src/rehearse/extra.ts', '../measure/measure', 'rehearse may use probe, demo-app and process'],
+    ['src/lag-meter-extra.ts', './measure/analysis', 'The library'],
   ])('%s importing %s is refused', async (file, importPath, reason) => {
     const errors = await layerErrors(file, importPath);
     expect(errors).toHaveLength(1);
@@ -61,6 +64,7 @@ describe('the lint rule keeps the layers', () => {
     ['src/check/extra.ts', '../manifests/topology'],
     ['src/check/extra.ts', '../budget'],
     ['src/rehearse/extra.ts', '../probe/probe'],
+    ['src/measure/extra.ts', '../rehearse/rehearse'],
     ['src/rehearse/extra.ts', '../manifests/deployment-spec'],
     ['src/cli/extra.ts', '../rehearse/rehearse'],
     ['src/cli/extra.ts', '../check/audit'],

@@ -72,6 +72,44 @@ test('measure: a pod still answering when its wait ended is reported as D >= the
   }
 });
 
+test('measure exits 1 when the load balancer drops requests meanwhile (here a proxy answering every 10th with 502), still reporting', async () => {
+  const meter = await startMeter(0.5);
+  let n = 0;
+  const proxy = http.createServer((req, res) => {
+    if (++n % 10 === 0) {
+      res.writeHead(502).end();
+      return;
+    }
+    http.get({ host: '127.0.0.1', port: meter.port, path: req.url, agent: false }, (up) => {
+      res.writeHead(up.statusCode ?? 500, up.headers);
+      up.pipe(res);
+    }).on('error', () => res.writeHead(502).end());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`;
+    const hook = `${JSON.stringify(process.execPath)} -e "require('http').get('http://127.0.0.1:${meter.port}/prestop', (r) => r.resume())"`;
+    const { code, out } = await cli(['measure', url, '--rate', '40', '--warmup', '0.5', '--restart', hook]);
+    expect(code).toBe(1);
+    expect(out).toMatch(/the load balancer dropped \d+ of \d+ requests during the measurement/);
+    expect(out).toContain('deregistration: 1 observed');
+  } finally {
+    proxy.close();
+    meter.child.kill('SIGKILL');
+  }
+});
+
+test('measure exits 2 when fewer terminations than asked were seen', async () => {
+  const meter = await startMeter(5);
+  try {
+    const { code, out } = await cli(['measure', `http://127.0.0.1:${meter.port}/`, '--rate', '20', '--warmup', '0.3', '--max-duration', '1.5', '--terminations', '1']);
+    expect(code).toBe(2);
+    expect(out).toContain('could not measure: 0 pod termination(s) seen, fewer than the 1 asked for');
+  } finally {
+    meter.child.kill('SIGKILL');
+  }
+});
+
 test('measure exits 2 when the answers are not the meter\'s, and when nothing answers', async () => {
   const server = http.createServer((_req, res) => res.end('hello\n'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
