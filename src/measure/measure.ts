@@ -191,6 +191,14 @@ export function limitsText(waitSeconds: number | undefined, report: MeasureRepor
   ];
 }
 
+/** How to turn the provider's readiness gate on with this library. */
+const GATE_HOW: { readonly [id in LbProfileId]: string } = {
+  'alibaba-alb': 'LoadBalancer.alibabaAlb({ directAccess: true, readinessGate: true })',
+  'tencent-clb': 'on by default: with directAccess (the default) TKE injects it',
+  'aws-alb': 'LoadBalancer.awsAlb({ readinessGateNamespaceLabelled: true }) in a namespace labelled elbv2.k8s.aws/pod-readiness-gate-inject=enabled',
+  'gke-ingress': 'on by default: GKE injects it for NEG-backed Services',
+};
+
 function figureLine(label: string, f: MeasureReport['deregistration']): string {
   const s = (x: number | null) => (x === null ? '-' : `${x.toFixed(2)} s`);
   return `${label}: ${f.observed} observed, max ${s(f.maxSeconds)}, p50 ${s(f.p50Seconds)}, p95 ${s(f.p95Seconds)} (resolution ${s(f.resolutionSeconds)})`;
@@ -211,8 +219,11 @@ export function formatReport(outcome: MeasureOutcome, provider: LbProfileId | un
   const sg = report.suggested;
   lines.push('suggested props:');
   lines.push(`  shutdown: { deregistrationDelay: Duration.seconds(${sg.deregistrationDelaySeconds ?? '?'}), safetyMargin: Duration.seconds(${sg.safetyMarginSeconds ?? '?'}) }`);
-  if (sg.readinessGate !== null) lines.push(`  launch: the provider's readiness gate (${sg.readinessGate}) waits for the load balancer; without it, minReadySeconds ${sg.minReadySeconds ?? '?'}`);
-  else lines.push(`  launch: minReadySeconds ${sg.minReadySeconds ?? '?'}, or the provider's readiness gate`);
+  if (sg.readinessGate !== null && provider !== undefined) {
+    lines.push(`  launch: the provider's readiness gate (${sg.readinessGate}) waits for the load balancer: ${GATE_HOW[provider]}; without it, minReadySeconds ${sg.minReadySeconds ?? '?'}`);
+  } else {
+    lines.push(`  launch: minReadySeconds ${sg.minReadySeconds ?? '?'}, or the provider's readiness gate`);
+  }
   if (provider !== undefined && report.deregistration.maxSeconds !== null) {
     const dflt = libraryDefaultSeconds(provider);
     if (report.deregistration.maxSeconds > dflt) {
