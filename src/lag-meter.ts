@@ -239,7 +239,9 @@ function validateLagMeterProps(props: LagMeterProps) {
       + `(${real.preStopSleepSeconds} s): the meter would stop answering before the load balancer is expected to stop; raise wait`,
     );
   }
-  const readyAfter = resolveHealthCheck(readinessPath, port, props.healthCheck).healthyThreshold;
+  // The kubelet's probes on the readiness path until Ready: the startup probe's one success (the
+  // construct always has one), then the readiness probe's successThreshold in a row.
+  const readyAfter = 1 + resolveHealthCheck(readinessPath, port, props.healthCheck).healthyThreshold;
   return { name: props.name ?? 'lag-meter', port, readinessPath, image, wait, real, readyAfter };
 }
 

@@ -25,8 +25,9 @@
 //   --host / METER_HOST                      default all interfaces
 //   --wait / METER_WAIT_SECONDS              preStop wait in seconds, default 180
 //   --readiness-path / METER_READINESS_PATH  default /ready
-//   --ready-after / METER_READY_AFTER        passing probes in a row that make the pod Ready
-//                                            (the probe's successThreshold), default 1
+//   --ready-after / METER_READY_AFTER        passing kubelet probes on the readiness path that make
+//                                            the pod Ready (a startup probe's success, then the
+//                                            readiness probe's successThreshold), default 1
 //   --name / METER_POD_NAME                  default the host name (the pod's name in Kubernetes)
 //
 // On the stop signal (SIGTERM, SIGINT) it stops accepting connections and exits once the

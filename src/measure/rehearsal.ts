@@ -63,7 +63,8 @@ export async function measureRehearsal(o: RehearsalMeasureOptions): Promise<Rehe
   const spec = manifest.spec;
   const scale = o.timeScale;
   const wait = Number(envOf(spec.podSpec, 'METER_WAIT_SECONDS') ?? 180);
-  const readyAfter = envOf(spec.podSpec, 'METER_READY_AFTER') ?? String(spec.readinessProbe?.successThreshold ?? 1);
+  // The rehearsal's kubelet runs no startup probe: Ready after the readiness probe's successThreshold.
+  const readyAfter = String(spec.readinessProbe?.successThreshold ?? 1);
   const readinessPath = spec.readinessProbe?.path ?? '/ready';
   // The meter runs in real time: its wait is scaled here, its headers are scaled back by the analysis.
   const appCommand = serverCommandSpec([process.execPath, o.meterFile ?? METER_SERVER_FILE, '--host', '{host}', '--port', '{port}', '--name', '{name}',

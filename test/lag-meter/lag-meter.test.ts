@@ -50,7 +50,7 @@ describe.each(PROVIDERS)('LagMeter behind %s', (_id, lb) => {
       METER_PORT: '8080',
       METER_WAIT_SECONDS: '180',
       METER_READINESS_PATH: '/ready',
-      METER_READY_AFTER: '2',
+      METER_READY_AFTER: '3', // the startup probe's success, then the readiness probe's 2
       METER_POD_NAME: { fieldRef: { fieldPath: 'metadata.name' } },
     });
     expect(c.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, readOnlyRootFilesystem: true });
