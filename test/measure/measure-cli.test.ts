@@ -10,6 +10,7 @@ import { LagMeter, LoadBalancer } from '../../src';
 import { main } from '../../src/cli/gws';
 import { METER_SERVER_FILE } from '../../src/lag-meter';
 import { analyze, MeterSample, percentile } from '../../src/measure/analysis';
+import { formatReport } from '../../src/measure/measure';
 import { freePort } from '../../src/process/procs';
 import { KubeObject, only, validateObjects } from '../util';
 
@@ -144,6 +145,20 @@ describe('analysis', () => {
   test('a time scale turns real ms into model seconds', () => {
     const samples = [sample(0, 'a'), sample(10, 'a', { sincePrestopMs: 300, waitMs: 5000 })];
     expect(analyze(samples, { msPerSecond: 100 }).deregistration.maxSeconds).toBe(3);
+  });
+
+  test('the text report warns when the max D exceeds the library\'s default for the provider, and states both limits', () => {
+    const samples: MeterSample[] = [];
+    for (let t = 0; t < 80_000; t += 100) samples.push(sample(t, 'slow', t >= 5000 ? { sincePrestopMs: t - 5000, waitMs: 180_000 } : { waitMs: 180_000 }));
+    const report = analyze(samples, { msPerSecond: 1000, provider: 'aws-alb' });
+    const summary = { total: 800, ok: 800, failed: 0 } as any;
+    const text = formatReport({ report, summary, foreign: 0, waitSeconds: 180 }, 'aws-alb');
+    expect(report.deregistration.maxSeconds).toBeCloseTo(74.9, 1);
+    expect(text).toContain(`WARNING: the measured max D 74.90 s exceeds the library's default for aws-alb (${LoadBalancer.awsAlb().defaultDeregistrationDelay.toSeconds()} s)`);
+    expect(text).toContain('D is measured from the preStop hook, not from the deletion');
+    expect(text).toContain('would only show D >= the wait; none did');
+    const short = analyze(samples.filter((s) => s.t < 45_000), { msPerSecond: 1000, provider: 'aws-alb' });
+    expect(formatReport({ report: short, summary, foreign: 0, waitSeconds: 180 }, 'aws-alb')).not.toContain('WARNING');
   });
 
   test('nearest-rank percentiles', () => {
