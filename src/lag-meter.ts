@@ -206,10 +206,11 @@ export class LagMeter extends Construct {
     // The preStop hook: an httpGet to the meter itself, which needs nothing in the image. Written
     // into the final JSON: cdk8s-plus serializes patches through its schema, which drops a plain
     // number where it expects an IntOrString (as for the native sleep action, src/prestop.ts).
-    // The grace period outlasts the hook's wait by the real service's margin, so the kubelet never
-    // abandons it. Only the pod gets it: the load balancer's draining settings (derived from the
-    // real service's grace period) stay exactly the real service's.
-    const grace = Math.max(real.terminationGracePeriodSeconds, wait + real.safetyMarginSeconds);
+    // The grace period outlasts the hook's wait as a real service's outlasts its preStop wait (drain
+    // timeout + margin), so the kubelet never abandons it and `check` finds it consistent. Only the
+    // pod gets it: the load balancer's draining settings (derived from the real service's grace
+    // period) stay exactly the real service's.
+    const grace = Math.max(real.terminationGracePeriodSeconds, wait + real.drainTimeoutSeconds + real.safetyMarginSeconds);
     const deployment = ApiObject.of(this.service.deployment);
     const serialize = deployment.toJson.bind(deployment);
     deployment.toJson = () => {

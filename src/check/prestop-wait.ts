@@ -100,6 +100,19 @@ function scriptWait(script: string): { seconds: number; runsUnknown: boolean } {
   return { seconds, runsUnknown };
 }
 
+/**
+ * The lag meter's hook (src/lag-meter.ts): its server, run from its ConfigMap, holds `/prestop`
+ * for METER_WAIT_SECONDS. Recognised only when the container runs the meter's file.
+ */
+function lagMeterWait(container: { [key: string]: any }, httpGet: { [key: string]: any }): number | undefined {
+  const runsMeter = Array.isArray(container.command) && container.command.some((c: unknown) => typeof c === 'string' && c.endsWith('/meter-server.js'));
+  if (!runsMeter || httpGet.path !== '/prestop') return undefined;
+  const env: unknown[] = Array.isArray(container.env) ? container.env : [];
+  const wait = env.find((e) => (e as { name?: unknown })?.name === 'METER_WAIT_SECONDS') as { value?: unknown } | undefined;
+  const seconds = Number(wait?.value ?? 180);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}
+
 /** The preStop wait of a container spec (loosely typed: any manifest). */
 export function preStopWait(container: { [key: string]: any }): PreStopWait {
   const preStop = container?.lifecycle?.preStop;
@@ -116,6 +129,10 @@ export function preStopWait(container: { [key: string]: any }): PreStopWait {
     };
   }
   if (preStop.httpGet !== undefined) {
+    const meter = lagMeterWait(container, preStop.httpGet);
+    if (meter !== undefined) {
+      return { kind: 'http', seconds: meter, runsUnknown: false, description: `the lag meter's ${preStop.httpGet.path}, held ${meter} s (METER_WAIT_SECONDS)` };
+    }
     return { kind: 'http', seconds: 0, runsUnknown: true, description: `an HTTP GET ${preStop.httpGet?.path ?? '/'}` };
   }
   const command: unknown = preStop.exec?.command;

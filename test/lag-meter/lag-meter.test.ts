@@ -69,7 +69,7 @@ describe.each(PROVIDERS)('LagMeter behind %s', (_id, lb) => {
 test('a configurable wait; one shorter than the real service\'s preStop wait is refused, naming path, prop and numbers', () => {
   const { objects } = synthMeter({ loadBalancer: LoadBalancer.awsAlb(), wait: Duration.seconds(300), name: 'm' });
   expect(container(objects).env.find((e: any) => e.name === 'METER_WAIT_SECONDS').value).toBe('300');
-  expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(300 + 5);
+  expect(only(objects, 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(300 + 30 + 15); // wait + S + M, as check expects
   const realWait = deriveShutdownBudget({ defaultDeregistrationDelay: LoadBalancer.awsAlb().defaultDeregistrationDelay }).preStopSleepSeconds;
   expect(() => synthMeter({ loadBalancer: LoadBalancer.awsAlb(), wait: Duration.seconds(realWait - 1) }))
     .toThrow(`test/meter: wait is ${realWait - 1} s, shorter than the preStop wait a real service with these budgets gets (${realWait} s)`);

@@ -2,16 +2,22 @@
 // against a meter on this machine (a --restart command calls its /prestop, as a kubelet would),
 // against something that is not a meter, and against nothing. Exit statuses and the JSON shape.
 import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as yaml from 'js-yaml';
 import { LagMeter, LoadBalancer } from '../../src';
+import { preStopWait } from '../../src/check/prestop-wait';
 import { main } from '../../src/cli/gws';
 import { METER_SERVER_FILE } from '../../src/lag-meter';
 import { analyze, MeterSample, percentile } from '../../src/measure/analysis';
 import { formatReport } from '../../src/measure/measure';
+import { lagMeterManifest } from '../../src/measure/meter-manifest';
 import { freePort } from '../../src/process/procs';
+import { LbProfileId } from '../../src/rehearse/lb-profiles';
 import { KubeObject, only, validateObjects } from '../util';
 
 async function cli(args: string[]): Promise<{ code: number | undefined; out: string; err: string }> {
@@ -39,6 +45,25 @@ test('lag-meter manifest writes the LagMeter construct\'s objects for the provid
   const c = only(objects, 'Deployment').spec.template.spec.containers[0];
   expect(c.lifecycle.preStop.httpGet).toEqual({ path: '/prestop', port: 8080 });
   expect(c.env.find((e: any) => e.name === 'METER_WAIT_SECONDS').value).toBe('120');
+});
+
+test.each(['alibaba-alb', 'tencent-clb', 'aws-alb', 'gke-ingress'])('check finds nothing wrong with the %s meter manifest (it knows the meter\'s hook)', async (provider) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-meter-check-'));
+  try {
+    const file = path.join(dir, 'meter.k8s.yaml');
+    fs.writeFileSync(file, lagMeterManifest({ provider: provider as LbProfileId }));
+    const { code, out } = await cli(['check', file]);
+    expect(out).toContain('0 errors, 0 warnings, 0 info');
+    expect(code ?? 0).toBe(0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('check recognises the meter\'s wait only in a container that runs the meter', () => {
+  const hook = { lifecycle: { preStop: { httpGet: { path: '/prestop', port: 8080 } } }, env: [{ name: 'METER_WAIT_SECONDS', value: '180' }] };
+  expect(preStopWait({ ...hook, command: ['node', '/lag-meter/meter-server.js'] })).toMatchObject({ seconds: 180, runsUnknown: false });
+  expect(preStopWait({ ...hook, command: ['node', 'app.js'] })).toMatchObject({ seconds: 0, runsUnknown: true });
 });
 
 function startMeter(wait: number): Promise<{ child: ChildProcess; port: number }> {
