@@ -204,7 +204,7 @@ function figureLine(label: string, f: MeasureReport['deregistration']): string {
   return `${label}: ${f.observed} observed, max ${s(f.maxSeconds)}, p50 ${s(f.p50Seconds)}, p95 ${s(f.p95Seconds)} (resolution ${s(f.resolutionSeconds)})`;
 }
 
-/** The human-readable report. `unit`: "s" on a cluster, "model s" in a rehearsal. */
+/** The human-readable report (seconds; model seconds for a rehearsal, which the CLI says above it). */
 export function formatReport(outcome: MeasureOutcome, provider: LbProfileId | undefined): string {
   const { report } = outcome;
   const lines: string[] = ['per pod (deregistration: last request after /prestop; registration: first request after the readiness probe passed):'];
