@@ -6,7 +6,7 @@
  * truth a measurement can be compared with; the measurement never sees it.
  */
 import { analyze, MeasureReport } from './analysis';
-import { CAPTURED_HEADERS, MeasureOutcome, samplesOf, unmeasuredReason } from './measure';
+import { CAPTURED_HEADERS, MeasureError, MeasureOutcome, samplesOf, unmeasuredReason } from './measure';
 import { lagMeterManifest } from './meter-manifest';
 import { METER_SERVER_FILE } from '../lag-meter';
 import { ManifestInput } from '../manifests/topology';
@@ -61,6 +61,10 @@ export async function measureRehearsal(o: RehearsalMeasureOptions): Promise<Rehe
   const inputs = o.inputs ?? [{ file: `<lag meter for ${o.provider}>`, text: lagMeterManifest({ provider: o.provider }) }];
   const manifest = readRehearsalManifest(inputs, { lb: o.provider });
   const spec = manifest.spec;
+  if (spec.preStop?.kind !== 'httpGet' || spec.preStop.path !== '/prestop') {
+    throw new MeasureError(`${manifest.location}: Deployment ${spec.name} is not a lag meter (its preStop hook is not an httpGet to /prestop): `
+      + 'measure --rehearse rehearses the meter\'s manifest (lag-meter manifest, or the LagMeter construct)');
+  }
   const scale = o.timeScale;
   const wait = Number(envOf(spec.podSpec, 'METER_WAIT_SECONDS') ?? 180);
   // The rehearsal's kubelet runs no startup probe: Ready after the readiness probe's successThreshold.

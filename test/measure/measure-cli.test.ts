@@ -125,6 +125,21 @@ test('measure exits 1 when the load balancer drops requests meanwhile (here a pr
   }
 });
 
+test('measure --rehearse refuses a manifest that is not a meter, naming where its Deployment is', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-not-meter-'));
+  try {
+    const file = path.join(dir, 'web.k8s.yaml');
+    const text = lagMeterManifest({ provider: 'aws-alb' }).replace(/httpGet:\n(\s+)path: \/prestop\n\s+port: 8080/, 'sleep:\n$1seconds: 10');
+    expect(text).not.toContain('path: /prestop');
+    fs.writeFileSync(file, text);
+    const { code, err } = await cli(['measure', '--rehearse', '--lb', 'aws-alb', file]);
+    expect(code).toBe(2);
+    expect(err).toMatch(new RegExp(`${file}:\\d+:\\d+: Deployment lag-meter is not a lag meter`));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('measure exits 2 when fewer terminations than asked were seen', async () => {
   const meter = await startMeter(5);
   try {
