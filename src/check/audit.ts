@@ -282,7 +282,7 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
     pdbs: indexDisruptionBudgets(objects, defaultNamespace),
     backendConfigs: namedLookup(objects, 'BackendConfig', defaultNamespace),
     tkeServiceConfigs: namedLookup(objects, 'TkeServiceConfig', defaultNamespace),
-    providerOf: providerResolver(objects, options, gatewayPoliciesOf),
+    providerOf: providerResolver(objects, options, gatewayPoliciesOf, backendServices(topology.served)),
     policiesOf: (route) => (route.ingress.object.kind === 'HTTPRoute' ? gatewayPoliciesOf(route.service.object) : undefined),
   };
   for (const served of topology.served) {
@@ -333,19 +333,31 @@ function namedLookup(objects: readonly LoadedObject[], kind: string, defaultName
   return (near, name) => map.get(`${namespaceOf(near, defaultNamespace)}\u0000${name}`);
 }
 
+/** The backend Services each Ingress (or HTTPRoute) routes to, among the served routes. */
+function backendServices(served: readonly ServedDeployment[]): Map<LoadedObject, KubeObject[]> {
+  const services = new Map<LoadedObject, KubeObject[]>();
+  for (const route of served.flatMap((s) => s.routes)) {
+    const list = services.get(route.ingress) ?? [];
+    if (!list.includes(route.service.object)) list.push(route.service.object);
+    services.set(route.ingress, list);
+  }
+  return services;
+}
+
 /** Each Ingress's provider, detected once; `--provider` settles what the Ingress does not tell. */
 function providerResolver(
   objects: readonly LoadedObject[], options: CheckOptions, gatewayPoliciesOf: (service: KubeObject) => GatewayPolicies,
+  servicesOf: Map<LoadedObject, KubeObject[]>,
 ): (route: TrafficRoute, podSpec: KubeObject) => ProviderDetection {
   const detections = new Map<LoadedObject, ProviderDetection>();
-  // detectProvider only looks for IngressClass objects in what it is given.
-  const ingressClasses = objects.filter((o) => o.object.kind === 'IngressClass');
+  // detectProvider only looks for IngressClass and BackendConfig objects in what it is given.
+  const ingressClasses = objects.filter((o) => o.object.kind === 'IngressClass' || o.object.kind === 'BackendConfig');
   return (route, podSpec) => {
     let detection = detections.get(route.ingress);
     if (detection === undefined) {
       detection = route.ingress.object.kind === 'HTTPRoute'
         ? detectGatewayProvider(route.ingress.object, gatewayPoliciesOf(route.service.object), objects)
-        : detectProvider(route.ingress.object, ingressClasses, [podSpec]);
+        : detectProvider(route.ingress.object, ingressClasses, [podSpec], servicesOf.get(route.ingress) ?? [route.service.object]);
       // --provider settles what the Ingress itself does not tell; it never overrides a clear answer.
       if (detection.provider === undefined && options.provider !== undefined) {
         detection = { provider: options.provider, candidates: [options.provider], reason: `--provider (${detection.reason})` };
