@@ -280,6 +280,7 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
     add,
     options,
     pdbs: indexDisruptionBudgets(objects, defaultNamespace),
+    autoscalerOf: indexAutoscalers(objects, defaultNamespace),
     backendConfigs: namedLookup(objects, 'BackendConfig', defaultNamespace),
     tkeServiceConfigs: namedLookup(objects, 'TkeServiceConfig', defaultNamespace),
     providerOf: providerResolver(objects, options, gatewayPoliciesOf, backendServices(topology.served)),
@@ -298,6 +299,8 @@ interface AuditContext {
   readonly add: Add;
   readonly options: CheckOptions;
   readonly pdbs: (deployment: KubeObject) => LoadedObject[];
+  /** The HorizontalPodAutoscaler that scales a Deployment, if the input has one. */
+  readonly autoscalerOf: (deployment: KubeObject) => LoadedObject | undefined;
   readonly backendConfigs: NamedLookup;
   readonly tkeServiceConfigs: NamedLookup;
   readonly providerOf: (route: TrafficRoute, podSpec: KubeObject) => ProviderDetection;
@@ -420,7 +423,7 @@ function auditDeployment(context: AuditContext, served: ServedDeployment): void 
       context.backendConfigs, context.add, context.policiesOf(route));
   }
   auditStrategy(deployment, context.add);
-  auditDisruptionBudget(deployment, context.pdbs(deployment.object), context.add);
+  auditDisruptionBudget(deployment, context.pdbs(deployment.object), context.autoscalerOf(deployment.object), context.add);
   auditProgressDeadline(timing, steps, context.add);
 }
 
@@ -606,30 +609,38 @@ function judgePreStopWait(timing: DeploymentTiming, d: number, container: KubeOb
   return undefined;
 }
 
-/** The grace period against the wait the manifest has and D; the native sleep action against the grace. */
+/**
+ * The grace period against the wait the manifest has, as written: the wait plus S for an app that
+ * drains on its stop signal, the wait alone for one that stops at once. A wait too short for D is
+ * the preStop rules' finding, and their fix carries the grace period the longer wait needs, so no
+ * second error is reported for a grace period that covers the wait as written. The native sleep
+ * action against the grace.
+ */
 function auditGracePeriod(timing: DeploymentTiming, cname: string, wait: PreStopWait, steps: StepDurations, add: Add): void {
   const { deployment, d, s, m, drains, grace, graceText, appText } = timing;
-  const effectiveD = Math.max(d ?? 0, drains ? wait.seconds : Math.max(0, wait.seconds - s));
-  // The floor (no margin) decides whether SIGKILL can cut requests; the fix keeps the margin.
+  const writtenD = drains ? wait.seconds : Math.max(0, wait.seconds - s);
+  // The fix: the budget for the wait the manifest has, or for D if the preStop fix lengthens the wait.
+  const effectiveD = Math.max(d ?? 0, writtenD);
   const effective = deriveBudget({
     deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains,
   });
   const effectiveFloor = deriveBudget({
     deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: 0, drainsOnStopSignal: drains,
   });
-  const minimum = Math.max(effectiveFloor.minimumTerminationGracePeriodSeconds, wait.seconds);
-  // The grace the pods get once the findings are fixed.
-  steps.widestGrace = Math.max(steps.widestGrace, grace < minimum ? effective.terminationGracePeriodSeconds : grace);
+  // The grace the pods get once every finding is fixed (for the progress deadline).
+  const fixedMinimum = Math.max(effectiveFloor.minimumTerminationGracePeriodSeconds, wait.seconds);
+  steps.widestGrace = Math.max(steps.widestGrace, grace < fixedMinimum ? effective.terminationGracePeriodSeconds : grace);
+  const minimum = drains ? wait.seconds + s : wait.seconds;
   if (grace < minimum) {
-    const covered = effectiveD > (drains ? wait.seconds : Math.max(0, wait.seconds - s))
-      ? `D (${effectiveD} s, which the preStop wait must cover)` : `the preStop wait (${wait.seconds} s)`;
+    const waitText = wait.kind === 'none' ? 'no preStop wait (0 s)' : `the preStop wait (${wait.seconds} s)`;
     const parts = drains
-      ? `${covered} + the drain timeout S (${s} s) = ${minimum} s`
-      : `${covered === `the preStop wait (${wait.seconds} s)` ? covered : `${covered} + S (${s} s)`}, which must also cover the drain (${appText}), = ${minimum} s`;
+      ? `${waitText} + the drain timeout S (${s} s) = ${minimum} s`
+      : `${waitText}, which must also cover the drain (${appText})`;
+    const longer = effectiveD > writtenD ? `, which also covers the longer preStop wait that D = ${effectiveD} s needs` : '';
     add('grace-period-too-short', deployment,
       `${graceText}, shorter than ${parts}: SIGKILL can cut requests still in flight`,
       {
-        description: `set terminationGracePeriodSeconds to ${effective.terminationGracePeriodSeconds}`,
+        description: `set terminationGracePeriodSeconds to ${effective.terminationGracePeriodSeconds}${longer}`,
         set: { 'spec.template.spec.terminationGracePeriodSeconds': effective.terminationGracePeriodSeconds },
         budget: numbersOf(effective),
       });
@@ -651,23 +662,8 @@ function auditReadiness(
 ): void {
   const { deployment } = timing;
   const probe = container.readinessProbe;
-  const targetPort = routes[0].target!.port;
   if (!isObject(probe)) {
-    const check = resolveHealthCheck('/', targetPort);
-    context.add('readiness-probe-missing', deployment,
-      `container ${cname} has no readiness probe: a new pod counts as Ready before it can serve`,
-      {
-        description: `add an HTTP readiness probe on port ${targetPort}`,
-        set: {
-          [`spec.template.spec.containers[${cname}].readinessProbe`]: {
-            httpGet: { path: check.path, port: targetPort },
-            periodSeconds: check.intervalSeconds,
-            timeoutSeconds: check.timeoutSeconds,
-            successThreshold: check.healthyThreshold,
-            failureThreshold: check.unhealthyThreshold,
-          },
-        },
-      });
+    auditMissingReadinessProbe(context, deployment, container, cname, routes);
     return;
   }
   const initialDelay = Number(probe.initialDelaySeconds ?? 0);
@@ -681,6 +677,65 @@ function auditReadiness(
         context.backendConfigs, context.tkeServiceConfigs, context.add);
     }
   }
+}
+
+/**
+ * The annotation that makes the load balancer speak gRPC to a route's pods, if any: AWS
+ * `alb.ingress.kubernetes.io/backend-protocol-version: GRPC` on the Service or the Ingress (the
+ * annotation reference, docs/guide/ingress/annotations.md, LBC 225f445), Alibaba
+ * `alb.ingress.kubernetes.io/backend-protocol: grpc` (alibaba-load-balancer-controller docs/usage.md,
+ * c2771084), ingress-nginx `nginx.ingress.kubernetes.io/backend-protocol: GRPC` or `GRPCS`
+ * (https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#backend-protocol).
+ */
+function grpcBackendAnnotation(route: TrafficRoute): string | undefined {
+  const keys: Array<[string, RegExp]> = [
+    [`${ALB_PREFIX}backend-protocol-version`, /^grpc$/i],
+    [`${ALB_PREFIX}backend-protocol`, /^grpc$/i],
+    ['nginx.ingress.kubernetes.io/backend-protocol', /^grpcs?$/i],
+  ];
+  for (const holder of [route.service, route.ingress]) {
+    const annotations = annotationsOf(holder.object);
+    for (const [key, value] of keys) {
+      if (value.test(annotations[key]?.trim() ?? '')) return `${key}: ${annotations[key]}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A served container without a readiness probe. The probe suggested speaks the backend's protocol
+ * (gRPC when the load balancer speaks gRPC to the pods: the kubelet's `grpc` probe, Kubernetes 1.27+,
+ * https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/#define-a-grpc-liveness-probe).
+ * With a startup probe the pod is not Ready before it can serve; what is missing is being taken out
+ * of the load balancer when it stops serving later.
+ */
+function auditMissingReadinessProbe(
+  context: AuditContext, deployment: LoadedObject, container: KubeObject, cname: string, routes: TrafficRoute[],
+): void {
+  const targetPort = routes[0].target!.port;
+  const check = resolveHealthCheck('/', targetPort);
+  const grpc = routes.map(grpcBackendAnnotation).find((a) => a !== undefined);
+  const timing = {
+    periodSeconds: check.intervalSeconds,
+    timeoutSeconds: check.timeoutSeconds,
+    successThreshold: check.healthyThreshold,
+    failureThreshold: check.unhealthyThreshold,
+  };
+  const message = isObject(container.startupProbe)
+    ? `container ${cname} has a startup probe but no readiness probe: it turns Ready once the startup probe passes and stays Ready `
+      + 'for the rest of its life, so a pod that stops being able to serve (overloaded, a dependency down) keeps receiving requests'
+    : `container ${cname} has no readiness probe: a new pod counts as Ready before it can serve`;
+  context.add('readiness-probe-missing', deployment, message,
+    {
+      description: grpc !== undefined
+        ? `add a gRPC readiness probe on port ${targetPort} (the load balancer speaks gRPC to the pods: ${grpc}; the app must serve the gRPC health checking protocol)`
+        : `add an HTTP readiness probe on port ${targetPort}`,
+      set: {
+        [`spec.template.spec.containers[${cname}].readinessProbe`]: grpc !== undefined
+          ? { grpc: { port: targetPort }, ...timing }
+          : { httpGet: { path: check.path, port: targetPort }, ...timing },
+      },
+    });
 }
 
 /** Progress deadline: one rollout step = startup + readiness + minReadySeconds + grace + the kubelet's 2 s. */
@@ -984,15 +1039,47 @@ function indexDisruptionBudgets(objects: readonly LoadedObject[], defaultNamespa
   };
 }
 
-function auditDisruptionBudget(deployment: LoadedObject, pdbs: readonly LoadedObject[], add: Add): void {
+/**
+ * The HorizontalPodAutoscalers (`autoscaling/*`) of the input by the Deployment they scale
+ * (`spec.scaleTargetRef`, same namespace; the first wins).
+ */
+function indexAutoscalers(objects: readonly LoadedObject[], defaultNamespace: string): (deployment: KubeObject) => LoadedObject | undefined {
+  const byTarget = new Map<string, LoadedObject>();
+  for (const o of objects) {
+    const ref = o.object.spec?.scaleTargetRef;
+    if (o.object.kind !== 'HorizontalPodAutoscaler' || !isObject(ref) || ref.kind !== 'Deployment' || typeof ref.name !== 'string') continue;
+    const key = `${namespaceOf(o.object, defaultNamespace)}\u0000${ref.name}`;
+    if (!byTarget.has(key)) byTarget.set(key, o);
+  }
+  return (deployment) => byTarget.get(`${namespaceOf(deployment, defaultNamespace)}\u0000${deployment.metadata?.name}`);
+}
+
+/**
+ * How many pods a node drain may take at once, in words, when there may be more than one: the
+ * autoscaler's range when an HPA scales the Deployment, else `replicas` (1 when absent, the
+ * Kubernetes default). Undefined for a single pod.
+ */
+function podsAtRisk(spec: KubeObject, autoscaler: LoadedObject | undefined): string | undefined {
+  if (autoscaler !== undefined) {
+    const max = autoscaler.object.spec?.maxReplicas;
+    if (typeof max === 'number' && max <= 1) return undefined;
+    const min = typeof autoscaler.object.spec?.minReplicas === 'number' ? autoscaler.object.spec.minReplicas : 1;
+    return `this Deployment, which HorizontalPodAutoscaler ${autoscaler.object.metadata?.name} scales to ${typeof max === 'number' ? `${min}-${max}` : `at least ${min}`} replicas`;
+  }
+  const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
+  return replicas > 1 ? `these ${replicas} replicas` : undefined;
+}
+
+function auditDisruptionBudget(deployment: LoadedObject, pdbs: readonly LoadedObject[], autoscaler: LoadedObject | undefined, add: Add): void {
   const spec = deployment.object.spec ?? {};
   const labels = spec.template?.metadata?.labels;
   const replicas = typeof spec.replicas === 'number' ? spec.replicas : undefined;
   const matching = pdbs;
   if (matching.length === 0) {
-    if (replicas === undefined || replicas > 1) {
+    const pods = podsAtRisk(spec, autoscaler);
+    if (pods !== undefined) {
       add('pdb-missing', deployment,
-        `no PodDisruptionBudget selects the pods of ${replicas === undefined ? 'this autoscaled Deployment' : `these ${replicas} replicas`}: a node drain may evict them all at once`,
+        `no PodDisruptionBudget selects the pods of ${pods}: a node drain may evict them all at once`,
         {
           description: 'add a PodDisruptionBudget with maxUnavailable: 1 and the pod selector',
           set: { 'PodDisruptionBudget.spec': { maxUnavailable: 1, selector: { matchLabels: spec.selector?.matchLabels ?? labels } } },
