@@ -37,22 +37,45 @@ const PROVIDER_DEFAULT_DEREGISTRATION_DELAY: { readonly [id in ProviderId]: (aws
 };
 
 /** The provider's default D for one route, in seconds (an HTTPRoute's AWS target type is its TargetGroupConfiguration's). */
-export function providerDefaultDeregistrationDelaySeconds(provider: ProviderId, route: TrafficRoute, policies?: GatewayPolicies): number {
-  return PROVIDER_DEFAULT_DEREGISTRATION_DELAY[provider](awsTargetType(route, policies)).toSeconds();
+export function providerDefaultDeregistrationDelaySeconds(
+  provider: ProviderId, route: TrafficRoute, policies?: GatewayPolicies, classTargetType?: string,
+): number {
+  return PROVIDER_DEFAULT_DEREGISTRATION_DELAY[provider](awsTargetType(route, policies, classTargetType)).toSeconds();
 }
 
 /**
- * `alb.ingress.kubernetes.io/target-type` of a route (the Service's annotation wins), `instance` by
- * default; for an HTTPRoute, its TargetGroupConfiguration's `defaultConfiguration.targetType`
- * (`instance` by default too).
+ * The AWS target type of a route: the `spec.targetType` of its IngressClass's IngressClassParams when
+ * set (the controller then ignores the annotation: docs/guide/ingress/ingress_class.md, "spec.targetType",
+ * aws-load-balancer-controller 225f445), else `alb.ingress.kubernetes.io/target-type` (the Service's
+ * annotation before the Ingress's: annotations.md, "Annotations applied to Service have higher
+ * priority"), `instance` by default; for an HTTPRoute, its TargetGroupConfiguration's
+ * `defaultConfiguration.targetType` (`instance` by default too).
  */
-function awsTargetType(route: TrafficRoute, policies?: GatewayPolicies): string {
+function awsTargetType(route: TrafficRoute, policies?: GatewayPolicies, classTargetType?: string): string {
   if (route.ingress.object.kind === 'HTTPRoute') {
     const type = policies?.targetGroupConfiguration?.object.spec?.defaultConfiguration?.targetType;
     return typeof type === 'string' ? type : 'instance';
   }
   const key = 'alb.ingress.kubernetes.io/target-type';
-  return annotationsOf(route.service.object)[key] ?? annotationsOf(route.ingress.object)[key] ?? 'instance';
+  return classTargetType ?? annotationsOf(route.service.object)[key] ?? annotationsOf(route.ingress.object)[key] ?? 'instance';
+}
+
+/**
+ * `spec.targetType` of the IngressClassParams (`elbv2.k8s.aws`, cluster-scoped) that an Ingress's
+ * IngressClass (controller `ingress.k8s.aws/alb`) names in `spec.parameters`, when the input has both.
+ */
+function indexClassTargetTypes(objects: readonly LoadedObject[]): (ingress: LoadedObject) => string | undefined {
+  const named = (kind: string) => new Map(objects.filter((o) => o.object.kind === kind).map((o) => [String(o.object.metadata?.name), o.object]));
+  const classes = named('IngressClass');
+  const params = named('IngressClassParams');
+  return (ingress) => {
+    const className = ingress.object.spec?.ingressClassName ?? annotationsOf(ingress.object)['kubernetes.io/ingress.class'];
+    const ingressClass = typeof className === 'string' ? classes.get(className) : undefined;
+    const ref = ingressClass?.spec?.parameters;
+    if (ingressClass?.spec?.controller !== 'ingress.k8s.aws/alb' || !isObject(ref) || ref.kind !== 'IngressClassParams') return undefined;
+    const type = params.get(String(ref.name))?.spec?.targetType;
+    return typeof type === 'string' ? type : undefined;
+  };
 }
 
 /** Settings of one audit (the CLI flags and the plugin properties). */
@@ -281,6 +304,7 @@ export function audit(objects: readonly LoadedObject[], options: CheckOptions = 
     options,
     pdbs: indexDisruptionBudgets(objects, defaultNamespace),
     autoscalerOf: indexAutoscalers(objects, defaultNamespace),
+    classTargetTypeOf: indexClassTargetTypes(objects),
     backendConfigs: namedLookup(objects, 'BackendConfig', defaultNamespace),
     tkeServiceConfigs: namedLookup(objects, 'TkeServiceConfig', defaultNamespace),
     providerOf: providerResolver(objects, options, gatewayPoliciesOf, backendServices(topology.served)),
@@ -301,6 +325,8 @@ interface AuditContext {
   readonly pdbs: (deployment: KubeObject) => LoadedObject[];
   /** The HorizontalPodAutoscaler that scales a Deployment, if the input has one. */
   readonly autoscalerOf: (deployment: KubeObject) => LoadedObject | undefined;
+  /** AWS: the target type an Ingress's IngressClassParams sets, overriding the annotation. */
+  readonly classTargetTypeOf: (ingress: LoadedObject) => string | undefined;
   readonly backendConfigs: NamedLookup;
   readonly tkeServiceConfigs: NamedLookup;
   readonly providerOf: (route: TrafficRoute, podSpec: KubeObject) => ProviderDetection;
@@ -420,7 +446,7 @@ function auditDeployment(context: AuditContext, served: ServedDeployment): void 
   // Provider settings that depend on S and D.
   for (const route of served.routes) {
     auditProviderTiming(route, timing.providers.get(route), timing.d, timing.s, timing.m, timing.drains, podSpec,
-      context.backendConfigs, context.add, context.policiesOf(route));
+      context.backendConfigs, context.add, context.policiesOf(route), context.classTargetTypeOf(route.ingress));
   }
   auditStrategy(deployment, context.add);
   auditDisruptionBudget(deployment, context.pdbs(deployment.object), context.autoscalerOf(deployment.object), context.add);
@@ -444,11 +470,13 @@ function deploymentTiming(context: AuditContext, served: ServedDeployment, podSp
     const detection = context.providerOf(route, podSpec);
     providers.set(route, detection.provider);
     if (detection.provider !== undefined) {
-      providerD = Math.max(providerD ?? 0, providerDefaultDeregistrationDelaySeconds(detection.provider, route, context.policiesOf(route)));
+      providerD = Math.max(providerD ?? 0,
+        providerDefaultDeregistrationDelaySeconds(detection.provider, route, context.policiesOf(route), context.classTargetTypeOf(route.ingress)));
     } else if (flagOrAnnotationD === undefined) {
       const choices = detection.candidates.length > 1 ? detection.candidates : undefined;
       for (const candidate of choices ?? []) {
-        const candidateD = providerDefaultDeregistrationDelaySeconds(candidate, route, context.policiesOf(route));
+        const candidateD = providerDefaultDeregistrationDelaySeconds(candidate, route, context.policiesOf(route),
+          context.classTargetTypeOf(route.ingress));
         ambiguous.set(candidate, Math.max(ambiguous.get(candidate) ?? 0, candidateD));
       }
       if (choices === undefined) unknownReason ??= detection.reason;
@@ -674,7 +702,7 @@ function auditReadiness(
   if (isObject(probe.httpGet)) {
     for (const route of routes) {
       auditHealthCheck(route, timing.providers.get(route), container, probe.httpGet, cname, deployment,
-        context.backendConfigs, context.tkeServiceConfigs, context.add);
+        context.backendConfigs, context.tkeServiceConfigs, context.add, context.classTargetTypeOf(route.ingress));
     }
   }
 }
@@ -787,9 +815,18 @@ function auditIngress(ingress: LoadedObject, add: Add): void {
   const specClass = ingress.object.spec?.ingressClassName;
   const annotationClass = annotations['kubernetes.io/ingress.class'];
   if (typeof specClass === 'string' && annotationClass !== undefined) {
+    // The API server refuses the pair only when the two differ (ValidateIngressCreate since
+    // kubernetes/kubernetes#115447; any pair before it), and controllers disagree on which wins:
+    // ingress-gce reads only the annotation (pkg/utils/utils.go IsGCEIngress).
+    const differ = annotationClass !== specClass;
     add('ingress-class-conflict', ingress,
-      `sets both kubernetes.io/ingress.class (${annotationClass}) and spec.ingressClassName (${specClass})`,
-      { description: 'keep one of them', set: { 'metadata.annotations["kubernetes.io/ingress.class"]': null } });
+      differ
+        ? `sets kubernetes.io/ingress.class (${annotationClass}) and spec.ingressClassName (${specClass}), which differ: the API server refuses to create it, `
+          + 'and controllers disagree on which of the two wins (GKE reads only the annotation)'
+        : `sets both kubernetes.io/ingress.class and spec.ingressClassName to ${specClass}: the API server accepts the pair since kubernetes/kubernetes#115447 `
+          + '(older ones refuse it), and a controller that reads only one of them (GKE reads only the annotation) follows it alone if the two drift apart',
+      { description: 'keep one of them', set: { 'metadata.annotations["kubernetes.io/ingress.class"]': null } },
+      differ ? undefined : 'warning');
   }
   const enabled = TENCENT_NEEDS_DIRECT.filter((key) => annotations[`${TENCENT_PREFIX}${key}`]?.trim().toLowerCase() === 'true');
   if (enabled.length > 0 && annotations[`${TENCENT_PREFIX}direct-access`]?.trim().toLowerCase() !== 'true') {
@@ -818,7 +855,12 @@ function keyValues(text: string | undefined): { [key: string]: string } {
   return out;
 }
 
-/** The BackendConfig a Service port uses (`cloud.google.com/backend-config`: `{"default": ...}` or `{"ports": {...}}`). */
+/**
+ * The BackendConfig a Service port uses (`cloud.google.com/backend-config`, else the beta key:
+ * `{"ports": {...}, "default": ...}`): the port's name first, then its number, then `default`, as
+ * ingress-gce does (pkg/backendconfig/utils.go BackendConfigName, pkg/annotations/service.go
+ * getBackendConfigAnnotation; kubernetes/ingress-gce acbcf5d66dd9d31297a2a52a2d7d83d4c1a94539).
+ */
 function backendConfigName(service: KubeObject, port: { port: number; name?: string }): string | undefined {
   const annotations = annotationsOf(service);
   const raw = annotations['cloud.google.com/backend-config'] ?? annotations['beta.cloud.google.com/backend-config'];
@@ -827,7 +869,7 @@ function backendConfigName(service: KubeObject, port: { port: number; name?: str
     const parsed = JSON.parse(raw);
     if (!isObject(parsed)) return undefined;
     const ports = isObject(parsed.ports) ? parsed.ports : {};
-    const named = ports[String(port.port)] ?? (port.name !== undefined ? ports[port.name] : undefined) ?? parsed.default;
+    const named = (port.name !== undefined ? ports[port.name] : undefined) ?? ports[String(port.port)] ?? parsed.default;
     return typeof named === 'string' ? named : undefined;
   } catch {
     return undefined;
@@ -836,7 +878,7 @@ function backendConfigName(service: KubeObject, port: { port: number; name?: str
 
 function auditProviderTiming(
   route: TrafficRoute, provider: ProviderId | undefined, d: number | undefined, s: number, m: number | undefined,
-  drains: boolean, podSpec: KubeObject, backendConfigs: NamedLookup, add: Add, policies?: GatewayPolicies,
+  drains: boolean, podSpec: KubeObject, backendConfigs: NamedLookup, add: Add, policies?: GatewayPolicies, classTargetType?: string,
 ): void {
   if (policies !== undefined) {
     auditGatewayTiming(route, provider, d, s, m, drains, podSpec, policies, add);
@@ -871,12 +913,16 @@ function auditProviderTiming(
   }
 
   if (provider === 'aws-alb') {
-    const targetType = awsTargetType(route);
+    const targetType = awsTargetType(route, undefined, classTargetType);
     const awsGate = gates.find((g) => g.startsWith(AWS_GATE_PREFIX));
     if (awsGate !== undefined && targetType !== 'ip') {
       add('alb-readiness-gate-without-direct-access', route.ingress,
-        `the pods carry the AWS readiness gate ${awsGate}, but target-type is ${targetType}: the controller only sets it for ip targets, so rollouts stall`,
-        { description: `set ${ALB_PREFIX}target-type: ip, or remove the readiness gate`, set: { [`metadata.annotations["${ALB_PREFIX}target-type"]`]: 'ip' } });
+        `the pods carry the AWS readiness gate ${awsGate}, but target-type is ${targetType}`
+        + `${classTargetType !== undefined ? ' (the spec.targetType of the IngressClassParams of its class, which overrides the annotation)' : ''}`
+        + ': the controller only sets it for ip targets, so rollouts stall',
+        classTargetType !== undefined
+          ? { description: 'set spec.targetType: ip in the IngressClassParams of the Ingress\'s class, or remove the readiness gate' }
+          : { description: `set ${ALB_PREFIX}target-type: ip, or remove the readiness gate`, set: { [`metadata.annotations["${ALB_PREFIX}target-type"]`]: 'ip' } });
     }
     if (d !== undefined) {
       const fromService = serviceAnnotations[`${ALB_PREFIX}target-group-attributes`];
@@ -924,7 +970,7 @@ function auditProviderTiming(
 
 function auditHealthCheck(
   route: TrafficRoute, provider: ProviderId | undefined, container: KubeObject, httpGet: KubeObject, cname: string,
-  deployment: LoadedObject, backendConfigs: NamedLookup, tkeServiceConfigs: NamedLookup, add: Add,
+  deployment: LoadedObject, backendConfigs: NamedLookup, tkeServiceConfigs: NamedLookup, add: Add, classTargetType?: string,
 ): void {
   const probePath = typeof httpGet.path === 'string' ? httpGet.path : '/';
   const probePort = typeof httpGet.port === 'number' ? httpGet.port
@@ -949,10 +995,12 @@ function auditHealthCheck(
     if (path !== probePath) {
       mismatch(holder, `the ALB health check (${ALB_PREFIX}healthcheck-path${path === '/' ? ', default /' : ''})`, path, `metadata.annotations["${ALB_PREFIX}healthcheck-path"]`, probePath);
     }
+    // Key by key, the Service's annotation before the Ingress's (annotations.md: the Service has priority).
     const port = serviceAnnotations[`${ALB_PREFIX}healthcheck-port`] ?? ingressAnnotations[`${ALB_PREFIX}healthcheck-port`];
-    const targetType = awsTargetType(route);
+    const portHolder = serviceAnnotations[`${ALB_PREFIX}healthcheck-port`] !== undefined ? route.service : route.ingress;
+    const targetType = awsTargetType(route, undefined, classTargetType);
     if (port !== undefined && /^\d+$/.test(port) && targetType === 'ip' && probePort !== undefined && Number(port) !== probePort) {
-      mismatch(holder, `the ALB health check port (${ALB_PREFIX}healthcheck-port ${port})`, `port ${port}`, `metadata.annotations["${ALB_PREFIX}healthcheck-port"]`, 'traffic-port');
+      mismatch(portHolder, `the ALB health check port (${ALB_PREFIX}healthcheck-port ${port})`, `port ${port}`, `metadata.annotations["${ALB_PREFIX}healthcheck-port"]`, 'traffic-port');
     }
   } else if (provider === 'gke-ingress') {
     const name = backendConfigName(route.service.object, route.servicePort);

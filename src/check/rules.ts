@@ -181,9 +181,10 @@ export const RULES: readonly RuleDefinition[] = [
     id: 'ingress-class-conflict',
     severity: 'error',
     title: 'Ingress class set twice',
-    what: 'An Ingress sets both the `kubernetes.io/ingress.class` annotation and `spec.ingressClassName`.',
-    why: 'The API server refuses such an Ingress (or controllers disagree about who serves it).',
-    sources: ['https://kubernetes.io/docs/concepts/services-networking/ingress/#deprecated-annotation', 'https://www.tencentcloud.com/document/product/457/37013'],
+    what: 'An Ingress sets both the `kubernetes.io/ingress.class` annotation and `spec.ingressClassName`: an error when they differ, a warning when they agree.',
+    why: 'The API server refuses an Ingress whose annotation and `spec.ingressClassName` differ (since kubernetes/kubernetes#115447; before it, any Ingress with both), and controllers disagree on which one wins: GKE\'s ingress-gce reads only the annotation. Two that agree are accepted but can drift apart.',
+    sources: ['https://kubernetes.io/docs/concepts/services-networking/ingress/#deprecated-annotation', 'https://github.com/kubernetes/kubernetes/pull/115447',
+      'https://github.com/kubernetes/ingress-gce/blob/master/pkg/utils/utils.go (IsGCEIngress)', 'https://www.tencentcloud.com/document/product/457/37013'],
   },
   {
     id: 'pdb-missing',

@@ -230,8 +230,8 @@ describe('hand-broken variants fail with the right rule', () => {
       o.push({ apiVersion: 'networking.gke.io/v1', kind: 'HealthCheckPolicy', metadata: { name: 'tea' }, spec: { targetRef } });
       return o;
     }, { deregistrationDelaySeconds: 10 }],
-    ['ingress-class-conflict', 'class annotation and spec', () => {
-      const o = tea(); kind(o, 'Ingress').metadata.annotations = { 'kubernetes.io/ingress.class': 'alb' }; return o;
+    ['ingress-class-conflict', 'class annotation and spec that differ', () => {
+      const o = tea(); kind(o, 'Ingress').metadata.annotations = { 'kubernetes.io/ingress.class': 'nginx' }; return o;
     }, alibaba],
     ['pdb-missing', 'three replicas, no PDB', tea, alibaba],
     ['readiness-probe-missing', 'no readiness probe', () => {
