@@ -586,7 +586,12 @@ export function detectProvider(
   }
   const albKeys = Object.keys(annotations).some((key) => key.startsWith(ALB_PREFIX));
   if (className === 'alb' || (className === undefined && albKeys)) {
-    const awsKey = hasKey(annotations, ALB_PREFIX, AWS_ONLY_KEYS);
+    // AWS reads its annotations on the backend Service too (annotations.md, Location column).
+    const awsKey = hasKey(annotations, ALB_PREFIX, AWS_ONLY_KEYS)
+      ?? routedServices.map((service) => {
+        const key = hasKey(annotationsOf(service), ALB_PREFIX, AWS_ONLY_KEYS);
+        return key === undefined ? undefined : `${key} (on Service ${service.metadata?.name})`;
+      }).find((key) => key !== undefined);
     const alibabaKey = hasKey(annotations, ALB_PREFIX, ALIBABA_ONLY_KEYS);
     const gate = routedPodSpecs.some((spec) => Array.isArray(spec?.readinessGates)
       && spec.readinessGates.some((g: KubeObject) => g?.conditionType === ALIBABA_READINESS_GATE));

@@ -87,3 +87,17 @@ describe('GKE from an Ingress without a class', () => {
     expect(findings.filter((f) => f.rule === 'provider-unknown').map((f) => f.message)).toEqual([expect.stringContaining('the Ingress names no class')]);
   });
 });
+
+describe('AWS from its annotations on the backend Service', () => {
+  test('class alb with no vendor key on the Ingress, target-type on the Service: AWS, and the reason says where', () => {
+    const service = { kind: 'Service', metadata: { name: 'web', annotations: { 'alb.ingress.kubernetes.io/target-type': 'ip' } } };
+    const detection = detectProvider({ kind: 'Ingress', metadata: { name: 'i' }, spec: { ingressClassName: 'alb' } }, [], [], [service]);
+    expect(detection.provider).toBe('aws-alb');
+    expect(detection.reason).toBe('class alb with the AWS-only annotation alb.ingress.kubernetes.io/target-type (on Service web)');
+  });
+
+  test('a Service key both controllers read tells nothing', () => {
+    const service = { kind: 'Service', metadata: { name: 'web', annotations: { 'alb.ingress.kubernetes.io/healthcheck-path': '/' } } };
+    expect(detectProvider({ kind: 'Ingress', metadata: { name: 'i' }, spec: { ingressClassName: 'alb' } }, [], [], [service]).provider).toBeUndefined();
+  });
+});
