@@ -215,7 +215,7 @@ export function formatReport(outcome: MeasureOutcome, provider: LbProfileId | un
     lines.push(`  ${pod.padEnd(32)} D ${d === undefined ? '-' : `${d.atLeastWait ? '>=' : ''}${d.seconds.toFixed(2)} s`}   registration ${r === undefined ? '-' : `${r.seconds.toFixed(2)} s`}`);
   }
   lines.push(figureLine('deregistration', report.deregistration), figureLine('registration', report.registration));
-  lines.push('  (resolution: 99.9 % of gaps between requests reaching one pod are shorter; a figure can be that much early)');
+  lines.push('  (resolution: 99.9 % of gaps between requests reaching one pod are shorter: D can read up to that much short, registration that much long)');
   const sg = report.suggested;
   lines.push('suggested props:');
   lines.push(`  shutdown: { deregistrationDelay: Duration.seconds(${sg.deregistrationDelaySeconds ?? '?'}), safetyMargin: Duration.seconds(${sg.safetyMarginSeconds ?? '?'}) }`);
