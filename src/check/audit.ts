@@ -5,8 +5,10 @@
  * called). It only reads objects; nothing from a manifest is run.
  */
 import { Duration } from 'cdk8s';
+import { describeDuplicate, distinctObjects } from './duplicates';
 import { PreStopWait, preStopWait } from './prestop-wait';
 import { rule, Severity } from './rules';
+import { detectServiceProvider } from './service-load-balancer';
 import { AlibabaAlb } from '../alibaba-alb';
 import { AwsAlb } from '../aws-alb';
 import { deriveShutdownBudget, ShutdownBudget } from '../budget';
@@ -263,10 +265,17 @@ function waitHandler(container: KubeObject, wait: PreStopWait, seconds: number):
 }
 
 /** Audits every Deployment served through an Ingress. */
-export function audit(objects: readonly LoadedObject[], options: CheckOptions = {}): AuditResult {
+export function audit(input: readonly LoadedObject[], options: CheckOptions = {}): AuditResult {
   const { findings, add } = collector();
   const defaultNamespace = options.namespace ?? 'default';
-  const topology = resolveTopology(objects, defaultNamespace);
+  // Each object once (issue 16 class 5): a duplicate is reported, never overwritten or counted silently.
+  const { objects, duplicates } = distinctObjects(input, defaultNamespace);
+  for (const d of duplicates) {
+    const { message, description, severity } = describeDuplicate(d);
+    add('duplicate-object', d.object, message, { description }, severity);
+  }
+  // Services of type LoadBalancer are fronts too: an L4 load balancer has the same race (issue 16 class 8).
+  const topology = resolveTopology(objects, defaultNamespace, { loadBalancerServices: true });
   for (const broken of topology.broken) {
     add('broken-reference', broken.object, `${broken.message}; the route behind it is not audited`, {
       description: 'fix the reference, or check the input is complete (all files of the app)',
@@ -343,11 +352,13 @@ function providerResolver(
   return (route, podSpec) => {
     let detection = detections.get(route.ingress);
     if (detection === undefined) {
-      detection = route.ingress.object.kind === 'HTTPRoute'
+      const front = route.ingress.object.kind;
+      detection = front === 'HTTPRoute'
         ? detectGatewayProvider(route.ingress.object, gatewayPoliciesOf(route.service.object), objects)
-        : detectProvider(route.ingress.object, ingressClasses, [podSpec]);
-      // --provider settles what the Ingress itself does not tell; it never overrides a clear answer.
-      if (detection.provider === undefined && options.provider !== undefined) {
+        : front === 'Service' ? detectServiceProvider(route.ingress.object) : detectProvider(route.ingress.object, ingressClasses, [podSpec]);
+      // --provider settles what the Ingress itself does not tell; it never overrides a clear answer
+      // (nor names an L4 load balancer: its providers are Ingress and Gateway load balancers).
+      if (detection.provider === undefined && options.provider !== undefined && front !== 'Service') {
         detection = { provider: options.provider, candidates: [options.provider], reason: `--provider (${detection.reason})` };
       }
       detections.set(route.ingress, detection);
@@ -425,11 +436,17 @@ function deploymentTiming(context: AuditContext, served: ServedDeployment, podSp
   const ambiguous = new Map<ProviderId, number>();
   let unknownReason: string | undefined;
   const names = settingNames(options);
+  const known = (d: ProviderDetection) => d.provider !== undefined || d.deregistrationDelaySeconds !== undefined;
+  const anyKnown = served.routes.some((route) => known(context.providerOf(route, podSpec)));
   for (const route of served.routes) {
     const detection = context.providerOf(route, podSpec);
     providers.set(route, detection.provider);
     if (detection.provider !== undefined) {
       providerD = Math.max(providerD ?? 0, providerDefaultDeregistrationDelaySeconds(detection.provider, route, context.policiesOf(route)));
+    } else if (detection.deregistrationDelaySeconds !== undefined) {
+      providerD = Math.max(providerD ?? 0, detection.deregistrationDelaySeconds); // an L4 load balancer's sourced figure
+    } else if (route.ingress.object.kind === 'Service' && anyKnown) {
+      continue; // an L4 path of unknown delay beside a known one: the known D is longer than its minimum wait
     } else if (flagOrAnnotationD === undefined) {
       const choices = detection.candidates.length > 1 ? detection.candidates : undefined;
       for (const candidate of choices ?? []) {
@@ -437,6 +454,13 @@ function deploymentTiming(context: AuditContext, served: ServedDeployment, podSp
         ambiguous.set(candidate, Math.max(ambiguous.get(candidate) ?? 0, candidateD));
       }
       if (choices === undefined) unknownReason ??= detection.reason;
+      if (route.ingress.object.kind === 'Service') {
+        add('load-balancer-service-delay-unknown', route.ingress,
+          `the delay of this L4 load balancer is not known (${detection.reason}), so the preStop wait and grace period of ${objectLabel(dep)} `
+          + `are checked only against a minimum wait of ${UNKNOWN_PROVIDER_MINIMUM_WAIT_SECONDS} s`,
+          { description: `set ${names.d} (the time your load balancer needs to stop routing to a deleted pod)` });
+        continue;
+      }
       add('provider-unknown', route.ingress,
         `the load balancer cannot be told (${detection.reason}), so the preStop wait and grace period of ${objectLabel(dep)} are checked `
         + (choices !== undefined ? `against each candidate (${choices.join(', ')})` : `only against a minimum wait of ${UNKNOWN_PROVIDER_MINIMUM_WAIT_SECONDS} s`),
