@@ -161,8 +161,23 @@ interface BudgetInputs {
   readonly terminationGracePeriodSeconds?: number;
 }
 
-/** The one place the checker derives a budget. */
+/** Budgets derived so far, by their inputs: thousands of Deployments share a handful of them. */
+const BUDGETS = new Map<string, ShutdownBudget>();
+
+/** The one place the checker derives a budget (a `ShutdownBudget` is immutable, so equal inputs share one). */
 export function deriveBudget(inputs: BudgetInputs): ShutdownBudget {
+  const key = [inputs.deregistrationDelaySeconds, inputs.drainTimeoutSeconds, inputs.safetyMarginSeconds, inputs.drainsOnStopSignal,
+    inputs.startupDelaySeconds, inputs.readinessDelaySeconds, inputs.registrationDelaySeconds, inputs.terminationGracePeriodSeconds].map(String).join(' ');
+  let budget = BUDGETS.get(key);
+  if (budget === undefined) {
+    if (BUDGETS.size >= 10_000) BUDGETS.clear();
+    budget = deriveBudgetOnce(inputs);
+    BUDGETS.set(key, budget);
+  }
+  return budget;
+}
+
+function deriveBudgetOnce(inputs: BudgetInputs): ShutdownBudget {
   const seconds = (value: number | undefined) => (value === undefined ? undefined : Duration.seconds(value));
   const options = {
     deregistrationDelay: Duration.seconds(inputs.deregistrationDelaySeconds),

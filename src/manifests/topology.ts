@@ -120,7 +120,7 @@ export function loadPlainDocuments(input: ManifestInput): LoadedObject[] | undef
     const chunk = text.slice(start, end);
     const content = CONTENT_LINE.exec(chunk);
     if (content !== null) {
-      if (ALIAS.test(chunk)) return undefined;
+      if (chunk.includes('*') && ALIAS.test(chunk)) return undefined;
       let value: unknown;
       try {
         value = loadYamlValue(chunk, { schema: CORE_SCHEMA, json: false });
@@ -580,9 +580,25 @@ const CONTROLLERS: { [controller: string]: ProviderId } = {
   'ingress.k8s.alibabacloud/alb': 'alibaba-alb',
 };
 
+/** The key sets of `hasKey`, built once per list. */
+const KEY_SETS = new WeakMap<readonly string[], Set<string>>();
+
+/**
+ * The first annotation `prefix` + one of `keys`, or + one of `keys` + `.` + anything. A set lookup
+ * per dot of the key (check audits thousands of Ingresses at once).
+ */
 function hasKey(annotations: { [key: string]: string }, prefix: string, keys: readonly string[]): string | undefined {
-  return Object.keys(annotations).find((key) => key.startsWith(prefix)
-    && keys.some((k) => key === `${prefix}${k}` || key.startsWith(`${prefix}${k}.`)));
+  let set = KEY_SETS.get(keys);
+  if (set === undefined) KEY_SETS.set(keys, set = new Set(keys));
+  for (const key of Object.keys(annotations)) {
+    if (!key.startsWith(prefix)) continue;
+    const rest = key.slice(prefix.length);
+    if (set.has(rest)) return key;
+    for (let dot = rest.indexOf('.'); dot !== -1; dot = rest.indexOf('.', dot + 1)) {
+      if (set.has(rest.slice(0, dot))) return key;
+    }
+  }
+  return undefined;
 }
 
 /**
