@@ -12,7 +12,7 @@ import { inputFindings, MANIFEST_SYNTAX_RULE, nothingToAudit } from '../check/in
 import { FailOn, formatText, summarize, toJson, toSarif } from '../check/report';
 import { SEVERITIES } from '../check/rules';
 import { CheckInputError, readInputs, readInputSet } from '../manifests/inputs';
-import { PROVIDER_IDS, ProviderId, readManifests } from '../manifests/topology';
+import { ManifestInput, PROVIDER_IDS, ProviderId, readManifests } from '../manifests/topology';
 
 export { CheckInputError, readInputs };
 
@@ -47,6 +47,15 @@ export function runCheck(paths: readonly string[], options: CheckOptions, readSt
   findings.sort((a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line
     || a.location.column - b.location.column || SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.rule.localeCompare(b.rule));
   return { ...result, findings };
+}
+
+/** The inputs of `--fix`, refused (exit 2) when they hold no Kubernetes object at all, as for `check`. */
+function readFixInputs(paths: readonly string[], readStdin: () => string): ManifestInput[] {
+  const { inputs, skipped } = readInputSet(paths, readStdin);
+  const { objects, errors } = readManifests(inputs);
+  const empty = nothingToAudit(inputs, objects, errors, skipped);
+  if (empty !== undefined) throw new CheckInputError(empty);
+  return inputs;
 }
 
 /** Whether the input itself was unusable in part: a document could not be parsed (exit 2). */
@@ -123,7 +132,7 @@ export function configureCheckCommand(cmd: Command, io: CheckIo = defaultIo): Co
         throw new CheckInputError('--dry-run, --fix-format and --fix-out only apply with --fix');
       }
       const result = opts.fix
-        ? runFix(readInputs(inputs, io.readStdin), checkOptions, {
+        ? runFix(readFixInputs(inputs, io.readStdin), checkOptions, {
           dryRun: opts.dryRun === true, fixFormat: opts.fixFormat, fixOut: opts.fixOut, preStopAction: opts.prestopAction,
         }, io)
         : runCheck(inputs, checkOptions, io.readStdin);

@@ -71,6 +71,12 @@ describe('class 7: no Kubernetes objects in the whole input is unusable input', 
     expect([one.code, one.err]).toEqual([2, `gws: no Kubernetes objects in the input: ${path.join(EMPTY_FILES, 'a.yaml')} is empty\n`]);
   });
 
+  test('check --fix on nothing is refused the same way', async () => {
+    const run = await cli([EMPTY_FILES, '--fix', '--dry-run']);
+    expect([run.code, run.out]).toEqual([2, '']);
+    expect(run.err).toBe('gws: no Kubernetes objects in the input: the 2 files read hold no object with a kind\n');
+  });
+
   test('an empty file among others is fine: the others are audited', async () => {
     const run = await cli([path.join(EMPTY_FILES, 'a.yaml'), path.join(RENDERED, 'shop.yaml'), '--format', 'json']);
     expect(run.code).toBe(1);
