@@ -8,7 +8,7 @@ import { Duration } from 'cdk8s';
 import { describeDuplicate, distinctObjects } from './duplicates';
 import { PreStopWait, preStopWait } from './prestop-wait';
 import { rule, Severity } from './rules';
-import { detectServiceProvider } from './service-load-balancer';
+import { detectServiceProvider, reachesPodsThroughNodes } from './service-load-balancer';
 import { AlibabaAlb } from '../alibaba-alb';
 import { AwsAlb } from '../aws-alb';
 import { deriveShutdownBudget, ShutdownBudget } from '../budget';
@@ -470,6 +470,7 @@ function deploymentTiming(context: AuditContext, served: ServedDeployment, podSp
       }
       if (choices === undefined) unknownReason ??= detection.reason;
       if (route.ingress.object.kind === 'Service') {
+        if (reachesPodsThroughNodes(route.ingress.object)) continue;
         add('load-balancer-service-delay-unknown', route.ingress,
           `the delay of this L4 load balancer is not known (${detection.reason}), so the preStop wait and grace period of ${objectLabel(dep)} `
           + `are checked only against a minimum wait of ${UNKNOWN_PROVIDER_MINIMUM_WAIT_SECONDS} s`,

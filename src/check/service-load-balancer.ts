@@ -92,7 +92,18 @@ export function detectServiceProvider(service: KubeObject): ProviderDetection {
   if (figure !== undefined) {
     return { candidates: [], deregistrationDelaySeconds: figure.seconds, reason: `${name}: ${lb.id} (${lb.evidence}), D ${figure.seconds} s (${figure.source})` };
   }
-  const path = lb.podTargets ? 'it sends traffic to the pods directly, and no sourced figure for its delay exists'
-    : 'it reaches the pods through the nodes, where kube-proxy learns of a deleted pod asynchronously';
+  const path = lb.id === undefined ? 'whether it reaches the pods directly or through the nodes, and how late it stops, depend on the cloud'
+    : lb.podTargets ? 'it sends traffic to the pods directly, and no sourced figure for its delay exists'
+      : 'it reaches the pods through the nodes, where kube-proxy learns of a deleted pod asynchronously';
   return { candidates: [], reason: `${name}: ${lb.id ?? 'an L4 load balancer of unknown make'} (${lb.evidence}); ${path}` };
+}
+
+/**
+ * Whether a Service's load balancer is known to reach the pods through the nodes (instance targets,
+ * NodePort): then the race is kube-proxy's, the same on every cloud, and the minimum wait is the
+ * figure, not a guess; no unknown-delay warning is due.
+ */
+export function reachesPodsThroughNodes(service: KubeObject): boolean {
+  const lb = serviceLoadBalancer(service);
+  return lb.id !== undefined && !lb.podTargets;
 }

@@ -269,16 +269,21 @@ describe('class 8a: a Service of type LoadBalancer in front of a Deployment is a
     const run = await cli([LB, '--format', 'json']);
     expect(run.code).toBe(1);
     const doc = JSON.parse(run.out);
-    expect(doc.summary.deployments).toBe(3);
+    expect(doc.summary.deployments).toBe(4);
     const byObject = (name: string) => doc.findings.filter((f: any) => f.object.name === name).map((f: any) => `${f.severity} ${f.rule}`).sort();
     expect(byObject('api')).toEqual(['error grace-period-too-short', 'error prestop-wait-too-short']);
-    const tooShort = doc.findings.find((f: any) => f.rule === 'prestop-wait-too-short');
+    const tooShort = doc.findings.find((f: any) => f.rule === 'prestop-wait-too-short' && f.object.name === 'api');
     expect(tooShort.fix.budget.deregistrationDelaySeconds).toBe(120);
     expect(tooShort.message).toBe('container api waits 30 s in preStop (exec ["sleep","30"]), shorter than D = 120 s');
-    expect(byObject('web')).toEqual(['error prestop-wait-missing', 'warning load-balancer-service-delay-unknown']);
+    // Node targets on a known cloud: kube-proxy's race, judged against the minimum wait, no unknown-delay warning.
+    expect(byObject('web')).toEqual(['error prestop-wait-missing']);
+    expect(doc.findings.find((f: any) => f.object.name === 'web').message).toMatch(/every load balancer learns of a deleted pod asynchronously \(Service web of type LoadBalancer: gcp-l4 \(networking\.gke\.io\/load-balancer-type\); it reaches the pods through the nodes/);
+    // No known cloud: the minimum wait, and a warning that the exact delay is not known.
+    expect(byObject('docs')).toEqual(['warning load-balancer-service-delay-unknown', 'warning prestop-wait-too-short']);
     const unknown = doc.findings.find((f: any) => f.rule === 'load-balancer-service-delay-unknown');
-    expect([unknown.object.kind, unknown.message]).toEqual(['Service', expect.stringMatching(
-      /^the delay of this L4 load balancer is not known \(Service web of type LoadBalancer: gcp-l4 \(networking\.gke\.io\/load-balancer-type\); it reaches the pods through the nodes/)]);
+    expect([unknown.object.kind, unknown.message]).toEqual(['Service',
+      'the delay of this L4 load balancer is not known (Service docs of type LoadBalancer: an L4 load balancer of unknown make (no vendor annotation or load balancer class); '
+      + 'whether it reaches the pods directly or through the nodes, and how late it stops, depend on the cloud), so the preStop wait and grace period of Deployment docs are checked only against a minimum wait of 5 s']);
     expect(byObject('chat')).toEqual([]);
   });
 
