@@ -108,8 +108,10 @@ function zeroBoundary(rows: readonly RowData[]): string[] {
       .sort((a, b) => a.lagFraction! - b.lagFraction!);
     const lastZero = [...rs].reverse().find((r) => r.failed === 0 && rs.filter((x) => x.lagFraction! <= r.lagFraction!).every((x) => x.failed === 0));
     const firstFail = rs.find((r) => r.failed > 0);
-    return `${example}, app ${appText(app)}: 0 failures up to ${lastZero ? `${lastZero.lagFraction} D` : '(none)'}; `
-      + `first failures at ${firstFail ? `${firstFail.lagFraction} D (${n(firstFail.failed)} of ${n(firstFail.requests)}, ${pct(firstFail)} %)` : '(none up to the largest lag tried)'}`;
+    const upTo = `${example}, app ${appText(app)}: 0 failures up to ${lastZero ? `${lastZero.lagFraction} D` : '(none)'}`;
+    return firstFail
+      ? `${upTo}; first failures at ${firstFail.lagFraction} D (${n(firstFail.failed)} of ${n(firstFail.requests)}, ${pct(firstFail)} %)`
+      : `${upTo}, the largest lag tried: no failures at all`;
   });
 }
 

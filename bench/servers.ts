@@ -74,7 +74,7 @@ interface Case {
   readonly rehearsal?: { readonly slowRoute: string };
 }
 
-const S = 'bench/servers';
+const S = 'assets/servers';
 const NGINX_CMD = '/usr/sbin/nginx -e stderr -p {dir} -c {dir}/nginx.conf';
 const APACHE_CMD = '/usr/sbin/apache2 -DFOREGROUND -d {dir} -f {dir}/apache2.conf';
 const PYTHON_CMD = '/usr/bin/python3 -m http.server --bind {host} --directory {dir} {port}';
@@ -471,7 +471,7 @@ function report(rows: RowResult[], rehearsals: RehearsalRow[] | string, info: Ru
       + 'what the answer itself protects. Time scale 1: a real server\'s own timing cannot be scaled, so these are real seconds. '
       + 'The two manifests of a row are rehearsed at the same time (separate load balancers, pods and probes). '
       + 'The Python row is a small app on the standard library\'s `SimpleHTTPRequestHandler` and `ThreadingHTTPServer` with a sleeping '
-      + '`/slow` and no signal handling ([bench/servers/python_server.py.tmpl](../bench/servers/python_server.py.tmpl)), because '
+      + '`/slow` and no signal handling ([assets/servers/python_server.py.tmpl](../assets/servers/python_server.py.tmpl)), because '
       + '`python3 -m http.server` has no slow route; its drain-test row above runs the very same code.');
     lines.push('');
     lines.push('Commands (manifest path: the synthesized file):');
@@ -489,7 +489,7 @@ function report(rows: RowResult[], rehearsals: RehearsalRow[] | string, info: Ru
   lines.push(`| machine | ${os.cpus().length} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GiB, shared with other work; node ${process.version} |`);
   lines.push(`| wall time | ${info.minutes.toFixed(1)} min |`);
   lines.push('');
-  lines.push('Each row\'s exact command (server templates in [bench/servers](../bench/servers)):');
+  lines.push('Each row\'s exact command (server templates in [assets/servers](../assets/servers), shipped in the package):');
   lines.push('');
   for (const row of rows) lines.push(`- ${row.case.server}, ${row.case.signal}: \`${row.command}\``);
   lines.push('');

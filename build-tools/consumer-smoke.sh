@@ -120,6 +120,10 @@ step "the installed CLI"
 npx --no-install cdk8s-graceful-web-service --help > help.txt
 grep -q 'probe' help.txt || fail "cdk8s-graceful-web-service --help does not list the probe command"
 ./node_modules/.bin/gws --help > /dev/null || fail "the gws alias does not run"
+# The README's nginx drain test takes its template from the installed package.
+templates="$(npx --no-install cdk8s-graceful-web-service drain-test --templates-dir)"
+[ "$templates" = "$APP_DIR/node_modules/cdk8s-graceful-web-service/assets/servers" ] || fail "drain-test --templates-dir printed $templates"
+test -s "$templates/nginx.conf.tmpl" || fail "the package does not ship assets/servers/nginx.conf.tmpl"
 head -n 3 help.txt
 
 if [ -d "$REPO_DIR/build-tools/consumer-smoke.d" ]; then

@@ -20,6 +20,13 @@ describe('package contents', () => {
     expect(unexpectedFiles(files, allowedFor(ROOT))).toEqual([]);
   });
 
+  test('the server templates that documented commands use are packed (drain-test --templates-dir prints their folder)', () => {
+    const templates = ['apache2.conf.tmpl', 'nginx.conf.tmpl', 'node-close.js.tmpl', 'node-default.js.tmpl', 'python_server.py.tmpl', 'wsgi_app.py.tmpl'];
+    expect(fs.readdirSync(path.join(ROOT, 'assets', 'servers')).sort()).toEqual(templates);
+    const files: string[] = packList();
+    expect(files).toEqual(expect.arrayContaining(templates.map((t) => `assets/servers/${t}`)));
+  });
+
   test('the allowlist refuses test output, sources, scratch files and unbundled modules', () => {
     const allowed = allowedFor(ROOT);
     expect([...allowed.bundled]).toEqual(expect.arrayContaining(['commander', 'js-yaml', 'yaml', 'shell-quote']));

@@ -147,6 +147,44 @@ describe('README commands', () => {
   });
 });
 
+describe('README structure', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const readmeToc = require('../build-tools/readme-toc.js') as {
+    toc(text: string): string; current(text: string): string; slug(text: string, seen: Map<string, number>): string;
+  };
+
+  test('the table of contents lists every ## and ### heading, with working anchors', () => {
+    expect(readmeToc.current(README)).toBe(README);
+    expect(readmeToc.toc(README)).toContain('- [Quick start](#quick-start)');
+  });
+
+  test('the table check fails on a heading the table does not list', () => {
+    const stale = README.replace('## Development', '## Development\n\n### A section added later');
+    expect(readmeToc.current(stale)).not.toBe(stale);
+  });
+
+  test('anchors follow GitHub: punctuation dropped, repeats numbered', () => {
+    const seen = new Map<string, number>();
+    expect(readmeToc.slug('Prove it: `probe` and `rehearse`', seen)).toBe('prove-it-probe-and-rehearse');
+    expect(readmeToc.slug("Coming from the vendors' docs", seen)).toBe('coming-from-the-vendors-docs');
+    expect(readmeToc.slug("Coming from the vendors' docs", seen)).toBe('coming-from-the-vendors-docs-1');
+  });
+
+  test('every in-page link points at a heading', () => {
+    const seen = new Map<string, number>();
+    const anchors = new Set<string>();
+    let fenced = false;
+    for (const line of README.split('\n')) {
+      if (/^\s*```/.test(line)) fenced = !fenced;
+      const m = /^#{1,6} (.+?)\s*$/.exec(line);
+      if (!fenced && m) anchors.add(readmeToc.slug(m[1], seen));
+    }
+    const links = [...README.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]);
+    expect(links.length).toBeGreaterThan(10);
+    expect(links.filter((a) => !anchors.has(a))).toEqual([]);
+  });
+});
+
 describe('README TypeScript snippets', () => {
   const blocks = snippets();
   const source = combine(blocks);

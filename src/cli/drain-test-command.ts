@@ -1,8 +1,16 @@
 /** Command-line wiring of `drain-test` (the test itself is src/drain-test/). */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import * as path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { nonNegativeInt, positive, positiveInt } from './cli-args';
 import { DOWNLOAD_FILE, DrainTestError, DrainTestResult, formatDrainTestSummary, MIB, runDrainTest } from '../drain-test/drain-test';
 import { parseSignal, serverCommandSpec } from '../process/server-command';
+
+/**
+ * The server templates shipped with the package (nginx, Apache httpd, a Python app, gunicorn, Node),
+ * the ones the README and docs/benchmarks.md use: `assets/servers/` at the package root, two levels
+ * above this file both in src/cli/ and in the compiled lib/cli/.
+ */
+export const SERVER_TEMPLATES_DIR = path.join(__dirname, '..', '..', 'assets', 'servers');
 
 function signalArg(v: string): NodeJS.Signals {
   try {
@@ -44,6 +52,12 @@ interface DrainTestCliOptions {
 
 /** `drain-test`: exits 0 when the app drains on the signal, 1 when it does not, 2 when the test cannot run. */
 export function configureDrainTestCommand(cmd: Command): Command {
+  // Handled when the flag is parsed, as --version is, so that it needs no --app-command.
+  cmd.on('option:templates-dir', () => {
+    const io = cmd.configureOutput() as { writeOut?: (t: string) => void };
+    (io.writeOut ?? ((t: string) => process.stdout.write(t)))(`${SERVER_TEMPLATES_DIR}\n`);
+    throw new CommanderError(0, 'commander.templatesDir', SERVER_TEMPLATES_DIR);
+  });
   return cmd
     .description('Start a real server, put requests in flight, send it the stop signal and observe whether it drains; '
       + 'prints the verdict and the shutdown props to paste. Exits 0 if it drains, 1 if not, 2 if the test cannot run')
@@ -65,6 +79,7 @@ export function configureDrainTestCommand(cmd: Command): Command {
     .option('--longest-request <s>', 'your slowest real request, to size the suggested drainTimeout (default: the test\'s own requests)', positive)
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'no progress lines on stderr')
+    .option('--templates-dir', 'print the folder of the server templates shipped with this package (nginx.conf.tmpl, apache2.conf.tmpl, ...) and exit')
     .action(async (opts: DrainTestCliOptions, command: Command) => {
       const io = command.configureOutput() as { writeOut?: (t: string) => void; writeErr?: (t: string) => void };
       const out = io.writeOut ?? ((t: string) => process.stdout.write(t));

@@ -145,70 +145,73 @@ export function configureRehearseCommand(cmd: Command, io: RehearseIo): Command 
     .option('-q, --quiet', 'no live status line or log on stderr (a pipe gets the plain log, a terminal one live status line)')
     .option('--dry-run', 'print the assumptions and exit without starting anything')
     .addHelpText('after', HELP_AFTER)
-    .action(async (files: string[], opts: RehearseCliOptions) => {
-      const inputs = files.map((file) => ({ file, text: fs.readFileSync(file === '-' ? 0 : file, 'utf8') }));
-      const manifest = readRehearsalManifest(inputs, { deployment: opts.deployment, lb: opts.lb });
-      if ((opts.appTemplate ?? []).length > 0 && opts.appCommand === undefined) throw new Error('--app-template needs --app-command');
-      if (opts.appCommand !== undefined && opts.appMode !== undefined) throw new Error('--app-mode applies to the demo app only; a real server (--app-command) behaves as it does');
-      const appCommand = opts.appCommand !== undefined ? serverCommandSpec(opts.appCommand, opts.appTemplate ?? []) : undefined;
-      // A terminal gets one live status line; a pipe the plain log; -q and --json neither.
-      const live = !opts.quiet && !opts.json && io.errIsTty ? new StatusLine(io.err, io.errColumns) : undefined;
-      const log = opts.quiet || opts.json || live ? undefined : (line: string) => io.err(line + '\n');
-      const options = {
-        manifest: manifest.spec,
-        context: manifest.context,
-        provider: manifest.provider,
-        lag: opts.lag,
-        lagFractionOfDeclared: opts.lagFraction,
-        registrationReconcile: opts.registration,
-        healthCheck: opts.healthCheck,
-        readinessGate: opts.readinessGate,
-        lbIdleTimeoutSeconds: opts.lbIdleTimeout,
-        appKeepAliveSeconds: opts.appKeepAlive,
-        networkDelayMs: opts.networkDelay,
-        timeScale: opts.timeScale,
-        appLatency: opts.appLatency,
-        appMode: opts.appMode,
-        appCommand,
-        stopSignal: opts.stopSignal,
-        allowExec: opts.allowExec,
-        rate: opts.rate,
-        arrivals: opts.arrivals,
-        probePath: opts.path,
-        concurrency: opts.concurrency,
-        probeTimeoutSeconds: opts.timeout,
-        rollouts: opts.rollouts,
-        minRequests: opts.minRequests,
-        warmupSeconds: opts.warmup,
-        settleSeconds: opts.settle,
-        seed: opts.seed,
-        haproxyPath: opts.haproxy,
-        out: opts.out,
-        log,
-        onStatus: live ? (s: Parameters<typeof formatStatusLine>[0]) => live.update(formatStatusLine(s)) : undefined,
-      };
-      const header = (a: Parameters<typeof formatAssumptions>[0]) => `${formatAssumptions(a)}\n  provider detection: ${manifest.providerReason}\n`;
-      if (opts.dryRun) {
-        io.out(header(resolveRehearsal(options).assumptions));
-        return;
-      }
-      const { signal, dispose } = io.abortOnSignals();
-      try {
-        const result = await runRehearsal({ ...options, signal, onAssumptions: (a) => (opts.json ? undefined : io.err(header(a) + '\n')) });
-        live?.clear();
-        const { records: _records, ...printable } = result;
-        if (opts.json) io.out(JSON.stringify(printable, null, 2) + '\n');
-        else io.out(`${formatSummary(result.summary)}\n\n${formatTimeline(result.pods)}\n`);
-        process.exitCode = result.summary.failed > 0 ? 1 : 0;
-      } catch (e) {
-        live?.clear();
-        if (e instanceof RehearsalInterruptedError) {
-          io.out(`interrupted: partial result\n${formatSummary(e.partial.summary)}\n\n${formatTimeline(e.partial.pods)}\n`);
-        }
-        throw e;
-      } finally {
-        live?.clear();
-        dispose();
-      }
-    });
+    .action((files: string[], opts: RehearseCliOptions) => rehearseAction(files, opts, io));
+}
+
+/** The `rehearse` action: read the manifest, then print the assumptions (--dry-run) or run the rehearsal and print its result. */
+async function rehearseAction(files: string[], opts: RehearseCliOptions, io: RehearseIo): Promise<void> {
+  const inputs = files.map((file) => ({ file, text: fs.readFileSync(file === '-' ? 0 : file, 'utf8') }));
+  const manifest = readRehearsalManifest(inputs, { deployment: opts.deployment, lb: opts.lb });
+  if ((opts.appTemplate ?? []).length > 0 && opts.appCommand === undefined) throw new Error('--app-template needs --app-command');
+  if (opts.appCommand !== undefined && opts.appMode !== undefined) throw new Error('--app-mode applies to the demo app only; a real server (--app-command) behaves as it does');
+  const appCommand = opts.appCommand !== undefined ? serverCommandSpec(opts.appCommand, opts.appTemplate ?? []) : undefined;
+  // A terminal gets one live status line; a pipe the plain log; -q and --json neither.
+  const live = !opts.quiet && !opts.json && io.errIsTty ? new StatusLine(io.err, io.errColumns) : undefined;
+  const log = opts.quiet || opts.json || live ? undefined : (line: string) => io.err(line + '\n');
+  const options = {
+    manifest: manifest.spec,
+    context: manifest.context,
+    provider: manifest.provider,
+    lag: opts.lag,
+    lagFractionOfDeclared: opts.lagFraction,
+    registrationReconcile: opts.registration,
+    healthCheck: opts.healthCheck,
+    readinessGate: opts.readinessGate,
+    lbIdleTimeoutSeconds: opts.lbIdleTimeout,
+    appKeepAliveSeconds: opts.appKeepAlive,
+    networkDelayMs: opts.networkDelay,
+    timeScale: opts.timeScale,
+    appLatency: opts.appLatency,
+    appMode: opts.appMode,
+    appCommand,
+    stopSignal: opts.stopSignal,
+    allowExec: opts.allowExec,
+    rate: opts.rate,
+    arrivals: opts.arrivals,
+    probePath: opts.path,
+    concurrency: opts.concurrency,
+    probeTimeoutSeconds: opts.timeout,
+    rollouts: opts.rollouts,
+    minRequests: opts.minRequests,
+    warmupSeconds: opts.warmup,
+    settleSeconds: opts.settle,
+    seed: opts.seed,
+    haproxyPath: opts.haproxy,
+    out: opts.out,
+    log,
+    onStatus: live ? (s: Parameters<typeof formatStatusLine>[0]) => live.update(formatStatusLine(s)) : undefined,
+  };
+  const header = (a: Parameters<typeof formatAssumptions>[0]) => `${formatAssumptions(a)}\n  provider detection: ${manifest.providerReason}\n`;
+  if (opts.dryRun) {
+    io.out(header(resolveRehearsal(options).assumptions));
+    return;
+  }
+  const { signal, dispose } = io.abortOnSignals();
+  try {
+    const result = await runRehearsal({ ...options, signal, onAssumptions: (a) => (opts.json ? undefined : io.err(header(a) + '\n')) });
+    live?.clear();
+    const { records: _records, ...printable } = result;
+    if (opts.json) io.out(JSON.stringify(printable, null, 2) + '\n');
+    else io.out(`${formatSummary(result.summary)}\n\n${formatTimeline(result.pods)}\n`);
+    process.exitCode = result.summary.failed > 0 ? 1 : 0;
+  } catch (e) {
+    live?.clear();
+    if (e instanceof RehearsalInterruptedError) {
+      io.out(`interrupted: partial result\n${formatSummary(e.partial.summary)}\n\n${formatTimeline(e.partial.pods)}\n`);
+    }
+    throw e;
+  } finally {
+    live?.clear();
+    dispose();
+  }
 }

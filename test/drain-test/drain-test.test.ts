@@ -7,7 +7,7 @@ import { main } from '../../src/cli/gws';
 import type { DrainTestResult } from '../../src/drain-test/drain-test';
 import { formatProps } from '../../src/drain-test/drain-test';
 
-const SERVERS = path.join(__dirname, '..', '..', 'bench', 'servers');
+const SERVERS = path.join(__dirname, '..', '..', 'assets', 'servers');
 const NGINX = '/usr/sbin/nginx';
 const PYTHON = '/usr/bin/python3';
 
@@ -192,6 +192,16 @@ describe('drain-test: servers that cannot be tested', () => {
     expect((await drainTest(['--app-command', 'nginx; rm -rf /'])).err).toMatch(/shell operator ;/);
     expect((await drainTest([])).err).toMatch(/--app-command/);
   });
+});
+
+test('--templates-dir prints the folder of the shipped server templates and exits 0, without --app-command', async () => {
+  const run = await drainTest(['--templates-dir']);
+  expect(run.code).toBe(0);
+  expect(run.err).toBe('');
+  expect(run.out.endsWith('\n')).toBe(true);
+  const dir = run.out.trim();
+  expect(fs.realpathSync(dir)).toBe(fs.realpathSync(SERVERS));
+  expect(fs.existsSync(path.join(dir, 'nginx.conf.tmpl'))).toBe(true);
 });
 
 test('props name custom signals through StopSignal.of', () => {

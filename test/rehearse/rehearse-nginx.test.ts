@@ -1,4 +1,4 @@
-// A scaled-down rehearsal against Debian's nginx (the benchmark's template, bench/servers): every
+// A scaled-down rehearsal against Debian's nginx (the benchmark's template, assets/servers): every
 // pod is the real nginx, the probe requests its 5 s `/slow` route (nginx's own limit_rate), so
 // requests are in flight whenever a pod gets its stop signal. One manifest, synthesized here from a
 // GracefulWebService that says nginx drains on its stop signal, rehearsed twice at once: with
@@ -18,7 +18,7 @@ import { parseDelay } from '../../src/rehearse/lb-profiles';
 import { runRehearsal } from '../../src/rehearse/rehearse';
 
 const NGINX = '/usr/sbin/nginx';
-const TEMPLATE = path.join(__dirname, '..', '..', 'bench', 'servers', 'nginx.conf.tmpl');
+const TEMPLATE = path.join(__dirname, '..', '..', 'assets', 'servers', 'nginx.conf.tmpl');
 
 /**
  * D = 2 s, S = 6 s, no safety margin (it would pad the preStop wait and blur what the answer
