@@ -357,6 +357,26 @@ function namedLookup(objects: readonly LoadedObject[], kind: string, defaultName
   return (near, name) => map.get(`${namespaceOf(near, defaultNamespace)}\u0000${name}`);
 }
 
+/**
+ * Classifies an Ingress as Kubernetes would: one created without a class (neither
+ * `spec.ingressClassName` nor the annotation) is given the cluster's default IngressClass (annotated
+ * `ingressclass.kubernetes.io/is-default-class: "true"`); with more than one default, Kubernetes
+ * refuses such an Ingress, and none is assumed here. The IngressClasses are the input's, one per
+ * name (cluster-scoped; duplicates are reported by the audit).
+ */
+function defaultIngressClass(
+  ingressClasses: readonly LoadedObject[],
+): (ingress: KubeObject, detect: (ingress: KubeObject) => ProviderDetection) => ProviderDetection {
+  const defaults = ingressClasses.filter((o) => annotationsOf(o.object)['ingressclass.kubernetes.io/is-default-class']?.trim() === 'true');
+  const name = defaults.length === 1 ? defaults[0].object.metadata?.name : undefined;
+  return (ingress, detect) => {
+    const classless = typeof ingress.spec?.ingressClassName !== 'string' && annotationsOf(ingress)['kubernetes.io/ingress.class'] === undefined;
+    if (!classless || typeof name !== 'string') return detect(ingress);
+    const detection = detect({ ...ingress, spec: { ...(isObject(ingress.spec) ? ingress.spec : {}), ingressClassName: name } });
+    return { ...detection, reason: `${detection.reason}, the default IngressClass Kubernetes gives an Ingress without a class` };
+  };
+}
+
 /** Each Ingress's provider, detected once; `--provider` settles what the Ingress does not tell. */
 function providerResolver(
   objects: readonly LoadedObject[], options: CheckOptions, gatewayPoliciesOf: (service: KubeObject) => GatewayPolicies,
@@ -364,13 +384,14 @@ function providerResolver(
   const detections = new Map<LoadedObject, ProviderDetection>();
   // detectProvider only looks for IngressClass objects in what it is given.
   const ingressClasses = objects.filter((o) => o.object.kind === 'IngressClass');
+  const withDefault = defaultIngressClass(ingressClasses);
   return (route, podSpec) => {
     let detection = detections.get(route.ingress);
     if (detection === undefined) {
       const front = route.ingress.object.kind;
       detection = front === 'HTTPRoute'
         ? detectGatewayProvider(route.ingress.object, gatewayPoliciesOf(route.service.object), objects)
-        : front === 'Service' ? detectServiceProvider(route.ingress.object) : detectProvider(route.ingress.object, ingressClasses, [podSpec]);
+        : front === 'Service' ? detectServiceProvider(route.ingress.object) : withDefault(route.ingress.object, (i) => detectProvider(i, ingressClasses, [podSpec]));
       // --provider settles what the Ingress itself does not tell; it never overrides a clear answer
       // (nor names an L4 load balancer: its providers are Ingress and Gateway load balancers).
       if (detection.provider === undefined && options.provider !== undefined && front !== 'Service') {

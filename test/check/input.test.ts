@@ -206,6 +206,22 @@ describe('class 5: the same object twice is a finding, never a silent overwrite'
     expect(twice.summary.objects).toBe(9 - 3);
   });
 
+  test('an Ingress without a class gets the default IngressClass, as Kubernetes gives it; two defaults give it none', async () => {
+    const dir = tempDir();
+    // The shop app's Ingress with no class and no vendor annotation: only an IngressClass can tell.
+    const classless = fs.readFileSync(path.join(TWO_APPS, 'a-shop.yaml'), 'utf8').replace('  ingressClassName: alb\n', '')
+      .replace('  annotations:\n    alb.ingress.kubernetes.io/target-type: ip\n', '');
+    const defaultClass = (name: string, controller: string) => `---\napiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata:\n  name: ${name}\n`
+      + `  annotations: { ingressclass.kubernetes.io/is-default-class: "true" }\nspec: { controller: ${controller} }\n`;
+    fs.writeFileSync(path.join(dir, 'one.yaml'), classless.replace(/---\napiVersion: networking.k8s.io\/v1\nkind: IngressClass[^]*?(?=---)/, '') + defaultClass('cloud', 'ingress.k8s.aws/alb'));
+    const one = runCheck([path.join(dir, 'one.yaml')], {}).findings;
+    expect(one.some((f) => f.rule === 'provider-unknown')).toBe(false);
+    expect(one.find((f) => f.rule === 'prestop-wait-missing')!.fix.budget!.deregistrationDelaySeconds).toBe(90); // AWS, instance targets
+    fs.writeFileSync(path.join(dir, 'two.yaml'), fs.readFileSync(path.join(dir, 'one.yaml'), 'utf8') + defaultClass('other', 'ingress.k8s.alibabacloud/alb'));
+    const two = runCheck([path.join(dir, 'two.yaml')], {}).findings;
+    expect(two.find((f) => f.rule === 'provider-unknown')!.message).toMatch(/the Ingress names no class/);
+  });
+
   test('an object present twice in one file is audited and counted once', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'twice.yaml');
