@@ -79,8 +79,9 @@ function manifestFiles(dir: string): string[] {
 /**
  * Reads the inputs: files, directories (recursively *.yaml, *.yml, *.json) and "-" for stdin. A file
  * given twice (directly, or in a directory given too) is read once. Helm templates (files with
- * `{{` in a chart's `templates/` folder) are skipped and listed in `skipped`; a Helm chart directory
- * given as an input is refused: it must be rendered first.
+ * `{{` in a chart's `templates/` folder) are skipped and listed in `skipped`, a chart's own settings
+ * (Chart.yaml, values*.yaml) are skipped silently; a Helm chart directory given as an input is
+ * refused: it must be rendered first.
  */
 export function readInputSet(paths: readonly string[], readStdin: () => string): InputSet {
   if (paths.length === 0) {
@@ -121,13 +122,24 @@ export function readInputSet(paths: readonly string[], readStdin: () => string):
       }
       const chart = helmTemplateChart(file, text);
       if (chart !== undefined) {
-        skipped.push({ file, reason: `a Helm template of the chart in ${chart}, not YAML: not audited; render the chart with \`helm template\` and check its output` });
+        skipped.push({ file, reason: `a Helm template of the chart in ${shown(chart)}, not YAML: not audited; render the chart with \`helm template\` and check its output` });
         continue;
       }
+      // A chart's own settings (Chart.yaml, values.yaml, ...) are not Kubernetes objects.
+      if (CHART_SETTINGS.test(path.basename(file)) && isHelmChart(path.dirname(file))) continue;
       inputs.push({ file, text });
     }
   }
   return { inputs, skipped };
+}
+
+/** The files of a chart directory that configure the chart rather than describe objects. */
+const CHART_SETTINGS = /^(?:Chart\.(?:ya?ml|lock)|values.*\.(?:ya?ml|json)|requirements\.(?:ya?ml|lock))$/;
+
+/** A directory as the user would write it: relative to the working directory when inside it. */
+function shown(dir: string): string {
+  const relative = path.relative(process.cwd(), dir);
+  return relative === '' ? '.' : relative.startsWith('..') || path.isAbsolute(relative) ? dir : relative;
 }
 
 function realPath(file: string): string {

@@ -128,8 +128,9 @@ describe('class 4: an unparsable file is a finding, and everything else is still
     const notes = doc.findings.filter((f: any) => f.rule === 'helm-template-skipped');
     expect(notes.map((f: any) => [f.severity, f.location.file])).toEqual([['info', path.join(CHART, 'templates', 'deployment.yaml')]]);
     expect(notes[0].message).toMatch(/Helm template of the chart in .*shop, not YAML: not audited/);
-    // The Namespace (no template action) is read; the template is not: still one Deployment.
-    expect(doc.summary.deployments).toBe(1);
+    // The Namespace (no template action) is read; the template is not: still one Deployment. Chart.yaml
+    // and values.yaml configure the chart and are not read: 3 objects of shop.yaml, a ConfigMap, the Namespace.
+    expect(doc.summary).toMatchObject({ deployments: 1, objects: 5 });
     const text = await cli([path.join(CHART, 'templates')]);
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/info    helm-template-skipped: /);
