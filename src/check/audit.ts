@@ -166,8 +166,8 @@ const BUDGETS = new Map<string, ShutdownBudget>();
 
 /** The one place the checker derives a budget (a `ShutdownBudget` is immutable, so equal inputs share one). */
 export function deriveBudget(inputs: BudgetInputs): ShutdownBudget {
-  const key = [inputs.deregistrationDelaySeconds, inputs.drainTimeoutSeconds, inputs.safetyMarginSeconds, inputs.drainsOnStopSignal,
-    inputs.startupDelaySeconds, inputs.readinessDelaySeconds, inputs.registrationDelaySeconds, inputs.terminationGracePeriodSeconds].map(String).join(' ');
+  const key = `${inputs.deregistrationDelaySeconds} ${inputs.drainTimeoutSeconds} ${inputs.safetyMarginSeconds} ${inputs.drainsOnStopSignal} `
+    + `${inputs.startupDelaySeconds} ${inputs.readinessDelaySeconds} ${inputs.registrationDelaySeconds} ${inputs.terminationGracePeriodSeconds}`;
   let budget = BUDGETS.get(key);
   if (budget === undefined) {
     if (BUDGETS.size >= 10_000) BUDGETS.clear();

@@ -229,14 +229,21 @@ function isKind(object: KubeObject, kind: string): boolean {
   return object.kind === kind && typeof object.metadata?.name === 'string';
 }
 
-/** The annotations of an object as a string map (non-string values are ignored). */
-export function annotationsOf(object: KubeObject): { [key: string]: string } {
+/** String maps already made, by the annotations object they were made of (check reads each many times). */
+const ANNOTATIONS = new WeakMap<object, { readonly [key: string]: string }>();
+const NO_ANNOTATIONS: { readonly [key: string]: string } = Object.freeze({});
+
+/** The annotations of an object as a string map (non-string values are ignored); frozen: read only. */
+export function annotationsOf(object: KubeObject): { readonly [key: string]: string } {
   const raw = object.metadata?.annotations;
-  const out: { [key: string]: string } = {};
-  if (isObject(raw)) {
+  if (!isObject(raw)) return NO_ANNOTATIONS;
+  let out = ANNOTATIONS.get(raw);
+  if (out === undefined) {
+    const map: { [key: string]: string } = {};
     for (const [key, value] of Object.entries(raw)) {
-      if (typeof value === 'string') out[key] = value;
+      if (typeof value === 'string') map[key] = value;
     }
+    ANNOTATIONS.set(raw, out = Object.freeze(map));
   }
   return out;
 }
