@@ -77,9 +77,9 @@ export function formatText(result: AuditResult, failOn: FailOn): string {
   const counts = SEVERITIES.map((sev) => plural(result.findings.filter((f) => f.severity === sev).length, sev === 'info' ? 'info' : sev))
     .map((t) => t.replace(/^(\d+) infos$/, '$1 info'));
   if (result.deployments === 0) {
-    lines.push(`No Deployment serves traffic through an Ingress in these ${plural(result.objects, 'object')}; nothing to audit.`);
+    lines.push(`No Deployment serves traffic through a load balancer (Ingress, HTTPRoute, Service of type LoadBalancer) in these ${plural(result.objects, 'object')}; nothing to audit.`);
   }
-  lines.push(`${counts.join(', ')} in ${plural(result.deployments, 'Deployment')} served through an Ingress `
+  lines.push(`${counts.join(', ')} in ${plural(result.deployments, 'Deployment')} served through a load balancer `
     + `(${plural(result.objects, 'object')} read)${s.failed ? ` — failing: findings at or above ${failOn}` : ''}`);
   if (s.unparsable > 0) {
     lines.push(`${plural(s.unparsable, 'document')} could not be parsed: unusable input (exit 2)`);

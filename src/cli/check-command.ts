@@ -98,7 +98,7 @@ interface CheckCliOptions {
 export function configureCheckCommand(cmd: Command, io: CheckIo = defaultIo): Command {
   return cmd
     .description('Audit Kubernetes manifests (plain YAML, kind: List, helm template, kustomize build, cdk8s synth) for requests '
-      + 'dropped during rollouts: every Deployment served through an Ingress. Exits 0 when nothing at or above --fail-on was found, '
+      + 'dropped during rollouts: every Deployment served through an Ingress, an HTTPRoute or a Service of type LoadBalancer. Exits 0 when nothing at or above --fail-on was found, '
       + '1 when something was, 2 for unusable input')
     .argument('[inputs...]', 'manifest files, directories (recursively *.yaml, *.yml, *.json), or - for standard input')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))

@@ -366,7 +366,7 @@ describe('the check command', () => {
     const { code, out } = await cli([FIXTURES]);
     expect(code).toBe(0);
     expect(out).toMatch(/alibaba-alb-tea\.yaml:5:1 {2}Deployment tea\n {2}warning pdb-missing: /);
-    expect(out).toMatch(/^0 errors, 6 warnings, 0 info in 2 Deployments served through an Ingress \(6 objects read\)$/m);
+    expect(out).toMatch(/^0 errors, 6 warnings, 0 info in 2 Deployments served through a load balancer \(6 objects read\)$/m);
   });
 
   test('exit 1 on an error; --fail-on warning fails on warnings; --fail-on none never fails', async () => {
@@ -460,7 +460,7 @@ describe('the check command', () => {
     fs.writeFileSync(file, JSON.stringify(list));
     const { code, out } = await cli([file]);
     expect(code).toBe(0);
-    expect(out).toMatch(/in 1 Deployment served through an Ingress \(4 objects read\)/);
+    expect(out).toMatch(/in 1 Deployment served through a load balancer \(4 objects read\)/);
   });
 
   test('a real process reads stdin ("-") and exits 1 on an error', () => {
