@@ -94,8 +94,8 @@ const CONTENT_LINE = /^([^\S\n]*)[^\s#]/m;
  * parsed by js-yaml with the YAML 1.2 core schema, and located at its first content line. Several
  * times faster than the full parser, which keeps a syntax tree for positions. Returns undefined, and
  * the full parser reads the input, whenever anything is unusual: a directive, content on a separator
- * line, an alias, a `List` (its items need their own positions), or any error (the full parser
- * gives its exact line and column). Works on offsets into the text (no copy of its lines), in time
+ * line, an alias, a `List` whose entries cannot be located by their indentation, or any error (the
+ * full parser gives its exact line and column). Works on offsets into the text (no copy of its lines), in time
  * linear in its length.
  *
  * @internal exported for tests
@@ -127,8 +127,16 @@ export function loadPlainDocuments(input: ManifestInput): LoadedObject[] | undef
       } catch {
         return undefined;
       }
-      if (isObject(value)) {
-        if (typeof value.kind === 'string' && /List$/.test(value.kind) && Array.isArray(value.items)) return undefined;
+      if (isObject(value) && typeof value.kind === 'string' && /List$/.test(value.kind) && Array.isArray(value.items)) {
+        // A List (kubectl get -o yaml): each item where its entry of `items` starts, else the full parser.
+        const offsets = listItemOffsets(chunk, content[1].length, value.items.length);
+        if (offsets === undefined) return undefined;
+        value.items.forEach((item: unknown, index: number) => {
+          if (!isObject(item)) return;
+          const at = start + offsets[index];
+          loaded.push({ object: item, source: { file: input.file, line: lineAt(at), column: at - text.lastIndexOf('\n', at - 1) } });
+        });
+      } else if (isObject(value)) {
         loaded.push({ object: value, source: { file: input.file, line: lineAt(start + content.index), column: content[1].length + 1 } });
       }
     }
@@ -140,6 +148,53 @@ export function loadPlainDocuments(input: ManifestInput): LoadedObject[] | undef
     separators.lastIndex = start;
   }
   return loaded;
+}
+
+/** A line with nothing in it but white space and perhaps a comment. */
+const EMPTY_LINE = /^[ \t]*(?:#.*)?\r?$/;
+
+/**
+ * Where each entry of a List's block sequence `items` starts in the document's text (where its
+ * node starts: after the `- `, or on the next content line), found by indentation: the `items:`
+ * key at the document's own indentation, then the `-` lines at the sequence's indentation (YAML
+ * puts nothing else there: deeper content, block scalars included, is indented further). Undefined
+ * unless exactly `count` entries are found (a flow sequence, anything unusual): the full parser
+ * then reads the document. Linear in the document's length.
+ */
+function listItemOffsets(doc: string, indent: number, count: number): number[] | undefined {
+  const keys = [...doc.matchAll(/^( *)items:[ \t]*(?:#.*)?\r?$/gm)].filter((m) => m[1].length === indent);
+  if (keys.length !== 1) return undefined;
+  const offsets: number[] = [];
+  let seqIndent = -1;
+  let pendingItem = false;
+  for (let lineStart = doc.indexOf('\n', keys[0].index!) + 1; lineStart > 0 && lineStart < doc.length;) {
+    const newline = doc.indexOf('\n', lineStart);
+    const lineEnd = newline === -1 ? doc.length : newline;
+    const line = doc.slice(lineStart, lineEnd);
+    const here = lineStart;
+    lineStart = newline + 1;
+    if (EMPTY_LINE.test(line)) continue;
+    const lead = line.length - line.trimStart().length;
+    if (pendingItem) {
+      // "-" alone on its line: the entry's node starts on the next content line.
+      if (lead <= seqIndent) return undefined;
+      offsets.push(here + lead);
+      pendingItem = false;
+      continue;
+    }
+    const dash = line[lead] === '-' && (lead + 1 === line.length || /[ \t\r]/.test(line[lead + 1]));
+    if (seqIndent === -1) {
+      if (!dash || lead < indent) return undefined;
+      seqIndent = lead;
+    }
+    if (lead < seqIndent || (lead === seqIndent && !dash)) break;
+    if (lead > seqIndent) continue;
+    const after = line.slice(lead + 1);
+    const rest = after.trimStart();
+    if (rest === '' || rest.startsWith('#')) pendingItem = true;
+    else offsets.push(here + lead + 1 + (after.length - rest.length));
+  }
+  return offsets.length === count && !pendingItem ? offsets : undefined;
 }
 
 /** A stack exhausted by deeply nested input (thrown, or reported by the parser), said as what it is. */

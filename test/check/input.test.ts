@@ -251,14 +251,23 @@ describe('class 6: no input crashes it', () => {
     expect(doc.findings.map((f: any) => f.rule)).toContain('prestop-wait-missing');
   });
 
-  test('a kind: List of 20,000 items (the full parser\'s path) and 20,000 duplicates: no crash', async () => {
-    const items = Array.from({ length: 20_000 }, (_, i) => `  - { apiVersion: v1, kind: ConfigMap, metadata: { name: c${i % 10_000} } }\n`);
-    const file = path.join(tempDir(), 'list.yaml');
-    fs.writeFileSync(file, `${app()}---\napiVersion: v1\nkind: List\nitems:\n${items.join('')}`);
-    const run = await cli([file, '--format', 'sarif']);
+  test('a kind: List of 100,000 items as kubectl prints it (the fast path) and one of 20,000 in flow style (the full parser): no crash', async () => {
+    const dir = tempDir();
+    const block = Array.from({ length: 100_000 }, (_, i) => `- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c${i % 50_000}\n`);
+    fs.writeFileSync(path.join(dir, 'block.yaml'), `${app()}---\napiVersion: v1\nitems:\n${block.join('')}kind: List\n`);
+    const run = await cli([path.join(dir, 'block.yaml'), '--format', 'sarif']);
     expect(run.code).toBe(1);
     const results = JSON.parse(run.out).runs[0].results;
-    expect(results.filter((r: any) => r.ruleId === 'duplicate-object')).toHaveLength(10_000);
+    const duplicates = results.filter((r: any) => r.ruleId === 'duplicate-object');
+    expect(duplicates).toHaveLength(50_000);
+    // Each item located where it starts: c0's copy is item 50,000, at line 5 + 4 x 50,000 of the List document.
+    const c0 = duplicates.find((r: any) => r.locations[0].logicalLocations[0].name === 'c0');
+    expect(c0.locations[0].physicalLocation.region).toEqual({ startLine: app().split('\n').length + 3 + 4 * 50_000, startColumn: 3 });
+
+    const flow = Array.from({ length: 20_000 }, (_, i) => `{ apiVersion: v1, kind: ConfigMap, metadata: { name: f${i} } }`);
+    fs.writeFileSync(path.join(dir, 'flow.yaml'), `${app()}---\napiVersion: v1\nkind: List\nitems: [${flow.join(', ')}]\n`);
+    const json = JSON.parse((await cli([path.join(dir, 'flow.yaml'), '--format', 'json'])).out);
+    expect(json.summary).toMatchObject({ objects: 20_003, deployments: 1 });
   });
 
   test('10,000 levels of nesting (flow, block, JSON): no crash; the rest is audited', async () => {
