@@ -176,7 +176,8 @@ describe('the fast path agrees with the full parser', () => {
     expect(loadPlainDocuments({ file: 'x.yaml', text: 'kind: List\nitems: [{kind: A}]\n' })).toBeUndefined();
     same('kind: List\nitems: [{kind: A}, {kind: B}]\n');
     let fast = 0;
-    const item = fc.dictionary(fc.string({ minLength: 1 }), fc.oneof(fc.string(), fc.integer(), fc.array(fc.string()), fc.dictionary(fc.string({ minLength: 1 }), fc.string())));
+    const item = fc.dictionary(fc.string({ minLength: 1 }),
+      fc.oneof(fc.string(), fc.integer(), fc.array(fc.string()), fc.dictionary(fc.string({ minLength: 1 }), fc.string())));
     fc.assert(fc.property(fc.array(item, { maxLength: 5 }), fc.boolean(), (items, indentSeq) => {
       const text = stringify({ apiVersion: 'v1', kind: 'List', items }, { indentSeq });
       if (loadPlainDocuments({ file: 'x.yaml', text }) !== undefined) fast++;
