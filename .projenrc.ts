@@ -20,7 +20,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   peerDeps: ['cdk8s-plus-27@^2.9.5'],
   // The CLI (`gws`) ships inside the package; jsii needs non-jsii runtime deps bundled.
   bundledDeps: ['commander@^14', 'diff@^9', 'js-yaml@^4.1', 'shell-quote@^1.8', 'yaml@^2.8'],
-  devDeps: ['@kubernetes-models/gke@^4', '@types/js-yaml@^4', '@types/shell-quote@^1.7', 'cdk8s-cli@2.207.60', 'fast-check@^4', 'kubernetes-models@^4', 'ts-node@^10', 'vega@^6', 'vega-lite@^6'],
+  devDeps: ['@kubernetes-models/gke@^4', '@types/js-yaml@^4', '@types/shell-quote@^1.7', 'ajv@^6.12', 'cdk8s-cli@2.207.60', 'fast-check@^4', 'kubernetes-models@^4', 'ts-node@^10', 'vega@^6', 'vega-lite@^6'],
 
   // Other jsii languages. Their packaging needs each language's registry, so it runs in
   // the release workflow, not in the local build (see the `package` task below).

@@ -39,22 +39,45 @@ const PROVIDER_DEFAULT_DEREGISTRATION_DELAY: { readonly [id in ProviderId]: (aws
 };
 
 /** The provider's default D for one route, in seconds (an HTTPRoute's AWS target type is its TargetGroupConfiguration's). */
-export function providerDefaultDeregistrationDelaySeconds(provider: ProviderId, route: TrafficRoute, policies?: GatewayPolicies): number {
-  return PROVIDER_DEFAULT_DEREGISTRATION_DELAY[provider](awsTargetType(route, policies)).toSeconds();
+export function providerDefaultDeregistrationDelaySeconds(
+  provider: ProviderId, route: TrafficRoute, policies?: GatewayPolicies, classTargetType?: string,
+): number {
+  return PROVIDER_DEFAULT_DEREGISTRATION_DELAY[provider](awsTargetType(route, policies, classTargetType)).toSeconds();
 }
 
 /**
- * `alb.ingress.kubernetes.io/target-type` of a route (the Service's annotation wins), `instance` by
- * default; for an HTTPRoute, its TargetGroupConfiguration's `defaultConfiguration.targetType`
- * (`instance` by default too).
+ * The AWS target type of a route: the `spec.targetType` of its IngressClass's IngressClassParams when
+ * set (the controller then ignores the annotation: docs/guide/ingress/ingress_class.md, "spec.targetType",
+ * aws-load-balancer-controller 225f445), else `alb.ingress.kubernetes.io/target-type` (the Service's
+ * annotation before the Ingress's: annotations.md, "Annotations applied to Service have higher
+ * priority"), `instance` by default; for an HTTPRoute, its TargetGroupConfiguration's
+ * `defaultConfiguration.targetType` (`instance` by default too).
  */
-function awsTargetType(route: TrafficRoute, policies?: GatewayPolicies): string {
+function awsTargetType(route: TrafficRoute, policies?: GatewayPolicies, classTargetType?: string): string {
   if (route.ingress.object.kind === 'HTTPRoute') {
     const type = policies?.targetGroupConfiguration?.object.spec?.defaultConfiguration?.targetType;
     return typeof type === 'string' ? type : 'instance';
   }
   const key = 'alb.ingress.kubernetes.io/target-type';
-  return annotationsOf(route.service.object)[key] ?? annotationsOf(route.ingress.object)[key] ?? 'instance';
+  return classTargetType ?? annotationsOf(route.service.object)[key] ?? annotationsOf(route.ingress.object)[key] ?? 'instance';
+}
+
+/**
+ * `spec.targetType` of the IngressClassParams (`elbv2.k8s.aws`, cluster-scoped) that an Ingress's
+ * IngressClass (controller `ingress.k8s.aws/alb`) names in `spec.parameters`, when the input has both.
+ */
+function indexClassTargetTypes(objects: readonly LoadedObject[]): (ingress: LoadedObject) => string | undefined {
+  const named = (kind: string) => new Map(objects.filter((o) => o.object.kind === kind).map((o) => [String(o.object.metadata?.name), o.object]));
+  const classes = named('IngressClass');
+  const params = named('IngressClassParams');
+  return (ingress) => {
+    const className = ingress.object.spec?.ingressClassName ?? annotationsOf(ingress.object)['kubernetes.io/ingress.class'];
+    const ingressClass = typeof className === 'string' ? classes.get(className) : undefined;
+    const ref = ingressClass?.spec?.parameters;
+    if (ingressClass?.spec?.controller !== 'ingress.k8s.aws/alb' || !isObject(ref) || ref.kind !== 'IngressClassParams') return undefined;
+    const type = params.get(String(ref.name))?.spec?.targetType;
+    return typeof type === 'string' ? type : undefined;
+  };
 }
 
 /** Settings of one audit (the CLI flags and the plugin properties). */
@@ -304,9 +327,11 @@ export function audit(input: readonly LoadedObject[], options: CheckOptions = {}
     add,
     options,
     pdbs: indexDisruptionBudgets(objects, defaultNamespace),
+    autoscalerOf: indexAutoscalers(objects, defaultNamespace),
+    classTargetTypeOf: indexClassTargetTypes(objects),
     backendConfigs: namedLookup(objects, 'BackendConfig', defaultNamespace),
     tkeServiceConfigs: namedLookup(objects, 'TkeServiceConfig', defaultNamespace),
-    providerOf: providerResolver(objects, options, gatewayPoliciesOf),
+    providerOf: providerResolver(objects, options, gatewayPoliciesOf, backendServices(topology.served)),
     policiesOf: (route) => (route.ingress.object.kind === 'HTTPRoute' ? gatewayPoliciesOf(route.service.object) : undefined),
   };
   for (const served of topology.served) {
@@ -322,6 +347,10 @@ interface AuditContext {
   readonly add: Add;
   readonly options: CheckOptions;
   readonly pdbs: (deployment: KubeObject) => LoadedObject[];
+  /** The HorizontalPodAutoscaler that scales a Deployment, if the input has one. */
+  readonly autoscalerOf: (deployment: KubeObject) => LoadedObject | undefined;
+  /** AWS: the target type an Ingress's IngressClassParams sets, overriding the annotation. */
+  readonly classTargetTypeOf: (ingress: LoadedObject) => string | undefined;
   readonly backendConfigs: NamedLookup;
   readonly tkeServiceConfigs: NamedLookup;
   readonly providerOf: (route: TrafficRoute, podSpec: KubeObject) => ProviderDetection;
@@ -377,21 +406,35 @@ function defaultIngressClass(
   };
 }
 
+/** The backend Services each Ingress (or HTTPRoute) routes to, among the served routes. */
+function backendServices(served: readonly ServedDeployment[]): Map<LoadedObject, KubeObject[]> {
+  const services = new Map<LoadedObject, KubeObject[]>();
+  for (const route of served.flatMap((s) => s.routes)) {
+    const list = services.get(route.ingress) ?? [];
+    if (!list.includes(route.service.object)) list.push(route.service.object);
+    services.set(route.ingress, list);
+  }
+  return services;
+}
+
 /** Each Ingress's provider, detected once; `--provider` settles what the Ingress does not tell. */
 function providerResolver(
   objects: readonly LoadedObject[], options: CheckOptions, gatewayPoliciesOf: (service: KubeObject) => GatewayPolicies,
+  servicesOf: Map<LoadedObject, KubeObject[]>,
 ): (route: TrafficRoute, podSpec: KubeObject) => ProviderDetection {
   const detections = new Map<LoadedObject, ProviderDetection>();
-  // detectProvider only looks for IngressClass objects in what it is given.
-  const ingressClasses = objects.filter((o) => o.object.kind === 'IngressClass');
-  const withDefault = defaultIngressClass(ingressClasses);
+  // detectProvider only looks for IngressClass and BackendConfig objects in what it is given.
+  const ingressClasses = objects.filter((o) => o.object.kind === 'IngressClass' || o.object.kind === 'BackendConfig');
+  const withDefault = defaultIngressClass(ingressClasses.filter((o) => o.object.kind === 'IngressClass'));
   return (route, podSpec) => {
     let detection = detections.get(route.ingress);
     if (detection === undefined) {
       const front = route.ingress.object.kind;
       detection = front === 'HTTPRoute'
         ? detectGatewayProvider(route.ingress.object, gatewayPoliciesOf(route.service.object), objects)
-        : front === 'Service' ? detectServiceProvider(route.ingress.object) : withDefault(route.ingress.object, (i) => detectProvider(i, ingressClasses, [podSpec]));
+        : front === 'Service' ? detectServiceProvider(route.ingress.object)
+          : withDefault(route.ingress.object,
+            (i) => detectProvider(i, ingressClasses, [podSpec], servicesOf.get(route.ingress) ?? [route.service.object]));
       // --provider settles what the Ingress itself does not tell; it never overrides a clear answer
       // (nor names an L4 load balancer: its providers are Ingress and Gateway load balancers).
       if (detection.provider === undefined && options.provider !== undefined && front !== 'Service') {
@@ -452,10 +495,10 @@ function auditDeployment(context: AuditContext, served: ServedDeployment): void 
   // Provider settings that depend on S and D.
   for (const route of served.routes) {
     auditProviderTiming(route, timing.providers.get(route), timing.d, timing.s, timing.m, timing.drains, podSpec,
-      context.backendConfigs, context.add, context.policiesOf(route));
+      context.backendConfigs, context.add, context.policiesOf(route), context.classTargetTypeOf(route.ingress));
   }
   auditStrategy(deployment, context.add);
-  auditDisruptionBudget(deployment, context.pdbs(deployment.object), context.add);
+  auditDisruptionBudget(deployment, context.pdbs(deployment.object), context.autoscalerOf(deployment.object), context.add);
   auditProgressDeadline(timing, steps, context.add);
 }
 
@@ -478,7 +521,8 @@ function deploymentTiming(context: AuditContext, served: ServedDeployment, podSp
     const detection = context.providerOf(route, podSpec);
     providers.set(route, detection.provider);
     if (detection.provider !== undefined) {
-      providerD = Math.max(providerD ?? 0, providerDefaultDeregistrationDelaySeconds(detection.provider, route, context.policiesOf(route)));
+      providerD = Math.max(providerD ?? 0,
+        providerDefaultDeregistrationDelaySeconds(detection.provider, route, context.policiesOf(route), context.classTargetTypeOf(route.ingress)));
     } else if (detection.deregistrationDelaySeconds !== undefined) {
       providerD = Math.max(providerD ?? 0, detection.deregistrationDelaySeconds); // an L4 load balancer's sourced figure
     } else if (route.ingress.object.kind === 'Service' && anyKnown) {
@@ -486,7 +530,8 @@ function deploymentTiming(context: AuditContext, served: ServedDeployment, podSp
     } else if (flagOrAnnotationD === undefined) {
       const choices = detection.candidates.length > 1 ? detection.candidates : undefined;
       for (const candidate of choices ?? []) {
-        const candidateD = providerDefaultDeregistrationDelaySeconds(candidate, route, context.policiesOf(route));
+        const candidateD = providerDefaultDeregistrationDelaySeconds(candidate, route, context.policiesOf(route),
+          context.classTargetTypeOf(route.ingress));
         ambiguous.set(candidate, Math.max(ambiguous.get(candidate) ?? 0, candidateD));
       }
       if (choices === undefined) unknownReason ??= detection.reason;
@@ -655,30 +700,38 @@ function judgePreStopWait(timing: DeploymentTiming, d: number, container: KubeOb
   return undefined;
 }
 
-/** The grace period against the wait the manifest has and D; the native sleep action against the grace. */
+/**
+ * The grace period against the wait the manifest has, as written: the wait plus S for an app that
+ * drains on its stop signal, the wait alone for one that stops at once. A wait too short for D is
+ * the preStop rules' finding, and their fix carries the grace period the longer wait needs, so no
+ * second error is reported for a grace period that covers the wait as written. The native sleep
+ * action against the grace.
+ */
 function auditGracePeriod(timing: DeploymentTiming, cname: string, wait: PreStopWait, steps: StepDurations, add: Add): void {
   const { deployment, d, s, m, drains, grace, graceText, appText } = timing;
-  const effectiveD = Math.max(d ?? 0, drains ? wait.seconds : Math.max(0, wait.seconds - s));
-  // The floor (no margin) decides whether SIGKILL can cut requests; the fix keeps the margin.
+  const writtenD = drains ? wait.seconds : Math.max(0, wait.seconds - s);
+  // The fix: the budget for the wait the manifest has, or for D if the preStop fix lengthens the wait.
+  const effectiveD = Math.max(d ?? 0, writtenD);
   const effective = deriveBudget({
     deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: m, drainsOnStopSignal: drains,
   });
   const effectiveFloor = deriveBudget({
     deregistrationDelaySeconds: effectiveD, drainTimeoutSeconds: s, safetyMarginSeconds: 0, drainsOnStopSignal: drains,
   });
-  const minimum = Math.max(effectiveFloor.minimumTerminationGracePeriodSeconds, wait.seconds);
-  // The grace the pods get once the findings are fixed.
-  steps.widestGrace = Math.max(steps.widestGrace, grace < minimum ? effective.terminationGracePeriodSeconds : grace);
+  // The grace the pods get once every finding is fixed (for the progress deadline).
+  const fixedMinimum = Math.max(effectiveFloor.minimumTerminationGracePeriodSeconds, wait.seconds);
+  steps.widestGrace = Math.max(steps.widestGrace, grace < fixedMinimum ? effective.terminationGracePeriodSeconds : grace);
+  const minimum = drains ? wait.seconds + s : wait.seconds;
   if (grace < minimum) {
-    const covered = effectiveD > (drains ? wait.seconds : Math.max(0, wait.seconds - s))
-      ? `D (${effectiveD} s, which the preStop wait must cover)` : `the preStop wait (${wait.seconds} s)`;
+    const waitText = wait.kind === 'none' ? 'no preStop wait (0 s)' : `the preStop wait (${wait.seconds} s)`;
     const parts = drains
-      ? `${covered} + the drain timeout S (${s} s) = ${minimum} s`
-      : `${covered === `the preStop wait (${wait.seconds} s)` ? covered : `${covered} + S (${s} s)`}, which must also cover the drain (${appText}), = ${minimum} s`;
+      ? `${waitText} + the drain timeout S (${s} s) = ${minimum} s`
+      : `${waitText}, which must also cover the drain (${appText})`;
+    const longer = effectiveD > writtenD ? `, which also covers the longer preStop wait that D = ${effectiveD} s needs` : '';
     add('grace-period-too-short', deployment,
       `${graceText}, shorter than ${parts}: SIGKILL can cut requests still in flight`,
       {
-        description: `set terminationGracePeriodSeconds to ${effective.terminationGracePeriodSeconds}`,
+        description: `set terminationGracePeriodSeconds to ${effective.terminationGracePeriodSeconds}${longer}`,
         set: { 'spec.template.spec.terminationGracePeriodSeconds': effective.terminationGracePeriodSeconds },
         budget: numbersOf(effective),
       });
@@ -700,23 +753,8 @@ function auditReadiness(
 ): void {
   const { deployment } = timing;
   const probe = container.readinessProbe;
-  const targetPort = routes[0].target!.port;
   if (!isObject(probe)) {
-    const check = resolveHealthCheck('/', targetPort);
-    context.add('readiness-probe-missing', deployment,
-      `container ${cname} has no readiness probe: a new pod counts as Ready before it can serve`,
-      {
-        description: `add an HTTP readiness probe on port ${targetPort}`,
-        set: {
-          [`spec.template.spec.containers[${cname}].readinessProbe`]: {
-            httpGet: { path: check.path, port: targetPort },
-            periodSeconds: check.intervalSeconds,
-            timeoutSeconds: check.timeoutSeconds,
-            successThreshold: check.healthyThreshold,
-            failureThreshold: check.unhealthyThreshold,
-          },
-        },
-      });
+    auditMissingReadinessProbe(context, deployment, container, cname, routes);
     return;
   }
   const initialDelay = Number(probe.initialDelaySeconds ?? 0);
@@ -727,9 +765,68 @@ function auditReadiness(
   if (isObject(probe.httpGet)) {
     for (const route of routes) {
       auditHealthCheck(route, timing.providers.get(route), container, probe.httpGet, cname, deployment,
-        context.backendConfigs, context.tkeServiceConfigs, context.add);
+        context.backendConfigs, context.tkeServiceConfigs, context.add, context.classTargetTypeOf(route.ingress));
     }
   }
+}
+
+/**
+ * The annotation that makes the load balancer speak gRPC to a route's pods, if any: AWS
+ * `alb.ingress.kubernetes.io/backend-protocol-version: GRPC` on the Service or the Ingress (the
+ * annotation reference, docs/guide/ingress/annotations.md, LBC 225f445), Alibaba
+ * `alb.ingress.kubernetes.io/backend-protocol: grpc` (alibaba-load-balancer-controller docs/usage.md,
+ * c2771084), ingress-nginx `nginx.ingress.kubernetes.io/backend-protocol: GRPC` or `GRPCS`
+ * (https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#backend-protocol).
+ */
+function grpcBackendAnnotation(route: TrafficRoute): string | undefined {
+  const keys: Array<[string, RegExp]> = [
+    [`${ALB_PREFIX}backend-protocol-version`, /^grpc$/i],
+    [`${ALB_PREFIX}backend-protocol`, /^grpc$/i],
+    ['nginx.ingress.kubernetes.io/backend-protocol', /^grpcs?$/i],
+  ];
+  for (const holder of [route.service, route.ingress]) {
+    const annotations = annotationsOf(holder.object);
+    for (const [key, value] of keys) {
+      if (value.test(annotations[key]?.trim() ?? '')) return `${key}: ${annotations[key]}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A served container without a readiness probe. The probe suggested speaks the backend's protocol
+ * (gRPC when the load balancer speaks gRPC to the pods: the kubelet's `grpc` probe, Kubernetes 1.27+,
+ * https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/#define-a-grpc-liveness-probe).
+ * With a startup probe the pod is not Ready before it can serve; what is missing is being taken out
+ * of the load balancer when it stops serving later.
+ */
+function auditMissingReadinessProbe(
+  context: AuditContext, deployment: LoadedObject, container: KubeObject, cname: string, routes: TrafficRoute[],
+): void {
+  const targetPort = routes[0].target!.port;
+  const check = resolveHealthCheck('/', targetPort);
+  const grpc = routes.map(grpcBackendAnnotation).find((a) => a !== undefined);
+  const timing = {
+    periodSeconds: check.intervalSeconds,
+    timeoutSeconds: check.timeoutSeconds,
+    successThreshold: check.healthyThreshold,
+    failureThreshold: check.unhealthyThreshold,
+  };
+  const message = isObject(container.startupProbe)
+    ? `container ${cname} has a startup probe but no readiness probe: it turns Ready once the startup probe passes and stays Ready `
+      + 'for the rest of its life, so a pod that stops being able to serve (overloaded, a dependency down) keeps receiving requests'
+    : `container ${cname} has no readiness probe: a new pod counts as Ready before it can serve`;
+  context.add('readiness-probe-missing', deployment, message,
+    {
+      description: grpc !== undefined
+        ? `add a gRPC readiness probe on port ${targetPort} (the load balancer speaks gRPC to the pods: ${grpc}; the app must serve the gRPC health checking protocol)`
+        : `add an HTTP readiness probe on port ${targetPort}`,
+      set: {
+        [`spec.template.spec.containers[${cname}].readinessProbe`]: grpc !== undefined
+          ? { grpc: { port: targetPort }, ...timing }
+          : { httpGet: { path: check.path, port: targetPort }, ...timing },
+      },
+    });
 }
 
 /** Progress deadline: one rollout step = startup + readiness + minReadySeconds + grace + the kubelet's 2 s. */
@@ -781,9 +878,18 @@ function auditIngress(ingress: LoadedObject, add: Add): void {
   const specClass = ingress.object.spec?.ingressClassName;
   const annotationClass = annotations['kubernetes.io/ingress.class'];
   if (typeof specClass === 'string' && annotationClass !== undefined) {
+    // The API server refuses the pair only when the two differ (ValidateIngressCreate since
+    // kubernetes/kubernetes#115447; any pair before it), and controllers disagree on which wins:
+    // ingress-gce reads only the annotation (pkg/utils/utils.go IsGCEIngress).
+    const differ = annotationClass !== specClass;
     add('ingress-class-conflict', ingress,
-      `sets both kubernetes.io/ingress.class (${annotationClass}) and spec.ingressClassName (${specClass})`,
-      { description: 'keep one of them', set: { 'metadata.annotations["kubernetes.io/ingress.class"]': null } });
+      differ
+        ? `sets kubernetes.io/ingress.class (${annotationClass}) and spec.ingressClassName (${specClass}), which differ: the API server refuses to create it, `
+          + 'and controllers disagree on which of the two wins (GKE reads only the annotation)'
+        : `sets both kubernetes.io/ingress.class and spec.ingressClassName to ${specClass}: the API server accepts the pair since kubernetes/kubernetes#115447 `
+          + '(older ones refuse it), and a controller that reads only one of them (GKE reads only the annotation) follows it alone if the two drift apart',
+      { description: 'keep one of them', set: { 'metadata.annotations["kubernetes.io/ingress.class"]': null } },
+      differ ? undefined : 'warning');
   }
   const enabled = TENCENT_NEEDS_DIRECT.filter((key) => annotations[`${TENCENT_PREFIX}${key}`]?.trim().toLowerCase() === 'true');
   if (enabled.length > 0 && annotations[`${TENCENT_PREFIX}direct-access`]?.trim().toLowerCase() !== 'true') {
@@ -812,7 +918,12 @@ function keyValues(text: string | undefined): { [key: string]: string } {
   return out;
 }
 
-/** The BackendConfig a Service port uses (`cloud.google.com/backend-config`: `{"default": ...}` or `{"ports": {...}}`). */
+/**
+ * The BackendConfig a Service port uses (`cloud.google.com/backend-config`, else the beta key:
+ * `{"ports": {...}, "default": ...}`): the port's name first, then its number, then `default`, as
+ * ingress-gce does (pkg/backendconfig/utils.go BackendConfigName, pkg/annotations/service.go
+ * getBackendConfigAnnotation; kubernetes/ingress-gce acbcf5d66dd9d31297a2a52a2d7d83d4c1a94539).
+ */
 function backendConfigName(service: KubeObject, port: { port: number; name?: string }): string | undefined {
   const annotations = annotationsOf(service);
   const raw = annotations['cloud.google.com/backend-config'] ?? annotations['beta.cloud.google.com/backend-config'];
@@ -821,7 +932,7 @@ function backendConfigName(service: KubeObject, port: { port: number; name?: str
     const parsed = JSON.parse(raw);
     if (!isObject(parsed)) return undefined;
     const ports = isObject(parsed.ports) ? parsed.ports : {};
-    const named = ports[String(port.port)] ?? (port.name !== undefined ? ports[port.name] : undefined) ?? parsed.default;
+    const named = (port.name !== undefined ? ports[port.name] : undefined) ?? ports[String(port.port)] ?? parsed.default;
     return typeof named === 'string' ? named : undefined;
   } catch {
     return undefined;
@@ -830,7 +941,7 @@ function backendConfigName(service: KubeObject, port: { port: number; name?: str
 
 function auditProviderTiming(
   route: TrafficRoute, provider: ProviderId | undefined, d: number | undefined, s: number, m: number | undefined,
-  drains: boolean, podSpec: KubeObject, backendConfigs: NamedLookup, add: Add, policies?: GatewayPolicies,
+  drains: boolean, podSpec: KubeObject, backendConfigs: NamedLookup, add: Add, policies?: GatewayPolicies, classTargetType?: string,
 ): void {
   if (policies !== undefined) {
     auditGatewayTiming(route, provider, d, s, m, drains, podSpec, policies, add);
@@ -865,12 +976,16 @@ function auditProviderTiming(
   }
 
   if (provider === 'aws-alb') {
-    const targetType = awsTargetType(route);
+    const targetType = awsTargetType(route, undefined, classTargetType);
     const awsGate = gates.find((g) => g.startsWith(AWS_GATE_PREFIX));
     if (awsGate !== undefined && targetType !== 'ip') {
       add('alb-readiness-gate-without-direct-access', route.ingress,
-        `the pods carry the AWS readiness gate ${awsGate}, but target-type is ${targetType}: the controller only sets it for ip targets, so rollouts stall`,
-        { description: `set ${ALB_PREFIX}target-type: ip, or remove the readiness gate`, set: { [`metadata.annotations["${ALB_PREFIX}target-type"]`]: 'ip' } });
+        `the pods carry the AWS readiness gate ${awsGate}, but target-type is ${targetType}`
+        + `${classTargetType !== undefined ? ' (the spec.targetType of the IngressClassParams of its class, which overrides the annotation)' : ''}`
+        + ': the controller only sets it for ip targets, so rollouts stall',
+        classTargetType !== undefined
+          ? { description: 'set spec.targetType: ip in the IngressClassParams of the Ingress\'s class, or remove the readiness gate' }
+          : { description: `set ${ALB_PREFIX}target-type: ip, or remove the readiness gate`, set: { [`metadata.annotations["${ALB_PREFIX}target-type"]`]: 'ip' } });
     }
     if (d !== undefined) {
       const fromService = serviceAnnotations[`${ALB_PREFIX}target-group-attributes`];
@@ -918,7 +1033,7 @@ function auditProviderTiming(
 
 function auditHealthCheck(
   route: TrafficRoute, provider: ProviderId | undefined, container: KubeObject, httpGet: KubeObject, cname: string,
-  deployment: LoadedObject, backendConfigs: NamedLookup, tkeServiceConfigs: NamedLookup, add: Add,
+  deployment: LoadedObject, backendConfigs: NamedLookup, tkeServiceConfigs: NamedLookup, add: Add, classTargetType?: string,
 ): void {
   const probePath = typeof httpGet.path === 'string' ? httpGet.path : '/';
   const probePort = typeof httpGet.port === 'number' ? httpGet.port
@@ -943,10 +1058,12 @@ function auditHealthCheck(
     if (path !== probePath) {
       mismatch(holder, `the ALB health check (${ALB_PREFIX}healthcheck-path${path === '/' ? ', default /' : ''})`, path, `metadata.annotations["${ALB_PREFIX}healthcheck-path"]`, probePath);
     }
+    // Key by key, the Service's annotation before the Ingress's (annotations.md: the Service has priority).
     const port = serviceAnnotations[`${ALB_PREFIX}healthcheck-port`] ?? ingressAnnotations[`${ALB_PREFIX}healthcheck-port`];
-    const targetType = awsTargetType(route);
+    const portHolder = serviceAnnotations[`${ALB_PREFIX}healthcheck-port`] !== undefined ? route.service : route.ingress;
+    const targetType = awsTargetType(route, undefined, classTargetType);
     if (port !== undefined && /^\d+$/.test(port) && targetType === 'ip' && probePort !== undefined && Number(port) !== probePort) {
-      mismatch(holder, `the ALB health check port (${ALB_PREFIX}healthcheck-port ${port})`, `port ${port}`, `metadata.annotations["${ALB_PREFIX}healthcheck-port"]`, 'traffic-port');
+      mismatch(portHolder, `the ALB health check port (${ALB_PREFIX}healthcheck-port ${port})`, `port ${port}`, `metadata.annotations["${ALB_PREFIX}healthcheck-port"]`, 'traffic-port');
     }
   } else if (provider === 'gke-ingress') {
     const name = backendConfigName(route.service.object, route.servicePort);
@@ -1033,15 +1150,47 @@ function indexDisruptionBudgets(objects: readonly LoadedObject[], defaultNamespa
   };
 }
 
-function auditDisruptionBudget(deployment: LoadedObject, pdbs: readonly LoadedObject[], add: Add): void {
+/**
+ * The HorizontalPodAutoscalers (`autoscaling/*`) of the input by the Deployment they scale
+ * (`spec.scaleTargetRef`, same namespace; the first wins).
+ */
+function indexAutoscalers(objects: readonly LoadedObject[], defaultNamespace: string): (deployment: KubeObject) => LoadedObject | undefined {
+  const byTarget = new Map<string, LoadedObject>();
+  for (const o of objects) {
+    const ref = o.object.spec?.scaleTargetRef;
+    if (o.object.kind !== 'HorizontalPodAutoscaler' || !isObject(ref) || ref.kind !== 'Deployment' || typeof ref.name !== 'string') continue;
+    const key = `${namespaceOf(o.object, defaultNamespace)}\u0000${ref.name}`;
+    if (!byTarget.has(key)) byTarget.set(key, o);
+  }
+  return (deployment) => byTarget.get(`${namespaceOf(deployment, defaultNamespace)}\u0000${deployment.metadata?.name}`);
+}
+
+/**
+ * How many pods a node drain may take at once, in words, when there may be more than one: the
+ * autoscaler's range when an HPA scales the Deployment, else `replicas` (1 when absent, the
+ * Kubernetes default). Undefined for a single pod.
+ */
+function podsAtRisk(spec: KubeObject, autoscaler: LoadedObject | undefined): string | undefined {
+  if (autoscaler !== undefined) {
+    const max = autoscaler.object.spec?.maxReplicas;
+    if (typeof max === 'number' && max <= 1) return undefined;
+    const min = typeof autoscaler.object.spec?.minReplicas === 'number' ? autoscaler.object.spec.minReplicas : 1;
+    return `this Deployment, which HorizontalPodAutoscaler ${autoscaler.object.metadata?.name} scales to ${typeof max === 'number' ? `${min}-${max}` : `at least ${min}`} replicas`;
+  }
+  const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
+  return replicas > 1 ? `these ${replicas} replicas` : undefined;
+}
+
+function auditDisruptionBudget(deployment: LoadedObject, pdbs: readonly LoadedObject[], autoscaler: LoadedObject | undefined, add: Add): void {
   const spec = deployment.object.spec ?? {};
   const labels = spec.template?.metadata?.labels;
   const replicas = typeof spec.replicas === 'number' ? spec.replicas : undefined;
   const matching = pdbs;
   if (matching.length === 0) {
-    if (replicas === undefined || replicas > 1) {
+    const pods = podsAtRisk(spec, autoscaler);
+    if (pods !== undefined) {
       add('pdb-missing', deployment,
-        `no PodDisruptionBudget selects the pods of ${replicas === undefined ? 'this autoscaled Deployment' : `these ${replicas} replicas`}: a node drain may evict them all at once`,
+        `no PodDisruptionBudget selects the pods of ${pods}: a node drain may evict them all at once`,
         {
           description: 'add a PodDisruptionBudget with maxUnavailable: 1 and the pod selector',
           set: { 'PodDisruptionBudget.spec': { maxUnavailable: 1, selector: { matchLabels: spec.selector?.matchLabels ?? labels } } },

@@ -77,7 +77,8 @@ export function formatText(result: AuditResult, failOn: FailOn): string {
   const counts = SEVERITIES.map((sev) => plural(result.findings.filter((f) => f.severity === sev).length, sev === 'info' ? 'info' : sev))
     .map((t) => t.replace(/^(\d+) infos$/, '$1 info'));
   if (result.deployments === 0) {
-    lines.push(`No Deployment serves traffic through a load balancer (Ingress, HTTPRoute, Service of type LoadBalancer) in these ${plural(result.objects, 'object')}; nothing to audit.`);
+    const these = result.objects === 1 ? 'this object' : `these ${plural(result.objects, 'object')}`;
+    lines.push(`No Deployment serves traffic through a load balancer (Ingress, HTTPRoute, Service of type LoadBalancer) in ${these}; nothing to audit.`);
   }
   lines.push(`${counts.join(', ')} in ${plural(result.deployments, 'Deployment')} served through a load balancer `
     + `(${plural(result.objects, 'object')} read)${s.failed ? ` — failing: findings at or above ${failOn}` : ''}`);

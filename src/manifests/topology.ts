@@ -614,25 +614,69 @@ export interface ProviderDetection {
 
 const ALB_PREFIX = 'alb.ingress.kubernetes.io/';
 /**
- * `alb.ingress.kubernetes.io/` keys only the AWS Load Balancer Controller documents
- * (kubernetes-sigs/aws-load-balancer-controller, docs/guide/ingress/annotations.md).
+ * `alb.ingress.kubernetes.io/` keys only the AWS Load Balancer Controller documents: its annotation
+ * reference (kubernetes-sigs/aws-load-balancer-controller docs/guide/ingress/annotations.md at
+ * 225f44568848eb25f13e304a5f1cc68c0cd9415d) minus every key Alibaba's ALB Ingress controller also
+ * reads (the health-check timing and path, listen-ports, ssl-redirect, backend-protocol, actions.*,
+ * conditions.*). A key ending in `.` matches that key with any suffix.
  */
 const AWS_ONLY_KEYS = [
   'target-type', 'scheme', 'target-group-attributes', 'load-balancer-attributes', 'group.name', 'group.order',
-  'success-codes', 'healthcheck-port', 'certificate-arn', 'subnets', 'security-groups', 'ip-address-type',
-  'load-balancer-name', 'wafv2-acl-arn', 'waf-acl-id', 'shield-advanced-protection', 'ssl-policy',
-  'backend-protocol-version', 'target-node-labels', 'manage-backend-security-group-rules', 'inbound-cidrs',
-  'customer-owned-ipv4-pool', 'auth-type', 'listener-attributes',
+  'success-codes', 'healthcheck-port', 'certificate-arn', 'subnets', 'security-groups', 'security-group-prefix-lists',
+  'ip-address-type', 'ipam-ipv4-pool-id', 'load-balancer-name', 'wafv2-acl-arn', 'wafv2-acl-name', 'waf-acl-id',
+  'shield-advanced-protection', 'ssl-policy', 'backend-protocol-version', 'target-node-labels',
+  'manage-backend-security-group-rules', 'inbound-cidrs', 'customer-owned-ipv4-pool', 'tags',
+  'auth-type', 'auth-idp-cognito', 'auth-idp-oidc', 'auth-on-unauthenticated-request', 'auth-scope',
+  'auth-session-cookie', 'auth-session-timeout', 'listener-attributes', 'acm-pca-arn', 'create-acm-cert',
+  'enable-frontend-nlb', 'frontend-nlb-', 'jwt-validation', 'minimum-load-balancer-capacity',
+  'multi-cluster-target-group', 'mutual-authentication', 'target-control-port', 'transforms', 'use-regex-path-match',
 ];
 /**
- * `alb.ingress.kubernetes.io/` keys only Alibaba Cloud's ALB Ingress controller documents
- * (ACK "ALB Ingress configuration dictionary").
+ * `alb.ingress.kubernetes.io/` keys only Alibaba Cloud's ALB Ingress controller reads, none of them in
+ * the AWS reference above: the controller's annotation constants
+ * (alibaba/alibaba-load-balancer-controller pkg/controller/ingress/reconcile/annotations/annotations.go
+ * and the table in docs/usage.md, at c2771084ee4870d92125463ab93bb3f37af460e6), and ACK's "ALB
+ * Ingress configuration dictionary"
+ * (https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/alb-ingress-configuration-dictionary)
+ * for the keys added since (healthcheck-code, healthcheck-httpversion, connection drain, slow start,
+ * albconfig.order).
  */
 const ALIBABA_ONLY_KEYS = [
-  'healthcheck-enabled', 'healthcheck-method', 'healthcheck-httpcode', 'healthcheck-code',
+  // the ALB instance the Ingress creates or uses
+  'address-type', 'vswitch-ids', 'charge-type', 'id', 'force-override-listeners', 'name', 'address-allocated-mode',
+  'edition', 'access-log', 'albconfig.order', 'albconfig.name', 'server-group-id',
+  // health checks (the path, protocol and timing keys are shared with AWS)
+  'healthcheck-enabled', 'healthcheck-method', 'healthcheck-httpcode', 'healthcheck-code', 'healthcheck-httpversion',
+  'healthcheck-connect-port',
+  // backends and forwarding
   'connection-drain-enabled', 'connection-drain-timeout', 'slow-start-enabled', 'slow-start-duration',
-  'albconfig.order', 'backend-scheduler', 'backend-keepalive', 'canary', 'canary-weight', 'canary-by-header',
-  'canary-by-cookie', 'rewrite-target', 'sticky-session', 'sticky-session-type', 'traffic-limit-qps',
+  'order', 'backend-label', 'remove-unscheduled-backend', 'backend-scheduler', 'backend-scheduler-uch-value',
+  'backend-keepalive', 'rule-direction', 'rewrite-target', 'use-regex', 'traffic-limit-qps', 'traffic-limit-ip-qps',
+  'canary', 'canary-weight', 'canary-by-header', 'canary-by-header-value', 'canary-by-cookie',
+  'sticky-session', 'sticky-session-type', 'cookie-timeout', 'cookie',
+  'enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers',
+  'cors-allow-credentials', 'cors-max-age',
+];
+/**
+ * Ingress annotations only GKE's Ingress controller reads (kubernetes/ingress-gce
+ * pkg/annotations/ingress.go at acbcf5d66dd9d31297a2a52a2d7d83d4c1a94539), and the managed-certificate
+ * annotation GKE documents for Ingress
+ * (https://cloud.google.com/kubernetes-engine/docs/how-to/managed-certs).
+ */
+const GKE_INGRESS_KEYS = [
+  'kubernetes.io/ingress.global-static-ip-name', 'kubernetes.io/ingress.regional-static-ip-name',
+  'kubernetes.io/ingress.allow-http', 'ingress.gcp.kubernetes.io/pre-shared-cert',
+  'networking.gke.io/v1beta1.FrontendConfig', 'networking.gke.io/suppress-firewall-xpn-error',
+  'networking.gke.io/managed-certificates',
+];
+/**
+ * Service annotations only GKE reads: container-native load balancing (`cloud.google.com/neg`,
+ * kubernetes/ingress-gce pkg/negannotation/negannotation.go), the BackendConfig reference, the
+ * application protocols and transparent health checks (pkg/annotations/service.go), at acbcf5d.
+ */
+const GKE_SERVICE_KEYS = [
+  'cloud.google.com/neg', 'cloud.google.com/backend-config', 'beta.cloud.google.com/backend-config',
+  'cloud.google.com/app-protocols', 'service.alpha.kubernetes.io/app-protocols', 'networking.gke.io/transparent-health-checker',
 ];
 /** The ALB readiness gate Alibaba's controller sets (pods of an ALB-served Deployment may carry it). */
 const ALIBABA_READINESS_GATE = 'target-health.alb.k8s.alibabacloud';
@@ -642,37 +686,57 @@ const CONTROLLERS: { [controller: string]: ProviderId } = {
   'ingress.k8s.alibabacloud/alb': 'alibaba-alb',
 };
 
-/** The key sets of `hasKey`, built once per list. */
-const KEY_SETS = new WeakMap<readonly string[], Set<string>>();
+/** The key lookups of `hasKey`, built once per list: the keys, and those ending in `-` (prefixes). */
+const KEY_SETS = new WeakMap<readonly string[], { readonly exact: Set<string>; readonly prefixes: readonly string[] }>();
 
 /**
- * The first annotation `prefix` + one of `keys`, or + one of `keys` + `.` + anything. A set lookup
- * per dot of the key (check audits thousands of Ingresses at once).
+ * The first annotation that is `prefix` + one of `keys`, or one of them followed by `.` and a suffix
+ * (`actions.<name>`), or any suffix for a key ending in `-`. Set lookups, one per dot of the key,
+ * instead of strings built per key and annotation (check audits thousands of Ingresses at once).
  */
 function hasKey(annotations: { [key: string]: string }, prefix: string, keys: readonly string[]): string | undefined {
-  let set = KEY_SETS.get(keys);
-  if (set === undefined) KEY_SETS.set(keys, set = new Set(keys));
+  let sets = KEY_SETS.get(keys);
+  if (sets === undefined) KEY_SETS.set(keys, sets = { exact: new Set(keys), prefixes: keys.filter((k) => k.endsWith('-')) });
   for (const key of Object.keys(annotations)) {
     if (!key.startsWith(prefix)) continue;
     const rest = key.slice(prefix.length);
-    if (set.has(rest)) return key;
+    if (sets.exact.has(rest) || sets.prefixes.some((p) => rest.startsWith(p))) return key;
     for (let dot = rest.indexOf('.'); dot !== -1; dot = rest.indexOf('.', dot + 1)) {
-      if (set.has(rest.slice(0, dot))) return key;
+      if (sets.exact.has(rest.slice(0, dot))) return key;
     }
   }
   return undefined;
 }
 
 /**
+ * What says GKE about an Ingress without a class (GKE serves such an Ingress by default): a GKE-only
+ * Ingress annotation, a backend Service with a GKE-only annotation, or a BackendConfig
+ * (`cloud.google.com`) in the input.
+ */
+function gkeEvidence(annotations: { [key: string]: string }, objects: readonly LoadedObject[], services: readonly KubeObject[]): string | undefined {
+  const ingressKey = GKE_INGRESS_KEYS.find((key) => key in annotations);
+  if (ingressKey !== undefined) return `the GKE annotation ${ingressKey}`;
+  for (const service of services) {
+    const key = GKE_SERVICE_KEYS.find((k) => k in annotationsOf(service));
+    if (key !== undefined) return `its backend Service ${service.metadata?.name} has the GKE annotation ${key}`;
+  }
+  const config = objects.find((o) => o.object.kind === 'BackendConfig' && String(o.object.apiVersion ?? '').startsWith('cloud.google.com/'));
+  return config === undefined ? undefined : `the input has the GKE BackendConfig ${config.object.metadata?.name}`;
+}
+
+/**
  * The provider of an Ingress, from its class (`spec.ingressClassName` or the
  * `kubernetes.io/ingress.class` annotation), an IngressClass object's controller when the input has
  * one, and vendor-specific annotation keys where the class is shared (`alb`: Alibaba Cloud and AWS).
- * `routedPodSpecs` are the pod specs the Ingress reaches (their readiness gates can tell, too).
+ * `routedPodSpecs` are the pod specs the Ingress reaches (their readiness gates can tell, too), and
+ * `routedServices` its backend Services: without a class, GKE-only keys on the Ingress or its
+ * Services, or a BackendConfig among `objects`, say GKE.
  */
 export function detectProvider(
   ingress: KubeObject,
   objects: readonly LoadedObject[] = [],
   routedPodSpecs: readonly KubeObject[] = [],
+  routedServices: readonly KubeObject[] = [],
 ): ProviderDetection {
   const annotations = annotationsOf(ingress);
   const specClass = typeof ingress.spec?.ingressClassName === 'string' ? ingress.spec.ingressClassName : undefined;
@@ -700,7 +764,12 @@ export function detectProvider(
   }
   const albKeys = Object.keys(annotations).some((key) => key.startsWith(ALB_PREFIX));
   if (className === 'alb' || (className === undefined && albKeys)) {
-    const awsKey = hasKey(annotations, ALB_PREFIX, AWS_ONLY_KEYS);
+    // AWS reads its annotations on the backend Service too (annotations.md, Location column).
+    const awsKey = hasKey(annotations, ALB_PREFIX, AWS_ONLY_KEYS)
+      ?? routedServices.map((service) => {
+        const key = hasKey(annotationsOf(service), ALB_PREFIX, AWS_ONLY_KEYS);
+        return key === undefined ? undefined : `${key} (on Service ${service.metadata?.name})`;
+      }).find((key) => key !== undefined);
     const alibabaKey = hasKey(annotations, ALB_PREFIX, ALIBABA_ONLY_KEYS);
     const gate = routedPodSpecs.some((spec) => Array.isArray(spec?.readinessGates)
       && spec.readinessGates.some((g: KubeObject) => g?.conditionType === ALIBABA_READINESS_GATE));
@@ -718,6 +787,10 @@ export function detectProvider(
         ? `class alb with both AWS-only (${awsKey}) and Alibaba-only (${alibabaEvidence}) keys`
         : 'class alb is used by both Alibaba Cloud ALB and the AWS Load Balancer Controller, and no vendor-specific annotation tells them apart',
     };
+  }
+  const gke = className === undefined ? gkeEvidence(annotations, objects, routedServices) : undefined;
+  if (gke !== undefined) {
+    return { provider: 'gke-ingress', candidates: ['gke-ingress'], reason: `no ingress class and ${gke}` };
   }
   return {
     candidates: [],

@@ -297,7 +297,7 @@ describe('class 8a: a Service of type LoadBalancer in front of a Deployment is a
     const doc = JSON.parse(run.out);
     expect(doc.summary.deployments).toBe(4);
     const byObject = (name: string) => doc.findings.filter((f: any) => f.object.name === name).map((f: any) => `${f.severity} ${f.rule}`).sort();
-    expect(byObject('api')).toEqual(['error grace-period-too-short', 'error prestop-wait-too-short']);
+    expect(byObject('api')).toEqual(['error prestop-wait-too-short']); // grace 60 covers the 30 s wait + S as written; the fix raises both
     const tooShort = doc.findings.find((f: any) => f.rule === 'prestop-wait-too-short' && f.object.name === 'api');
     expect(tooShort.fix.budget.deregistrationDelaySeconds).toBe(120);
     expect(tooShort.message).toBe('container api waits 30 s in preStop (exec ["sleep","30"]), shorter than D = 120 s');
