@@ -5,8 +5,10 @@
  * called). It only reads objects; nothing from a manifest is run.
  */
 import { Duration } from 'cdk8s';
+import { describeDuplicate, distinctObjects } from './duplicates';
 import { PreStopWait, preStopWait } from './prestop-wait';
 import { rule, Severity } from './rules';
+import { detectServiceProvider, reachesPodsThroughNodes } from './service-load-balancer';
 import { AlibabaAlb } from '../alibaba-alb';
 import { AwsAlb } from '../aws-alb';
 import { deriveShutdownBudget, ShutdownBudget } from '../budget';
@@ -182,8 +184,23 @@ interface BudgetInputs {
   readonly terminationGracePeriodSeconds?: number;
 }
 
-/** The one place the checker derives a budget. */
+/** Budgets derived so far, by their inputs: thousands of Deployments share a handful of them. */
+const BUDGETS = new Map<string, ShutdownBudget>();
+
+/** The one place the checker derives a budget (a `ShutdownBudget` is immutable, so equal inputs share one). */
 export function deriveBudget(inputs: BudgetInputs): ShutdownBudget {
+  const key = `${inputs.deregistrationDelaySeconds} ${inputs.drainTimeoutSeconds} ${inputs.safetyMarginSeconds} ${inputs.drainsOnStopSignal} `
+    + `${inputs.startupDelaySeconds} ${inputs.readinessDelaySeconds} ${inputs.registrationDelaySeconds} ${inputs.terminationGracePeriodSeconds}`;
+  let budget = BUDGETS.get(key);
+  if (budget === undefined) {
+    if (BUDGETS.size >= 10_000) BUDGETS.clear();
+    budget = deriveBudgetOnce(inputs);
+    BUDGETS.set(key, budget);
+  }
+  return budget;
+}
+
+function deriveBudgetOnce(inputs: BudgetInputs): ShutdownBudget {
   const seconds = (value: number | undefined) => (value === undefined ? undefined : Duration.seconds(value));
   const options = {
     deregistrationDelay: Duration.seconds(inputs.deregistrationDelaySeconds),
@@ -286,10 +303,17 @@ function waitHandler(container: KubeObject, wait: PreStopWait, seconds: number):
 }
 
 /** Audits every Deployment served through an Ingress. */
-export function audit(objects: readonly LoadedObject[], options: CheckOptions = {}): AuditResult {
+export function audit(input: readonly LoadedObject[], options: CheckOptions = {}): AuditResult {
   const { findings, add } = collector();
   const defaultNamespace = options.namespace ?? 'default';
-  const topology = resolveTopology(objects, defaultNamespace);
+  // Each object once (issue 16 class 5): a duplicate is reported, never overwritten or counted silently.
+  const { objects, duplicates } = distinctObjects(input, defaultNamespace);
+  for (const d of duplicates) {
+    const { message, description, severity } = describeDuplicate(d);
+    add('duplicate-object', d.object, message, { description }, severity);
+  }
+  // Services of type LoadBalancer are fronts too: an L4 load balancer has the same race (issue 16 class 8).
+  const topology = resolveTopology(objects, defaultNamespace, { loadBalancerServices: true });
   for (const broken of topology.broken) {
     add('broken-reference', broken.object, `${broken.message}; the route behind it is not audited`, {
       description: 'fix the reference, or check the input is complete (all files of the app)',
@@ -362,6 +386,26 @@ function namedLookup(objects: readonly LoadedObject[], kind: string, defaultName
   return (near, name) => map.get(`${namespaceOf(near, defaultNamespace)}\u0000${name}`);
 }
 
+/**
+ * Classifies an Ingress as Kubernetes would: one created without a class (neither
+ * `spec.ingressClassName` nor the annotation) is given the cluster's default IngressClass (annotated
+ * `ingressclass.kubernetes.io/is-default-class: "true"`); with more than one default, Kubernetes
+ * refuses such an Ingress, and none is assumed here. The IngressClasses are the input's, one per
+ * name (cluster-scoped; duplicates are reported by the audit).
+ */
+function defaultIngressClass(
+  ingressClasses: readonly LoadedObject[],
+): (ingress: KubeObject, detect: (ingress: KubeObject) => ProviderDetection) => ProviderDetection {
+  const defaults = ingressClasses.filter((o) => annotationsOf(o.object)['ingressclass.kubernetes.io/is-default-class']?.trim() === 'true');
+  const name = defaults.length === 1 ? defaults[0].object.metadata?.name : undefined;
+  return (ingress, detect) => {
+    const classless = typeof ingress.spec?.ingressClassName !== 'string' && annotationsOf(ingress)['kubernetes.io/ingress.class'] === undefined;
+    if (!classless || typeof name !== 'string') return detect(ingress);
+    const detection = detect({ ...ingress, spec: { ...(isObject(ingress.spec) ? ingress.spec : {}), ingressClassName: name } });
+    return { ...detection, reason: `${detection.reason}, the default IngressClass Kubernetes gives an Ingress without a class` };
+  };
+}
+
 /** The backend Services each Ingress (or HTTPRoute) routes to, among the served routes. */
 function backendServices(served: readonly ServedDeployment[]): Map<LoadedObject, KubeObject[]> {
   const services = new Map<LoadedObject, KubeObject[]>();
@@ -381,14 +425,19 @@ function providerResolver(
   const detections = new Map<LoadedObject, ProviderDetection>();
   // detectProvider only looks for IngressClass and BackendConfig objects in what it is given.
   const ingressClasses = objects.filter((o) => o.object.kind === 'IngressClass' || o.object.kind === 'BackendConfig');
+  const withDefault = defaultIngressClass(ingressClasses.filter((o) => o.object.kind === 'IngressClass'));
   return (route, podSpec) => {
     let detection = detections.get(route.ingress);
     if (detection === undefined) {
-      detection = route.ingress.object.kind === 'HTTPRoute'
+      const front = route.ingress.object.kind;
+      detection = front === 'HTTPRoute'
         ? detectGatewayProvider(route.ingress.object, gatewayPoliciesOf(route.service.object), objects)
-        : detectProvider(route.ingress.object, ingressClasses, [podSpec], servicesOf.get(route.ingress) ?? [route.service.object]);
-      // --provider settles what the Ingress itself does not tell; it never overrides a clear answer.
-      if (detection.provider === undefined && options.provider !== undefined) {
+        : front === 'Service' ? detectServiceProvider(route.ingress.object)
+          : withDefault(route.ingress.object,
+            (i) => detectProvider(i, ingressClasses, [podSpec], servicesOf.get(route.ingress) ?? [route.service.object]));
+      // --provider settles what the Ingress itself does not tell; it never overrides a clear answer
+      // (nor names an L4 load balancer: its providers are Ingress and Gateway load balancers).
+      if (detection.provider === undefined && options.provider !== undefined && front !== 'Service') {
         detection = { provider: options.provider, candidates: [options.provider], reason: `--provider (${detection.reason})` };
       }
       detections.set(route.ingress, detection);
@@ -466,12 +515,18 @@ function deploymentTiming(context: AuditContext, served: ServedDeployment, podSp
   const ambiguous = new Map<ProviderId, number>();
   let unknownReason: string | undefined;
   const names = settingNames(options);
+  const known = (d: ProviderDetection) => d.provider !== undefined || d.deregistrationDelaySeconds !== undefined;
+  const anyKnown = served.routes.some((route) => known(context.providerOf(route, podSpec)));
   for (const route of served.routes) {
     const detection = context.providerOf(route, podSpec);
     providers.set(route, detection.provider);
     if (detection.provider !== undefined) {
       providerD = Math.max(providerD ?? 0,
         providerDefaultDeregistrationDelaySeconds(detection.provider, route, context.policiesOf(route), context.classTargetTypeOf(route.ingress)));
+    } else if (detection.deregistrationDelaySeconds !== undefined) {
+      providerD = Math.max(providerD ?? 0, detection.deregistrationDelaySeconds); // an L4 load balancer's sourced figure
+    } else if (route.ingress.object.kind === 'Service' && anyKnown) {
+      continue; // an L4 path of unknown delay beside a known one: the known D is longer than its minimum wait
     } else if (flagOrAnnotationD === undefined) {
       const choices = detection.candidates.length > 1 ? detection.candidates : undefined;
       for (const candidate of choices ?? []) {
@@ -480,6 +535,14 @@ function deploymentTiming(context: AuditContext, served: ServedDeployment, podSp
         ambiguous.set(candidate, Math.max(ambiguous.get(candidate) ?? 0, candidateD));
       }
       if (choices === undefined) unknownReason ??= detection.reason;
+      if (route.ingress.object.kind === 'Service') {
+        if (reachesPodsThroughNodes(route.ingress.object)) continue;
+        add('load-balancer-service-delay-unknown', route.ingress,
+          `the delay of this L4 load balancer is not known (${detection.reason}), so the preStop wait and grace period of ${objectLabel(dep)} `
+          + `are checked only against a minimum wait of ${UNKNOWN_PROVIDER_MINIMUM_WAIT_SECONDS} s`,
+          { description: `set ${names.d} (the time your load balancer needs to stop routing to a deleted pod)` });
+        continue;
+      }
       add('provider-unknown', route.ingress,
         `the load balancer cannot be told (${detection.reason}), so the preStop wait and grace period of ${objectLabel(dep)} are checked `
         + (choices !== undefined ? `against each candidate (${choices.join(', ')})` : `only against a minimum wait of ${UNKNOWN_PROVIDER_MINIMUM_WAIT_SECONDS} s`),

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AuditResult, Finding } from './audit';
+import { MANIFEST_SYNTAX_RULE } from './input-findings';
 import { atLeast, RULES, Severity, SEVERITIES } from './rules';
 
 /** `--fail-on`: the lowest severity that fails the run, or `none`. */
@@ -20,6 +21,8 @@ export interface CheckSummary {
   readonly failOn: FailOn;
   /** Whether something at or above `failOn` was found (exit code 1). */
   readonly failed: boolean;
+  /** Documents that could not be parsed (`manifest-syntax-error`): any makes the exit code 2. */
+  readonly unparsable: number;
 }
 
 /** The JSON document of `--format json` (stable: fields are only ever added). */
@@ -38,6 +41,7 @@ export function summarize(result: AuditResult, failOn: FailOn): CheckSummary {
     infos: count('info'),
     failOn,
     failed: failOn !== 'none' && result.findings.some((f) => atLeast(f.severity, failOn)),
+    unparsable: result.findings.filter((f) => f.rule === MANIFEST_SYNTAX_RULE).length,
   };
 }
 
@@ -55,8 +59,11 @@ export function formatText(result: AuditResult, failOn: FailOn): string {
   const groups = new Map<string, Finding[]>();
   for (const finding of result.findings) {
     const o = finding.object;
-    const key = `${finding.location.file}:${finding.location.line}:${finding.location.column}  ${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
-    groups.set(key, [...(groups.get(key) ?? []), finding]);
+    const where = `${finding.location.file}:${finding.location.line}:${finding.location.column}`;
+    // Findings about the input itself (a parse error, a skipped file) have no object.
+    const key = o.kind === '' ? where : `${where}  ${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [finding]); else group.push(finding);
   }
   for (const [heading, findings] of groups) {
     lines.push(heading);
@@ -71,10 +78,13 @@ export function formatText(result: AuditResult, failOn: FailOn): string {
     .map((t) => t.replace(/^(\d+) infos$/, '$1 info'));
   if (result.deployments === 0) {
     const these = result.objects === 1 ? 'this object' : `these ${plural(result.objects, 'object')}`;
-    lines.push(`No Deployment serves traffic through an Ingress in ${these}; nothing to audit.`);
+    lines.push(`No Deployment serves traffic through a load balancer (Ingress, HTTPRoute, Service of type LoadBalancer) in ${these}; nothing to audit.`);
   }
-  lines.push(`${counts.join(', ')} in ${plural(result.deployments, 'Deployment')} served through an Ingress `
+  lines.push(`${counts.join(', ')} in ${plural(result.deployments, 'Deployment')} served through a load balancer `
     + `(${plural(result.objects, 'object')} read)${s.failed ? ` — failing: findings at or above ${failOn}` : ''}`);
+  if (s.unparsable > 0) {
+    lines.push(`${plural(s.unparsable, 'document')} could not be parsed: unusable input (exit 2)`);
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -127,14 +137,16 @@ export function toSarif(result: AuditResult, options: { readonly version: string
             artifactLocation: { uri: artifactUri(f.location.file, baseDir) },
             region: { startLine: f.location.line, startColumn: f.location.column },
           },
-          logicalLocations: [{
-            kind: 'object',
-            name: f.object.name,
-            fullyQualifiedName: `${f.object.kind}/${f.object.namespace ? `${f.object.namespace}/` : ''}${f.object.name}`,
-          }],
+          ...(f.object.kind === '' ? {} : {
+            logicalLocations: [{
+              kind: 'object',
+              name: f.object.name,
+              fullyQualifiedName: `${f.object.kind}/${f.object.namespace ? `${f.object.namespace}/` : ''}${f.object.name}`,
+            }],
+          }),
         }],
         partialFingerprints: {
-          objectRule: `${f.rule}/${f.object.kind}/${f.object.namespace}/${f.object.name}`,
+          objectRule: f.object.kind === '' ? `${f.rule}/${artifactUri(f.location.file, baseDir)}` : `${f.rule}/${f.object.kind}/${f.object.namespace}/${f.object.name}`,
         },
         properties: { object: f.object, fix: f.fix },
       })),

@@ -226,6 +226,43 @@ export const RULES: readonly RuleDefinition[] = [
     why: 'The route cannot be followed, so the Deployment behind it is not audited (and, if the input is complete, the route serves nothing).',
     sources: ['https://kubernetes.io/docs/concepts/services-networking/service/#defining-a-service'],
   },
+  // Rules about the input itself (issue 16 classes 4 and 5).
+  {
+    id: 'manifest-syntax-error',
+    severity: 'error',
+    title: 'Document that cannot be parsed',
+    what: 'A document of an input file is not valid YAML (or JSON), or is nested too deeply to read; the finding gives its file, line and column. Every other document is still read and audited, and the report is printed in the chosen format, but `check` exits 2 (unusable input) whatever `--fail-on` says.',
+    why: 'What cannot be read cannot be audited: a CI gate must not pass on it, and must still show everything else it found.',
+    sources: ['https://yaml.org/spec/1.2.2/'],
+  },
+  {
+    id: 'helm-template-skipped',
+    severity: 'info',
+    title: 'Helm template skipped',
+    what: 'A file in (or below) the `templates/` folder of a Helm chart (a directory with `Chart.yaml`) holds template actions (`{{ ... }}`); it is skipped instead of being parsed as YAML. A chart directory given as an input is refused (exit 2): render it with `helm template` and check the output.',
+    why: 'A template is not a manifest: parsed as YAML it fails or means something else, and what it renders to depends on the values.',
+    sources: ['https://helm.sh/docs/helm/helm_template/'],
+  },
+  {
+    id: 'duplicate-object',
+    severity: 'warning',
+    title: 'Object defined twice',
+    what: 'Two documents of the input define the same object: the same kind, namespace (an object without `metadata.namespace` is in the `--namespace`, else `default`, namespace; cluster-scoped kinds such as IngressClass have none) and name. An error when the two differ, a warning when they are identical. The audit keeps the later definition, as `kubectl apply` would, and counts it once.',
+    why: 'Applied together, one definition silently replaces the other: one app\'s Service or IngressClass changes what another app\'s Ingress routes to or which controller serves it, and what is audited is not what either file says.',
+    sources: ['https://kubernetes.io/docs/concepts/overview/working-with-objects/names/', 'https://kubernetes.io/docs/concepts/services-networking/ingress/#ingress-class'],
+  },
+  {
+    id: 'load-balancer-service-delay-unknown',
+    severity: 'warning',
+    title: 'L4 load balancer of unknown delay',
+    what: 'A Service of `type: LoadBalancer` (an L4 load balancer: AWS NLB or Classic ELB, Alibaba Cloud CLB or NLB, Tencent CLB, Google Cloud) is in front of a Deployment, and no sourced deregistration delay D exists for it, or no `--deregistration-delay` was given. Its Deployment gets every rule an Ingress\'s does, with D from the sources where they exist: an AWS NLB with IP targets, about 120 s (measured by users whatever the target group\'s setting: aws-load-balancer-controller #2366, #3270); a Tencent CLB with direct access, 5 s (Tencent\'s graceful Service shutdown example). Otherwise the Deployment is judged against a minimum wait of 5 s, as behind an unknown ingress controller (no wait at all is an error), and this warning says so when the cloud cannot be told or its load balancer targets the pods with no sourced figure; a known cloud\'s load balancer that reaches the pods through the nodes gets no warning, since kube-proxy\'s delay, the same everywhere, is what the minimum wait covers.',
+    why: 'An L4 load balancer, or kube-proxy on the nodes it targets, learns of a deleted pod asynchronously, like any ingress controller: a pod that stops at once still gets connections. The exact delay is the load balancer\'s.',
+    sources: [
+      'https://github.com/kubernetes-sigs/aws-load-balancer-controller/issues/2366', 'https://github.com/kubernetes-sigs/aws-load-balancer-controller/issues/3270',
+      'https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/service/annotations/', 'https://www.tencentcloud.com/document/product/457/42070',
+      'https://kubernetes.io/docs/concepts/services-networking/service/#loadbalancer',
+    ],
+  },
 ];
 
 const BY_ID = new Map(RULES.map((r) => [r.id, r]));
@@ -246,7 +283,8 @@ export function renderRulesMarkdown(): string {
     '# `check` rules',
     '',
     '`npx cdk8s-graceful-web-service check` and the cdk8s validation plugin run these rules on every Deployment that serves',
-    'traffic through an Ingress (Ingress → Service → Deployment). D is the deregistration delay: `--deregistration-delay`,',
+    'traffic through an Ingress (Ingress → Service → Deployment), a Gateway API HTTPRoute or a Service of `type: LoadBalancer`',
+    '(an L4 load balancer). D is the deregistration delay: `--deregistration-delay`,',
     'else the Deployment\'s annotation `graceful-web-service.cdk8s.io/deregistration-delay-seconds`, else the provider\'s',
     'default. S is the drain timeout: the annotation `graceful-web-service.cdk8s.io/drain-timeout-seconds`, else',
     '`--drain-timeout` (default 30 s). Whether the app drains on its stop signal comes from',

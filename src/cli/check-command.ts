@@ -1,15 +1,18 @@
 /**
  * `check`: audit manifests from files, directories and stdin for rollout drops.
- * Exit codes: 0 nothing at or above `--fail-on`, 1 something was, 2 unusable input.
+ * Exit codes: 0 nothing at or above `--fail-on`, 1 something was, 2 unusable input (an unparsable
+ * document is reported as a finding in every format, and still exits 2).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FixCliOptions, runFix } from './check-fix';
 import { audit, AuditResult, CheckOptions } from '../check/audit';
+import { inputFindings, MANIFEST_SYNTAX_RULE, nothingToAudit } from '../check/input-findings';
 import { FailOn, formatText, summarize, toJson, toSarif } from '../check/report';
-import { CheckInputError, readInputs } from '../manifests/inputs';
-import { loadManifests, PROVIDER_IDS, ProviderId } from '../manifests/topology';
+import { SEVERITIES } from '../check/rules';
+import { CheckInputError, readInputs, readInputSet } from '../manifests/inputs';
+import { ManifestInput, PROVIDER_IDS, ProviderId, readManifests } from '../manifests/topology';
 
 export { CheckInputError, readInputs };
 
@@ -27,9 +30,37 @@ const defaultIo: CheckIo = {
   readStdin: () => fs.readFileSync(0, 'utf8'),
 };
 
-/** Reads, parses and audits; throws `ManifestSyntaxError`/`CheckInputError` for unusable input. */
+/**
+ * Reads, parses and audits. A document that cannot be parsed, and a Helm template that was skipped,
+ * become findings (`manifest-syntax-error`, `helm-template-skipped`) and the rest is audited;
+ * throws `CheckInputError` when nothing usable was given (no path, a Helm chart, no object at all).
+ */
 export function runCheck(paths: readonly string[], options: CheckOptions, readStdin: () => string = defaultIo.readStdin): AuditResult {
-  return audit(loadManifests(readInputs(paths, readStdin)), options);
+  const { inputs, skipped } = readInputSet(paths, readStdin);
+  const { objects, errors } = readManifests(inputs);
+  const empty = nothingToAudit(inputs, objects, errors, skipped);
+  if (empty !== undefined) throw new CheckInputError(empty);
+  const result = audit(objects, options);
+  const findings = inputFindings(errors, skipped);
+  if (findings.length === 0) return result;
+  for (const f of result.findings) findings.push(f);
+  findings.sort((a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line
+    || a.location.column - b.location.column || SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.rule.localeCompare(b.rule));
+  return { ...result, findings };
+}
+
+/** The inputs of `--fix`, refused (exit 2) when they hold no Kubernetes object at all, as for `check`. */
+function readFixInputs(paths: readonly string[], readStdin: () => string): ManifestInput[] {
+  const { inputs, skipped } = readInputSet(paths, readStdin);
+  const { objects, errors } = readManifests(inputs);
+  const empty = nothingToAudit(inputs, objects, errors, skipped);
+  if (empty !== undefined) throw new CheckInputError(empty);
+  return inputs;
+}
+
+/** Whether the input itself was unusable in part: a document could not be parsed (exit 2). */
+export function hasUnparsableInput(result: AuditResult): boolean {
+  return result.findings.some((f) => f.rule === MANIFEST_SYNTAX_RULE);
 }
 
 function seconds(v: string): number {
@@ -67,7 +98,7 @@ interface CheckCliOptions {
 export function configureCheckCommand(cmd: Command, io: CheckIo = defaultIo): Command {
   return cmd
     .description('Audit Kubernetes manifests (plain YAML, kind: List, helm template, kustomize build, cdk8s synth) for requests '
-      + 'dropped during rollouts: every Deployment served through an Ingress. Exits 0 when nothing at or above --fail-on was found, '
+      + 'dropped during rollouts: every Deployment served through an Ingress, an HTTPRoute or a Service of type LoadBalancer. Exits 0 when nothing at or above --fail-on was found, '
       + '1 when something was, 2 for unusable input')
     .argument('[inputs...]', 'manifest files, directories (recursively *.yaml, *.yml, *.json), or - for standard input')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
@@ -101,7 +132,7 @@ export function configureCheckCommand(cmd: Command, io: CheckIo = defaultIo): Co
         throw new CheckInputError('--dry-run, --fix-format and --fix-out only apply with --fix');
       }
       const result = opts.fix
-        ? runFix(readInputs(inputs, io.readStdin), checkOptions, {
+        ? runFix(readFixInputs(inputs, io.readStdin), checkOptions, {
           dryRun: opts.dryRun === true, fixFormat: opts.fixFormat, fixOut: opts.fixOut, preStopAction: opts.prestopAction,
         }, io)
         : runCheck(inputs, checkOptions, io.readStdin);
@@ -114,6 +145,7 @@ export function configureCheckCommand(cmd: Command, io: CheckIo = defaultIo): Co
       } else {
         report(formatText(result, opts.failOn));
       }
-      process.exitCode = summarize(result, opts.failOn).failed ? 1 : 0;
+      // An unparsable document is unusable input (exit 2), reported with everything else.
+      process.exitCode = hasUnparsableInput(result) ? 2 : summarize(result, opts.failOn).failed ? 1 : 0;
     });
 }

@@ -54,18 +54,39 @@ function isObject(value: unknown): value is KubeObject {
 export function loadManifests(inputs: readonly ManifestInput[]): LoadedObject[] {
   const loaded: LoadedObject[] = [];
   for (const input of inputs) {
-    loaded.push(...(loadPlainDocuments(input) ?? loadWithPositions(input)));
+    // One by one: spreading an input-sized array into push() overflows the stack (issue 16 class 6).
+    for (const o of loadPlainDocuments(input) ?? loadWithPositions(input)) loaded.push(o);
   }
   return loaded;
 }
 
-/** A document separator line: `---` or `...` at column 0, alone or followed by a comment. */
-const SEPARATOR = /^(?:---|\.\.\.)[ \t]*(?:#.*)?\r?$/;
-/** A separator with content after it on the same line (`--- |`, `--- {a: 1}`): the fast path steps aside. */
-const SEPARATOR_WITH_CONTENT = /^(?:---|\.\.\.)[ \t]+[^#\s]/;
+/** What `readManifests` read: the objects of every document that parsed, and the errors of those that did not. */
+export interface ReadManifests {
+  readonly objects: LoadedObject[];
+  readonly errors: ManifestSyntaxError[];
+}
+
+/**
+ * Like `loadManifests`, but an invalid document does not stop the reading: its error (file, line,
+ * column) is collected and every other document, of this file and the others, is read.
+ */
+export function readManifests(inputs: readonly ManifestInput[]): ReadManifests {
+  const objects: LoadedObject[] = [];
+  const errors: ManifestSyntaxError[] = [];
+  for (const input of inputs) {
+    for (const o of loadPlainDocuments(input) ?? loadWithPositions(input, errors)) objects.push(o);
+  }
+  return { objects, errors };
+}
+
+/** Document separator lines: `---` or `...` at column 0, alone or followed by a comment. */
+const SEPARATORS = /^(?:---|\.\.\.)[ \t]*(?:#.*)?\r?$/gm;
+/** A directive (`%YAML`), or a separator with content after it on the same line (`--- |`, `--- {a: 1}`): the fast path steps aside. */
+const UNUSUAL_LINE = /^(?:%|(?:---|\.\.\.)[ \t]+[^#\s])/m;
 /** An alias (`*name`) outside quotes; aliases go through the parser that bounds their expansion. */
 const ALIAS = /(?:^|[\s[{,])\*[^\s,\]}]/m;
-const CONTENT_LINE = /^(\s*)[^\s#]/;
+/** The first content line of a document: its indentation (whitespace other than a line break), then not a comment. */
+const CONTENT_LINE = /^([^\S\n]*)[^\s#]/m;
 
 /**
  * The fast path for the common case (the output of cdk8s, Helm and Kustomize): documents split at
@@ -73,45 +94,135 @@ const CONTENT_LINE = /^(\s*)[^\s#]/;
  * parsed by js-yaml with the YAML 1.2 core schema, and located at its first content line. Several
  * times faster than the full parser, which keeps a syntax tree for positions. Returns undefined, and
  * the full parser reads the input, whenever anything is unusual: a directive, content on a separator
- * line, an alias, a `List` (its items need their own positions), or any error (the full parser
- * gives its exact line and column).
+ * line, an alias, a `List` whose entries cannot be located by their indentation, or any error (the
+ * full parser gives its exact line and column). Works on offsets into the text (no copy of its lines), in time
+ * linear in its length.
  *
  * @internal exported for tests
  */
 export function loadPlainDocuments(input: ManifestInput): LoadedObject[] | undefined {
-  const lines = input.text.split('\n');
-  if (lines.some((line) => line.startsWith('%') || SEPARATOR_WITH_CONTENT.test(line))) return undefined;
+  const text = input.text;
+  if (UNUSUAL_LINE.test(text)) return undefined;
   const loaded: LoadedObject[] = [];
+  // Lines are counted once, as the documents move forward through the text.
+  let counted = 0;
+  let line = 1;
+  const lineAt = (offset: number): number => {
+    for (let i = text.indexOf('\n', counted); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+    counted = Math.max(counted, offset);
+    return line;
+  };
+  const separators = new RegExp(SEPARATORS.source, 'gm');
   let start = 0;
-  for (let end = 0; end <= lines.length; end++) {
-    if (end < lines.length && !SEPARATOR.test(lines[end])) continue;
-    const chunk = lines.slice(start, end);
-    const text = chunk.join('\n');
-    const first = chunk.findIndex((line) => CONTENT_LINE.test(line));
-    if (first >= 0) {
-      if (ALIAS.test(text)) return undefined;
+  for (;;) {
+    const separator = separators.exec(text);
+    const end = separator === null ? text.length : separator.index;
+    const chunk = text.slice(start, end);
+    const content = CONTENT_LINE.exec(chunk);
+    if (content !== null) {
+      if (chunk.includes('*') && ALIAS.test(chunk)) return undefined;
       let value: unknown;
       try {
-        value = loadYamlValue(text, { schema: CORE_SCHEMA, json: false });
+        value = loadYamlValue(chunk, { schema: CORE_SCHEMA, json: false });
       } catch {
         return undefined;
       }
-      if (isObject(value)) {
-        if (typeof value.kind === 'string' && /List$/.test(value.kind) && Array.isArray(value.items)) return undefined;
-        const indent = CONTENT_LINE.exec(chunk[first])![1].length;
-        loaded.push({ object: value, source: { file: input.file, line: start + first + 1, column: indent + 1 } });
+      if (isObject(value) && typeof value.kind === 'string' && /List$/.test(value.kind) && Array.isArray(value.items)) {
+        // A List (kubectl get -o yaml): each item where its entry of `items` starts, else the full parser.
+        const offsets = listItemOffsets(chunk, content[1].length, value.items.length);
+        if (offsets === undefined) return undefined;
+        value.items.forEach((item: unknown, index: number) => {
+          if (!isObject(item)) return;
+          const at = start + offsets[index];
+          loaded.push({ object: item, source: { file: input.file, line: lineAt(at), column: at - text.lastIndexOf('\n', at - 1) } });
+        });
+      } else if (isObject(value)) {
+        loaded.push({ object: value, source: { file: input.file, line: lineAt(start + content.index), column: content[1].length + 1 } });
       }
     }
-    start = end + 1;
+    if (separator === null) break;
+    // The next document starts on the line after the separator.
+    const next = text.indexOf('\n', end);
+    if (next === -1) break;
+    start = next + 1;
+    separators.lastIndex = start;
   }
   return loaded;
 }
 
-/** The full parser: exact positions for `List` items and errors, bounded alias expansion. */
-function loadWithPositions(input: ManifestInput): LoadedObject[] {
+/** A line with nothing in it but white space and perhaps a comment. */
+const EMPTY_LINE = /^[ \t]*(?:#.*)?\r?$/;
+
+/**
+ * Where each entry of a List's block sequence `items` starts in the document's text (where its
+ * node starts: after the `- `, or on the next content line), found by indentation: the `items:`
+ * key at the document's own indentation, then the `-` lines at the sequence's indentation (YAML
+ * puts nothing else there: deeper content, block scalars included, is indented further). Undefined
+ * unless exactly `count` entries are found (a flow sequence, anything unusual): the full parser
+ * then reads the document. Linear in the document's length.
+ */
+function listItemOffsets(doc: string, indent: number, count: number): number[] | undefined {
+  const keys = [...doc.matchAll(/^( *)items:[ \t]*(?:#.*)?\r?$/gm)].filter((m) => m[1].length === indent);
+  if (keys.length !== 1) return undefined;
+  const offsets: number[] = [];
+  let seqIndent = -1;
+  let pendingItem = false;
+  for (let lineStart = doc.indexOf('\n', keys[0].index!) + 1; lineStart > 0 && lineStart < doc.length;) {
+    const newline = doc.indexOf('\n', lineStart);
+    const lineEnd = newline === -1 ? doc.length : newline;
+    const line = doc.slice(lineStart, lineEnd);
+    const here = lineStart;
+    lineStart = newline + 1;
+    if (EMPTY_LINE.test(line)) continue;
+    const lead = line.length - line.trimStart().length;
+    if (pendingItem) {
+      // "-" alone on its line: the entry's node starts on the next content line.
+      if (lead <= seqIndent) return undefined;
+      offsets.push(here + lead);
+      pendingItem = false;
+      continue;
+    }
+    const dash = line[lead] === '-' && (lead + 1 === line.length || /[ \t\r]/.test(line[lead + 1]));
+    if (seqIndent === -1) {
+      if (!dash || lead < indent) return undefined;
+      seqIndent = lead;
+    }
+    if (lead < seqIndent || (lead === seqIndent && !dash)) break;
+    if (lead > seqIndent) continue;
+    const after = line.slice(lead + 1);
+    const rest = after.trimStart();
+    if (rest === '' || rest.startsWith('#')) pendingItem = true;
+    else offsets.push(here + lead + 1 + (after.length - rest.length));
+  }
+  return offsets.length === count && !pendingItem ? offsets : undefined;
+}
+
+/** A stack exhausted by deeply nested input (thrown, or reported by the parser), said as what it is. */
+function tooDeep(error: unknown): string | undefined {
+  const exhausted = error instanceof RangeError || (error instanceof Error && /Maximum call stack size exceeded/.test(error.message));
+  return exhausted ? 'nested too deeply to read (the parser ran out of stack)' : undefined;
+}
+
+/**
+ * The full parser: exact positions for `List` items and errors, bounded alias expansion. Without
+ * `errors`, the first invalid document throws; with it, its error is collected and the others read.
+ */
+function loadWithPositions(input: ManifestInput, errors?: ManifestSyntaxError[]): LoadedObject[] {
   const loaded: LoadedObject[] = [];
+  const fail = (error: ManifestSyntaxError): void => {
+    if (errors === undefined) throw error;
+    errors.push(error);
+  };
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(input.text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  let docs;
+  try {
+    docs = parseAllDocuments(input.text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  } catch (error) {
+    const reason = tooDeep(error);
+    if (reason === undefined) throw error;
+    fail(new ManifestSyntaxError({ file: input.file, line: 1, column: 1 }, reason));
+    return loaded;
+  }
   // An input with no documents at all comes back as an EmptyStream (no objects, no errors).
   const list = Array.isArray(docs) ? docs : [];
   const where = (offset: number): SourceLocation => {
@@ -122,13 +233,15 @@ function loadWithPositions(input: ManifestInput): LoadedObject[] {
     if (doc.errors.length > 0) {
       const first = doc.errors[0];
       // yaml's message repeats the position ("... at line 4, column 19:"); ours leads with it.
-      throw new ManifestSyntaxError(where(first.pos[0]), first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''));
+      fail(new ManifestSyntaxError(where(first.pos[0]), tooDeep(first) ?? first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')));
+      continue;
     }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (error) {
-      throw new ManifestSyntaxError(where(doc.range[0]), (error as Error).message);
+      fail(new ManifestSyntaxError(where(doc.range[0]), tooDeep(error) ?? (error as Error).message));
+      continue;
     }
     if (!isObject(value)) continue;
     const start = doc.contents?.range?.[0] ?? doc.range[0];
@@ -149,7 +262,7 @@ function loadWithPositions(input: ManifestInput): LoadedObject[] {
 
 /** @internal For tests: the full parser alone, to compare the fast path against. */
 export function loadManifestsWithPositions(inputs: readonly ManifestInput[]): LoadedObject[] {
-  return inputs.flatMap(loadWithPositions);
+  return inputs.flatMap((input) => loadWithPositions(input));
 }
 
 /** `Kind namespace/name` for messages. */
@@ -171,14 +284,21 @@ function isKind(object: KubeObject, kind: string): boolean {
   return object.kind === kind && typeof object.metadata?.name === 'string';
 }
 
-/** The annotations of an object as a string map (non-string values are ignored). */
-export function annotationsOf(object: KubeObject): { [key: string]: string } {
+/** String maps already made, by the annotations object they were made of (check reads each many times). */
+const ANNOTATIONS = new WeakMap<object, { readonly [key: string]: string }>();
+const NO_ANNOTATIONS: { readonly [key: string]: string } = Object.freeze({});
+
+/** The annotations of an object as a string map (non-string values are ignored); frozen: read only. */
+export function annotationsOf(object: KubeObject): { readonly [key: string]: string } {
   const raw = object.metadata?.annotations;
-  const out: { [key: string]: string } = {};
-  if (isObject(raw)) {
+  if (!isObject(raw)) return NO_ANNOTATIONS;
+  let out = ANNOTATIONS.get(raw);
+  if (out === undefined) {
+    const map: { [key: string]: string } = {};
     for (const [key, value] of Object.entries(raw)) {
-      if (typeof value === 'string') out[key] = value;
+      if (typeof value === 'string') map[key] = value;
     }
+    ANNOTATIONS.set(raw, out = Object.freeze(map));
   }
   return out;
 }
@@ -366,7 +486,9 @@ export interface Topology {
  * without a namespace land in `defaultNamespace` (`kubectl apply -n`, else `default`), so they
  * match objects that name it.
  */
-export function resolveTopology(objects: readonly LoadedObject[], defaultNamespace: string = 'default'): Topology {
+export function resolveTopology(
+  objects: readonly LoadedObject[], defaultNamespace: string = 'default', options: { readonly loadBalancerServices?: boolean } = {},
+): Topology {
   // Indexes keep this linear in the input (check audits thousands of services at once):
   // Services by namespace and name, Deployments by namespace and each pod label.
   const services = new Map<string, LoadedObject>();
@@ -429,11 +551,46 @@ export function resolveTopology(objects: readonly LoadedObject[], defaultNamespa
       }
     }
   }
+  if (options.loadBalancerServices === true) {
+    for (const route of loadBalancerServiceRoutes(services, selectedBy)) {
+      const routes = served.get(route.deployment);
+      if (routes === undefined) served.set(route.deployment, [route.route]); else routes.push(route.route);
+    }
+  }
   return {
     served: [...served.keys()].sort((a, b) => deploymentOrder.get(a)! - deploymentOrder.get(b)!)
       .map((deployment) => ({ deployment, routes: served.get(deployment)! })),
     broken,
   };
+}
+
+/**
+ * The routes of Services of `type: LoadBalancer` (issue 16 class 8): an L4 load balancer in front of
+ * the pods the Service selects, one route per Service port; the Service is its own front (`ingress`).
+ */
+function loadBalancerServiceRoutes(
+  services: Map<string, LoadedObject>, selectedBy: (service: LoadedObject) => LoadedObject[],
+): { deployment: LoadedObject; route: TrafficRoute }[] {
+  const out: { deployment: LoadedObject; route: TrafficRoute }[] = [];
+  for (const service of services.values()) {
+    if (service.object.spec?.type !== 'LoadBalancer') continue;
+    const ports: KubeObject[] = (Array.isArray(service.object.spec?.ports) ? service.object.spec.ports : []).filter(isObject);
+    for (const deployment of selectedBy(service)) {
+      for (const port of ports) {
+        const targetPort: number | string = port.targetPort ?? port.port;
+        out.push({
+          deployment,
+          route: {
+            ingress: service,
+            service,
+            servicePort: { port: Number(port.port), name: typeof port.name === 'string' ? port.name : undefined, targetPort },
+            target: resolveTargetPort(deployment.object, targetPort),
+          },
+        });
+      }
+    }
+  }
+  return out;
 }
 
 /** The providers the library knows, by their CLI names. */
@@ -448,6 +605,11 @@ export interface ProviderDetection {
   /** The providers it could be; more than one means ambiguous (settle it with a flag). */
   readonly candidates: readonly ProviderId[];
   readonly reason: string;
+  /**
+   * D in seconds for a load balancer that is none of the providers (the L4 load balancer of a
+   * Service of type LoadBalancer) when a sourced figure exists; `provider` is then undefined.
+   */
+  readonly deregistrationDelaySeconds?: number;
 }
 
 const ALB_PREFIX = 'alb.ingress.kubernetes.io/';
@@ -524,10 +686,26 @@ const CONTROLLERS: { [controller: string]: ProviderId } = {
   'ingress.k8s.alibabacloud/alb': 'alibaba-alb',
 };
 
-/** The first annotation that is `prefix` + one of `keys`, or one of them followed by `.` and a suffix (`actions.<name>`). */
+/** The key lookups of `hasKey`, built once per list: the keys, and those ending in `-` (prefixes). */
+const KEY_SETS = new WeakMap<readonly string[], { readonly exact: Set<string>; readonly prefixes: readonly string[] }>();
+
+/**
+ * The first annotation that is `prefix` + one of `keys`, or one of them followed by `.` and a suffix
+ * (`actions.<name>`), or any suffix for a key ending in `-`. Set lookups, one per dot of the key,
+ * instead of strings built per key and annotation (check audits thousands of Ingresses at once).
+ */
 function hasKey(annotations: { [key: string]: string }, prefix: string, keys: readonly string[]): string | undefined {
-  return Object.keys(annotations).find((key) => key.startsWith(prefix)
-    && keys.some((k) => key === `${prefix}${k}` || key.startsWith(k.endsWith('-') ? `${prefix}${k}` : `${prefix}${k}.`)));
+  let sets = KEY_SETS.get(keys);
+  if (sets === undefined) KEY_SETS.set(keys, sets = { exact: new Set(keys), prefixes: keys.filter((k) => k.endsWith('-')) });
+  for (const key of Object.keys(annotations)) {
+    if (!key.startsWith(prefix)) continue;
+    const rest = key.slice(prefix.length);
+    if (sets.exact.has(rest) || sets.prefixes.some((p) => rest.startsWith(p))) return key;
+    for (let dot = rest.indexOf('.'); dot !== -1; dot = rest.indexOf('.', dot + 1)) {
+      if (sets.exact.has(rest.slice(0, dot))) return key;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -252,7 +252,15 @@ describe('hand-broken variants fail with the right rule', () => {
     }, alibaba],
     ['provider-unknown', 'class alb without vendor keys', tea, {}],
     ['broken-reference', 'Ingress backend to a missing Service', () => tea().filter((x) => x.kind !== 'Service'), alibaba],
+    ['duplicate-object', 'the Service twice, identically', () => {
+      const o = tea(); o.push(JSON.parse(JSON.stringify(kind(o, 'Service')))); return o;
+    }, alibaba],
+    ['load-balancer-service-delay-unknown', 'a Service of type LoadBalancer of no known cloud, no Ingress', () => {
+      const o = tea().filter((x) => x.kind !== 'Ingress'); kind(o, 'Service').spec.type = 'LoadBalancer'; return o;
+    }, {}],
   ];
+  /** Rules about the input itself, not produced by audit(): test/check/input.test.ts breaks the input for them. */
+  const inputRules = ['manifest-syntax-error', 'helm-template-skipped'];
 
   test.each(cases)('%s: %s', (ruleId, _name, build, options) => {
     const findings = auditObjects(build(), options);
@@ -265,7 +273,7 @@ describe('hand-broken variants fail with the right rule', () => {
   });
 
   test('every rule has a hand-broken variant above', () => {
-    expect(new Set(cases.map((c) => c[0]))).toEqual(new Set(RULES.map((r) => r.id)));
+    expect(new Set([...cases.map((c) => c[0]), ...inputRules])).toEqual(new Set(RULES.map((r) => r.id)));
   });
 
   test('the fix of a wait finding is the budget\'s: sleep D + M, grace D + M + S + M; the wrapper keeps its command', () => {
@@ -360,7 +368,7 @@ describe('the check command', () => {
     const { code, out } = await cli([FIXTURES]);
     expect(code).toBe(0);
     expect(out).toMatch(/alibaba-alb-tea\.yaml:5:1 {2}Deployment tea\n {2}warning pdb-missing: /);
-    expect(out).toMatch(/^0 errors, 6 warnings, 0 info in 2 Deployments served through an Ingress \(6 objects read\)$/m);
+    expect(out).toMatch(/^0 errors, 6 warnings, 0 info in 2 Deployments served through a load balancer \(6 objects read\)$/m);
   });
 
   test('exit 1 on an error; --fail-on warning fails on warnings; --fail-on none never fails', async () => {
@@ -381,7 +389,7 @@ describe('the check command', () => {
     expect(code).toBe(1);
     const json = JSON.parse(out);
     expect(Object.keys(json).sort()).toEqual(['findings', 'summary']);
-    expect(json.summary).toEqual({ objects: 3, deployments: 1, errors: 1, warnings: 3, infos: 0, failOn: 'error', failed: true });
+    expect(json.summary).toEqual({ objects: 3, deployments: 1, errors: 1, warnings: 3, infos: 0, failOn: 'error', failed: true, unparsable: 0 });
     const grace = json.findings.find((f: any) => f.rule === 'grace-period-too-short');
     expect(grace).toEqual({
       rule: 'grace-period-too-short',
@@ -438,7 +446,8 @@ describe('the check command', () => {
     fs.writeFileSync(bad, 'kind: Service\nmetadata:\n  name: a\n  labels: { x: [1, 2 }\n');
     const invalid = await cli([bad]);
     expect(invalid.code).toBe(2);
-    expect(invalid.err).toMatch(new RegExp(`^gws: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:4:\\d+: `));
+    // An unparsable document is a finding, printed with the report (issue 16 class 4).
+    expect(invalid.out).toMatch(new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:4:\\d+\\n  error   manifest-syntax-error: `));
     expect((await cli([path.join(dir, 'missing.yaml')])).err).toMatch(/missing\.yaml: no such file or directory/);
     fs.mkdirSync(path.join(dir, 'empty'));
     expect((await cli([path.join(dir, 'empty')])).code).toBe(2);
@@ -453,7 +462,7 @@ describe('the check command', () => {
     fs.writeFileSync(file, JSON.stringify(list));
     const { code, out } = await cli([file]);
     expect(code).toBe(0);
-    expect(out).toMatch(/in 1 Deployment served through an Ingress \(4 objects read\)/);
+    expect(out).toMatch(/in 1 Deployment served through a load balancer \(4 objects read\)/);
   });
 
   test('a real process reads stdin ("-") and exits 1 on an error', () => {

@@ -52,7 +52,7 @@ describe('wording', () => {
   test('one object: "this object", never "these 1 object"', () => {
     const result = audit(loadManifests([{ file: 'cm.yaml', text: 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: c }\n' }]));
     const text = formatText(result, 'error');
-    expect(text).toContain('No Deployment serves traffic through an Ingress in this object; nothing to audit.');
+    expect(text).toContain('No Deployment serves traffic through a load balancer (Ingress, HTTPRoute, Service of type LoadBalancer) in this object; nothing to audit.');
     expect(text).not.toMatch(/these 1 /);
     const two = audit(loadManifests([{ file: 'cm.yaml', text: 'kind: ConfigMap\nmetadata: { name: c }\n---\nkind: ConfigMap\nmetadata: { name: d }\n' }]));
     expect(formatText(two, 'error')).toContain('in these 2 objects;');

@@ -161,4 +161,28 @@ describe('the fast path agrees with the full parser', () => {
     // Most generated inputs must go through the fast path, or this compares the full parser with itself.
     expect(fast).toBeGreaterThan(100);
   });
+
+  test('on Lists (kubectl get -o yaml): items located by indentation, as the full parser locates them', () => {
+    const lists = [
+      'apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n- kind: Service\n  metadata: { name: b }\nkind: List\nmetadata:\n  resourceVersion: ""\n',
+      'kind: List\nitems:\n  # first\n  - kind: A\n    data:\n      script: |\n        - not an item\n        items:\n  -\n    kind: B\n  - # comment\n    kind: C\n  - 3\n\n  - kind: D\nmetadata: {}\n',
+      '---\nkind: PodList\nitems:\n- kind: Pod\n  metadata: {name: p}\n---\nkind: X\r\nitems:\r\n- kind: Y\r\n',
+    ];
+    for (const text of lists) {
+      expect(loadPlainDocuments({ file: 'x.yaml', text })).toBeDefined();
+      same(text);
+    }
+    // A flow sequence is left to the full parser.
+    expect(loadPlainDocuments({ file: 'x.yaml', text: 'kind: List\nitems: [{kind: A}]\n' })).toBeUndefined();
+    same('kind: List\nitems: [{kind: A}, {kind: B}]\n');
+    let fast = 0;
+    const item = fc.dictionary(fc.string({ minLength: 1 }),
+      fc.oneof(fc.string(), fc.integer(), fc.array(fc.string()), fc.dictionary(fc.string({ minLength: 1 }), fc.string())));
+    fc.assert(fc.property(fc.array(item, { maxLength: 5 }), fc.boolean(), (items, indentSeq) => {
+      const text = stringify({ apiVersion: 'v1', kind: 'List', items }, { indentSeq });
+      if (loadPlainDocuments({ file: 'x.yaml', text }) !== undefined) fast++;
+      same(text);
+    }), { numRuns: 200 });
+    expect(fast).toBeGreaterThan(100);
+  });
 });

@@ -127,7 +127,8 @@ function mergeLines(original: string, before: readonly string[], after: readonly
   let offset = 0;
   beforeLines.forEach((a, i) => {
     if (before[i] === after[i]) {
-      out.push(...o.slice(offset, offset + a.length));
+      // One by one: a spread of a long document's lines into push() overflows the stack.
+      for (let line = offset; line < offset + a.length; line++) out.push(o[line]);
     } else {
       const b = printedLines(after[i]);
       for (const op of diffLines(a, b)) {
