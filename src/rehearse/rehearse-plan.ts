@@ -5,7 +5,7 @@
  */
 import * as os from 'node:os';
 import {
-  DelayDistribution, describeDelay, fixedDelay, healthCheckTiming, HealthCheckTiming, LB_PROFILES, LbContext, LbProfileId,
+  DelayDistribution, describeDelay, fixedDelay, healthCheckTiming, HealthCheckTiming, LB_PROFILES, LbContext, LbProfile, LbProfileId,
   readinessGateOf,
 } from './lb-profiles';
 import { PodApp } from './pod-process';
@@ -151,21 +151,7 @@ export function resolveRehearsal(options: RehearseOptions): RehearsalPlan {
   const context: LbContext = options.context ?? { ingresses: [], services: [], objects: [] };
   const declared = spec.deregistrationDelaySeconds;
 
-  let lag: DelayDistribution;
-  let lagText: string;
-  if (options.lagFractionOfDeclared !== undefined) {
-    if (declared === undefined) throw new RehearsalError('a lag as a fraction of D needs the manifest to declare D (the deregistration-delay annotation)');
-    lag = fixedDelay(options.lagFractionOfDeclared * declared);
-    lagText = `fixed ${round3(options.lagFractionOfDeclared * declared)} s = ${options.lagFractionOfDeclared} x the declared D (sensitivity run)`;
-  } else if (options.lag !== undefined) {
-    lag = options.lag;
-    lagText = `${describeDelay(lag)} (given)`;
-  } else if (profile !== undefined) {
-    lag = profile.deregistrationLag;
-    lagText = `${describeDelay(lag)} (${profile.id} profile)`;
-  } else {
-    throw new RehearsalError('no deregistration lag: pass --lb <provider> or --lag <seconds> (the manifest\'s own D is never used as the lag: that would test D against itself)');
-  }
+  const { lag, lagText } = resolveLag(options, profile, declared);
 
   const reconcile = options.registrationReconcile ?? profile?.registrationReconcile ?? fixedDelay(0);
   const baseHealthCheck: HealthCheckTiming = profile !== undefined
@@ -179,49 +165,11 @@ export function resolveRehearsal(options: RehearseOptions): RehearsalPlan {
     : options.readinessGate === 'off' ? undefined : detectedGate;
   const idleTimeout = options.lbIdleTimeoutSeconds ?? profile?.idleTimeoutSeconds ?? 600;
 
-  const manifestDrains = spec.drainDeclaration;
-  const appMode: SigtermMode = options.appMode ?? (manifestDrains ? (manifestDrains.drains ? 'drain' : 'abrupt') : 'drain');
-  const appModeSource = options.appMode !== undefined ? 'given' : manifestDrains ? `from ${manifestDrains.annotation}` : 'default: the manifest does not say';
-  const keepAlive = options.appKeepAliveSeconds ?? DEFAULT_APP_KEEP_ALIVE_SECONDS;
-  const latency = options.appLatency ?? { minMs: 0, maxMs: 2000 };
-  const app: PodApp = options.appCommand !== undefined
-    ? { kind: 'command', spec: options.appCommand }
-    : { kind: 'demo', mode: appMode, latency, keepAliveSeconds: keepAlive, networkDelayMs: options.networkDelayMs ?? DEFAULT_NETWORK_DELAY_MS };
-  const appText = options.appCommand !== undefined
-    ? `real server ${JSON.stringify(options.appCommand.argv)}`
-    : `demo app, ${appMode === 'drain' ? 'drains' : appMode === 'abrupt' ? 'exits at once' : 'ignores the signal'} on the stop signal (${appModeSource}), requests ${latency.minMs}-${latency.maxMs} ms`;
-
-  let stopSignal: NodeJS.Signals = 'SIGTERM';
-  let stopSignalText = 'SIGTERM (default: the manifest names no signal)';
-  const known = (signal: string, where: string): NodeJS.Signals => {
-    const upper = signal.trim().toUpperCase();
-    const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
-    if (!(name in os.constants.signals)) throw new RehearsalError(`${where} ${signal} is not a signal this machine knows`);
-    return name as NodeJS.Signals;
-  };
-  if (options.stopSignal !== undefined) {
-    stopSignal = options.stopSignal;
-    stopSignalText = `${stopSignal} (given)`;
-  } else if (spec.stopSignal !== undefined) {
-    stopSignal = known(spec.stopSignal, 'lifecycle.stopSignal');
-    stopSignalText = `${stopSignal} (the manifest's lifecycle.stopSignal)`;
-  } else if (spec.declaredStopSignal !== undefined) {
-    // The image's STOPSIGNAL, as the manifest's author declared it (shutdown.stopSignal).
-    stopSignal = known(spec.declaredStopSignal, `the ${STOP_SIGNAL_ANNOTATION} annotation`);
-    stopSignalText = `${stopSignal} (the manifest's ${STOP_SIGNAL_ANNOTATION} annotation: the image's STOPSIGNAL)`;
-  }
-
+  const { app, appText, keepAlive } = resolveApp(options, spec);
+  const { stopSignal, stopSignalText } = resolveStopSignal(options, spec);
   const plan = planPreStop(spec, { allowExec: options.allowExec, timeScale: scale });
   const rate = options.rate ?? 50;
-  // A given --health-check is taken as it is; otherwise a provider may document fewer passing checks for a new target.
-  const newTargetChecks = options.healthCheck === undefined && profile?.newTargetPassingChecks !== undefined
-    ? profile.newTargetPassingChecks
-    : healthCheck.healthyThreshold;
-  const registrationHealthCheckSeconds = healthCheck.intervalSeconds * newTargetChecks;
-  const registration = newTargetChecks === healthCheck.healthyThreshold
-    ? `${describeDelay(reconcile)} reconcile + health check ${healthCheck.intervalSeconds} s x ${healthCheck.healthyThreshold} (${healthCheck.source})`
-    : `${describeDelay(reconcile)} reconcile + health check ${healthCheck.intervalSeconds} s x ${newTargetChecks} (${healthCheck.source}; `
-      + `a new target needs ${newTargetChecks} passing check, not the healthy threshold ${healthCheck.healthyThreshold})`;
+  const { registrationHealthCheckSeconds, registration } = resolveRegistration(options, profile, healthCheck, reconcile);
   const { maxSurge, maxUnavailable } = fenceposts(spec);
   const assumptions: Assumptions = {
     deployment: `${spec.name}: ${spec.replicas} replicas, ${spec.strategy.type} (maxSurge ${maxSurge}, maxUnavailable ${maxUnavailable})`,
@@ -265,6 +213,85 @@ export function resolveRehearsal(options: RehearseOptions): RehearsalPlan {
     maxUnavailable,
     assumptions,
   };
+}
+
+/** The deregistration lag: a fraction of the declared D, given, or the profile's; never the manifest's own D. */
+function resolveLag(options: RehearseOptions, profile: LbProfile | undefined, declared: number | undefined): { lag: DelayDistribution; lagText: string } {
+  let lag: DelayDistribution;
+  let lagText: string;
+  if (options.lagFractionOfDeclared !== undefined) {
+    if (declared === undefined) throw new RehearsalError('a lag as a fraction of D needs the manifest to declare D (the deregistration-delay annotation)');
+    lag = fixedDelay(options.lagFractionOfDeclared * declared);
+    lagText = `fixed ${round3(options.lagFractionOfDeclared * declared)} s = ${options.lagFractionOfDeclared} x the declared D (sensitivity run)`;
+  } else if (options.lag !== undefined) {
+    lag = options.lag;
+    lagText = `${describeDelay(lag)} (given)`;
+  } else if (profile !== undefined) {
+    lag = profile.deregistrationLag;
+    lagText = `${describeDelay(lag)} (${profile.id} profile)`;
+  } else {
+    throw new RehearsalError('no deregistration lag: pass --lb <provider> or --lag <seconds> (the manifest\'s own D is never used as the lag: that would test D against itself)');
+  }
+
+  return { lag, lagText };
+}
+
+/** The pods' process: the user's real server, or the demo app in the mode the manifest declares. */
+function resolveApp(options: RehearseOptions, spec: DeploymentSpec): { app: PodApp; appText: string; keepAlive: number } {
+  const manifestDrains = spec.drainDeclaration;
+  const appMode: SigtermMode = options.appMode ?? (manifestDrains ? (manifestDrains.drains ? 'drain' : 'abrupt') : 'drain');
+  const appModeSource = options.appMode !== undefined ? 'given' : manifestDrains ? `from ${manifestDrains.annotation}` : 'default: the manifest does not say';
+  const keepAlive = options.appKeepAliveSeconds ?? DEFAULT_APP_KEEP_ALIVE_SECONDS;
+  const latency = options.appLatency ?? { minMs: 0, maxMs: 2000 };
+  const app: PodApp = options.appCommand !== undefined
+    ? { kind: 'command', spec: options.appCommand }
+    : { kind: 'demo', mode: appMode, latency, keepAliveSeconds: keepAlive, networkDelayMs: options.networkDelayMs ?? DEFAULT_NETWORK_DELAY_MS };
+  const appText = options.appCommand !== undefined
+    ? `real server ${JSON.stringify(options.appCommand.argv)}`
+    : `demo app, ${appMode === 'drain' ? 'drains' : appMode === 'abrupt' ? 'exits at once' : 'ignores the signal'} on the stop signal (${appModeSource}), requests ${latency.minMs}-${latency.maxMs} ms`;
+
+  return { app, appText, keepAlive };
+}
+
+/** The stop signal: given, the manifest's lifecycle.stopSignal, its declared STOPSIGNAL, or SIGTERM. */
+function resolveStopSignal(options: RehearseOptions, spec: DeploymentSpec): { stopSignal: NodeJS.Signals; stopSignalText: string } {
+  let stopSignal: NodeJS.Signals = 'SIGTERM';
+  let stopSignalText = 'SIGTERM (default: the manifest names no signal)';
+  const known = (signal: string, where: string): NodeJS.Signals => {
+    const upper = signal.trim().toUpperCase();
+    const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+    if (!(name in os.constants.signals)) throw new RehearsalError(`${where} ${signal} is not a signal this machine knows`);
+    return name as NodeJS.Signals;
+  };
+  if (options.stopSignal !== undefined) {
+    stopSignal = options.stopSignal;
+    stopSignalText = `${stopSignal} (given)`;
+  } else if (spec.stopSignal !== undefined) {
+    stopSignal = known(spec.stopSignal, 'lifecycle.stopSignal');
+    stopSignalText = `${stopSignal} (the manifest's lifecycle.stopSignal)`;
+  } else if (spec.declaredStopSignal !== undefined) {
+    // The image's STOPSIGNAL, as the manifest's author declared it (shutdown.stopSignal).
+    stopSignal = known(spec.declaredStopSignal, `the ${STOP_SIGNAL_ANNOTATION} annotation`);
+    stopSignalText = `${stopSignal} (the manifest's ${STOP_SIGNAL_ANNOTATION} annotation: the image's STOPSIGNAL)`;
+  }
+
+  return { stopSignal, stopSignalText };
+}
+
+/** How long a new target's health checks take before the LB sends it requests, and its description. */
+function resolveRegistration(
+  options: RehearseOptions, profile: LbProfile | undefined, healthCheck: HealthCheckTiming, reconcile: DelayDistribution,
+): { registrationHealthCheckSeconds: number; registration: string } {
+  // A given --health-check is taken as it is; otherwise a provider may document fewer passing checks for a new target.
+  const newTargetChecks = options.healthCheck === undefined && profile?.newTargetPassingChecks !== undefined
+    ? profile.newTargetPassingChecks
+    : healthCheck.healthyThreshold;
+  const registrationHealthCheckSeconds = healthCheck.intervalSeconds * newTargetChecks;
+  const registration = newTargetChecks === healthCheck.healthyThreshold
+    ? `${describeDelay(reconcile)} reconcile + health check ${healthCheck.intervalSeconds} s x ${healthCheck.healthyThreshold} (${healthCheck.source})`
+    : `${describeDelay(reconcile)} reconcile + health check ${healthCheck.intervalSeconds} s x ${newTargetChecks} (${healthCheck.source}; `
+      + `a new target needs ${newTargetChecks} passing check, not the healthy threshold ${healthCheck.healthyThreshold})`;
+  return { registrationHealthCheckSeconds, registration };
 }
 
 function fenceposts(spec: DeploymentSpec): { maxSurge: number; maxUnavailable: number } {

@@ -111,71 +111,163 @@ function delay(ms: number): Promise<void> {
  * Rehearse rolling restarts of `options.manifest` on this machine and report every request's fate.
  */
 export async function runRehearsal(options: RehearseOptions): Promise<RehearsalResult & { records: ProbeRecord[] }> {
-  const spec = options.manifest;
-  const plan = resolveRehearsal(options);
-  options.onAssumptions?.(plan.assumptions);
-  const scale = plan.scale;
-  const toRealMs = (modelSeconds: number) => modelSeconds * 1000 * scale;
-  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const random = seededRandom(seed);
-  const probeTimeoutMs = toRealMs(options.probeTimeoutSeconds ?? 10);
-  const realRate = plan.rate / scale;
-  const concurrency = options.concurrency ?? defaultConcurrency(realRate, probeTimeoutMs);
-  const rollouts = options.rollouts ?? 1;
-  const log = options.log ?? (() => undefined);
-  const readinessPath = spec.readinessProbe?.path ?? '/healthz';
+  return new RehearsalRun(options).execute();
+}
 
-  const haproxyBinary = findHaproxy(options.haproxyPath);
-  const wallStart = performance.now();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-rehearse-'));
-  const shimDir = path.join(dir, 'bin');
-  const tracker = new ProcessTracker();
-  const preStopPids: number[] = [];
-  const rolloutStarts: number[] = [];
-  let sentSoFar = 0;
-  let rolloutStart = Infinity;
-  const model = (real: number) => (real - rolloutStart) / 1000 / scale;
-  const clock = (real: number) => formatClock(rolloutStart === Infinity ? undefined : model(real)); // one clock, model seconds
+/**
+ * One rehearsal, in steps: the load balancer, the cluster, the probe, the rollouts, the result. Its
+ * fields are the state the steps share (the processes to clean up, the one failure channel, the
+ * model clock); every path out of `execute` cleans up.
+ */
+class RehearsalRun {
+  private readonly spec: DeploymentSpec;
+  private readonly plan: RehearsalPlan;
+  private readonly scale: number;
+  private readonly seed: number;
+  private readonly random: () => number;
+  private readonly probeTimeoutMs: number;
+  private readonly realRate: number;
+  private readonly concurrency: number;
+  private readonly rollouts: number;
+  private readonly log: (line: string) => void;
+  private readonly readinessPath: string;
+  private readonly haproxyBinary: string;
+  private readonly wallStart: number;
+  private readonly dir: string;
+  private readonly shimDir: string;
+  private readonly tracker = new ProcessTracker();
+  private readonly preStopPids: number[] = [];
+  private readonly rolloutStarts: number[] = [];
+  private readonly failure = new FailureChannel();
+  private readonly probeStop = new AbortController();
+  private readonly wallTimer: ReturnType<typeof setTimeout>;
+  private sentSoFar = 0;
+  private rolloutStart = Infinity;
+  private finished = false;
+  private interrupted = false;
+  private probe: ReturnType<typeof runProbe> | undefined;
+  private probeStart = 0;
+  private lbDriver: LbDriver | undefined;
+  private cluster: SimulatedCluster | undefined;
 
-  const failure = new FailureChannel();
-  let finished = false;
-  const probeStop = new AbortController();
-  let interrupted = false;
-  const onAbort = () => {
-    interrupted = true;
-    failure.fail(new RehearsalError('interrupted'));
+  constructor(private readonly options: RehearseOptions) {
+    this.spec = options.manifest;
+    this.plan = resolveRehearsal(options);
+    options.onAssumptions?.(this.plan.assumptions);
+    this.scale = this.plan.scale;
+    this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+    this.random = seededRandom(this.seed);
+    this.probeTimeoutMs = this.toRealMs(options.probeTimeoutSeconds ?? 10);
+    this.realRate = this.plan.rate / this.scale;
+    this.concurrency = options.concurrency ?? defaultConcurrency(this.realRate, this.probeTimeoutMs);
+    this.rollouts = options.rollouts ?? 1;
+    this.log = options.log ?? (() => undefined);
+    this.readinessPath = this.spec.readinessProbe?.path ?? '/healthz';
+
+    this.haproxyBinary = findHaproxy(options.haproxyPath);
+    this.wallStart = performance.now();
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-rehearse-'));
+    this.shimDir = path.join(this.dir, 'bin');
+    options.signal?.addEventListener('abort', this.onAbort);
+    const maxWall = options.maxWallSeconds ?? 900;
+    this.wallTimer = setTimeout(() => this.failure.fail(new RehearsalError(`rehearsal did not finish within ${maxWall} s`)), maxWall * 1000);
+  }
+
+  /** Runs every step; cleans up on every path. */
+  public async execute(): Promise<RehearsalResult & { records: ProbeRecord[] }> {
+    try {
+      writeSleepShim(this.shimDir, this.scale);
+      const lb = await this.startLoadBalancer();
+      const cluster = new SimulatedCluster(
+        { ...deploymentOf(this.plan, this.spec), readinessGate: this.plan.gate, preStopDescription: this.plan.plan.description },
+        this.environment(),
+      );
+      this.cluster = cluster;
+      this.log(`starting ${this.spec.replicas} pod(s) of ${this.spec.name}`);
+      await this.failure.race(cluster.converge());
+
+      const probe = this.startProbe(lb.port);
+      await this.failure.race(delay(this.toRealMs(this.options.warmupSeconds ?? 2)));
+      const lastExit = await this.rollOut(cluster);
+      await this.failure.race(delay(this.toRealMs(this.options.settleSeconds ?? 2)));
+      this.probeStop.abort();
+      const { summary, records } = await this.failure.race(probe);
+      this.finish();
+
+      cluster.markRunningAsCleanedUp();
+      const pods = this.timelines();
+      await this.cleanup();
+      return {
+        ...describeRun(this.options, this.plan, this.seed, this.concurrency),
+        summary,
+        pods,
+        series: toSeries(records, (this.probeStart - this.rolloutStart) / 1000 / this.scale, this.scale),
+        rolloutStarts: this.rolloutStarts.map((x) => round3(this.model(x))),
+        rolloutSeconds: round3(this.model(lastExit)),
+        wallSeconds: round3((performance.now() - this.wallStart) / 1000),
+        pids: { haproxy: lb.pid, apps: cluster.pods.map((p) => p.process?.pid).filter((x): x is number => x !== undefined), preStop: this.preStopPids },
+        records,
+      };
+    } catch (e) {
+      if (this.interrupted) throw await this.interruptedError();
+      throw e;
+    } finally {
+      await this.cleanup();
+    }
+  }
+
+  private readonly onAbort = (): void => {
+    this.interrupted = true;
+    this.failure.fail(new RehearsalError('interrupted'));
   };
-  options.signal?.addEventListener('abort', onAbort);
-  const maxWall = options.maxWallSeconds ?? 900;
-  const wallTimer = setTimeout(() => failure.fail(new RehearsalError(`rehearsal did not finish within ${maxWall} s`)), maxWall * 1000);
-  let probe: ReturnType<typeof runProbe> | undefined;
-  let probeStart = 0;
-  let lbDriver: LbDriver | undefined;
-  let cluster: SimulatedCluster | undefined;
-  const finish = () => {
-    finished = true;
-    cluster?.stop();
-  };
-  const timelines = (): PodTimeline[] => podTimelines(cluster?.pods ?? [], model, scale, plan.stopSignal);
 
-  try {
-    writeSleepShim(shimDir, scale);
-    const lb = await Haproxy.start({ binary: haproxyBinary, dir, tracker, idleTimeoutMs: toRealMs(plan.idleTimeout) });
-    void lb.exited.then((e) => { if (!finished) failure.fail(new RehearsalError(`haproxy exited unexpectedly (${e.code ?? e.signal})`)); });
-    log(`haproxy ${haproxyBinary} listening on 127.0.0.1:${lb.port} (pid ${lb.pid})`);
-    lbDriver = new LbDriver(lb, toRealMs, (e) => failure.fail(e));
-    const environment: ClusterEnvironment = {
+  private toRealMs(modelSeconds: number): number {
+    return modelSeconds * 1000 * this.scale;
+  }
+
+  private model(real: number): number {
+    return (real - this.rolloutStart) / 1000 / this.scale;
+  }
+
+  /** One clock, model seconds. */
+  private clock(real: number): string {
+    return formatClock(this.rolloutStart === Infinity ? undefined : this.model(real));
+  }
+
+  private finish(): void {
+    this.finished = true;
+    this.cluster?.stop();
+  }
+
+  private timelines(): PodTimeline[] {
+    return podTimelines(this.cluster?.pods ?? [], (real) => this.model(real), this.scale, this.plan.stopSignal);
+  }
+
+  /** HAProxy, the load balancer's data plane, and the driver that plays its control plane. */
+  private async startLoadBalancer(): Promise<Haproxy> {
+    const lb = await Haproxy.start({ binary: this.haproxyBinary, dir: this.dir, tracker: this.tracker, idleTimeoutMs: this.toRealMs(this.plan.idleTimeout) });
+    void lb.exited.then((e) => { if (!this.finished) this.failure.fail(new RehearsalError(`haproxy exited unexpectedly (${e.code ?? e.signal})`)); });
+    this.log(`haproxy ${this.haproxyBinary} listening on 127.0.0.1:${lb.port} (pid ${lb.pid})`);
+    this.lbDriver = new LbDriver(lb, (s) => this.toRealMs(s), (e) => this.failure.fail(e));
+    return lb;
+  }
+
+  /** What the simulated cluster does in the world: processes, probes, delays, the kubelet. */
+  private environment(): ClusterEnvironment {
+    const { plan, spec, scale, tracker, readinessPath } = this;
+    const toRealMs = (s: number) => this.toRealMs(s);
+    return {
       now: () => performance.now(),
       toRealMs,
       startProcess: (pod) => startPodProcess({
-        tracker, app: plan.app, name: pod.name, address: pod.address, dir, timeScale: scale, readinessPath, stopSignal: plan.stopSignal,
+        tracker, app: plan.app, name: pod.name, address: pod.address, dir: this.dir, timeScale: scale, readinessPath, stopSignal: plan.stopSignal,
       }),
       probeReadiness: (pod, proc, stopped, onReady) => probeReadiness({
         address: pod.address, port: proc.port, path: readinessPath, probe: spec.readinessProbe, toRealMs, stopped, onReady, timers: pod.timers,
       }),
-      sampleRegistrationDelay: () => sampleDelay(plan.reconcile, random) + plan.registrationHealthCheckSeconds,
-      sampleDeregistrationLag: () => sampleDelay(plan.lag, random),
-      lb: lbDriver,
+      sampleRegistrationDelay: () => sampleDelay(plan.reconcile, this.random) + plan.registrationHealthCheckSeconds,
+      sampleDeregistrationLag: () => sampleDelay(plan.lag, this.random),
+      lb: this.lbDriver!,
       terminate: (pod, proc, events) => terminatePod({
         pid: proc.pid,
         address: pod.address,
@@ -187,107 +279,93 @@ export async function runRehearsal(options: RehearseOptions): Promise<RehearsalR
         toRealMs,
         now: () => performance.now(),
         scale,
-        shimDir,
+        shimDir: this.shimDir,
         gone: () => pod.gone,
         timers: pod.timers,
-        events: { ...events, preStopPid: (pid) => preStopPids.push(pid) },
+        events: { ...events, preStopPid: (pid) => this.preStopPids.push(pid) },
       }),
-      onEvent: (pod, what) => log(`${clock(performance.now())} ${pod.name.padEnd(14)} ${what}`),
-      onFailure: (e) => failure.fail(e),
+      onEvent: (pod, what) => this.log(`${this.clock(performance.now())} ${pod.name.padEnd(14)} ${what}`),
+      onFailure: (e) => this.failure.fail(e),
     };
-    cluster = new SimulatedCluster({ ...deploymentOf(plan, spec), readinessGate: plan.gate, preStopDescription: plan.plan.description }, environment);
-
-    log(`starting ${spec.replicas} pod(s) of ${spec.name}`);
-    await failure.race(cluster.converge());
-
-    probeStart = performance.now();
-    probe = runProbe({
-      url: `http://127.0.0.1:${lb.port}${options.probePath ?? '/'}`,
-      rate: realRate,
-      arrivals: options.arrivals,
-      random: seededRandom(seed + 1), // its own stream: the lags drawn do not depend on the arrivals
-      concurrency,
-      timeoutMs: probeTimeoutMs,
-      signal: probeStop.signal,
-      out: options.out,
-      captureHeaders: options.captureHeaders,
-      onProgress: (progress: ProbeProgress) => {
-        sentSoFar = progress.totalSent;
-        log(formatRehearsalProgress(clock(performance.now()), progress));
-        const now = performance.now();
-        options.onStatus?.(rehearsalStatus({
-          pods: cluster!.pods,
-          revision: cluster!.revision,
-          rollout: rolloutStarts.length,
-          rollouts,
-          replicas: spec.replicas,
-          sent: progress.totalSent,
-          failed: progress.totalFailed,
-          scale,
-          graceSeconds: spec.terminationGracePeriodSeconds,
-          settleSeconds: options.settleSeconds ?? 2,
-          rolloutSeconds: rolloutStarts.length > 0 ? (now - rolloutStarts[rolloutStarts.length - 1]) / 1000 / scale : undefined,
-          modelSeconds: rolloutStart === Infinity ? undefined : model(now),
-        }));
-      },
-      timeOrigin: probeStart,
-    });
-    probe.catch(() => undefined);
-    await failure.race(delay(toRealMs(options.warmupSeconds ?? 2)));
-
-    rolloutStart = performance.now();
-    const minRequests = options.minRequests ?? 0;
-    for (let i = 0; i < rollouts || sentSoFar < minRequests; i++) {
-      const revision = cluster.nextRevision();
-      rolloutStarts.push(performance.now());
-      log(`${clock(performance.now())} rollout ${i + 1}: revision ${revision}`);
-      await failure.race(cluster.converge());
-      log(`${clock(performance.now())} rollout ${i + 1} complete, waiting for old pods to exit`);
-      await failure.race(cluster.oldPodsGone());
-    }
-    const lastExit = Math.max(...cluster.oldPods().map((p) => p.exitedAt ?? 0), rolloutStart);
-    await failure.race(delay(toRealMs(options.settleSeconds ?? 2)));
-    probeStop.abort();
-    const { summary, records } = await failure.race(probe);
-    finish();
-
-    cluster.markRunningAsCleanedUp();
-    const podTimelineList = timelines();
-    await cleanup();
-    return {
-      ...describeRun(options, plan, seed, concurrency),
-      summary,
-      pods: podTimelineList,
-      series: toSeries(records, (probeStart - rolloutStart) / 1000 / scale, scale),
-      rolloutStarts: rolloutStarts.map((x) => round3(model(x))),
-      rolloutSeconds: round3(model(lastExit)),
-      wallSeconds: round3((performance.now() - wallStart) / 1000),
-      pids: { haproxy: lb.pid, apps: cluster.pods.map((p) => p.process?.pid).filter((x): x is number => x !== undefined), preStop: preStopPids },
-      records,
-    };
-  } catch (e) {
-    if (interrupted) {
-      finish();
-      probeStop.abort();
-      const partialRecords = probe ? (await probe.catch(() => undefined))?.records ?? [] : [];
-      cluster?.markRunningAsCleanedUp();
-      throw new RehearsalInterruptedError({ summary: summarize(partialRecords), pods: timelines(), assumptions: plan.assumptions });
-    }
-    throw e;
-  } finally {
-    await cleanup();
   }
 
-  async function cleanup(): Promise<void> {
-    finish();
-    probeStop.abort();
-    clearTimeout(wallTimer);
-    options.signal?.removeEventListener('abort', onAbort);
-    cluster?.clearTimers();
-    lbDriver?.close();
-    await tracker.killAll();
-    tracker.dispose();
-    fs.rmSync(dir, { recursive: true, force: true });
+  /** The probe: load through HAProxy, from its own random stream. */
+  private startProbe(port: number): ReturnType<typeof runProbe> {
+    this.probeStart = performance.now();
+    const probe = runProbe({
+      url: `http://127.0.0.1:${port}${this.options.probePath ?? '/'}`,
+      rate: this.realRate,
+      arrivals: this.options.arrivals,
+      random: seededRandom(this.seed + 1), // its own stream: the lags drawn do not depend on the arrivals
+      concurrency: this.concurrency,
+      timeoutMs: this.probeTimeoutMs,
+      signal: this.probeStop.signal,
+      out: this.options.out,
+      captureHeaders: this.options.captureHeaders,
+      onProgress: (progress: ProbeProgress) => this.onProgress(progress),
+      timeOrigin: this.probeStart,
+    });
+    probe.catch(() => undefined);
+    this.probe = probe;
+    return probe;
+  }
+
+  /** The probe's progress: a log line, and the live status line's state. */
+  private onProgress(progress: ProbeProgress): void {
+    this.sentSoFar = progress.totalSent;
+    this.log(formatRehearsalProgress(this.clock(performance.now()), progress));
+    const now = performance.now();
+    const starts = this.rolloutStarts;
+    this.options.onStatus?.(rehearsalStatus({
+      pods: this.cluster!.pods,
+      revision: this.cluster!.revision,
+      rollout: starts.length,
+      rollouts: this.rollouts,
+      replicas: this.spec.replicas,
+      sent: progress.totalSent,
+      failed: progress.totalFailed,
+      scale: this.scale,
+      graceSeconds: this.spec.terminationGracePeriodSeconds,
+      settleSeconds: this.options.settleSeconds ?? 2,
+      rolloutSeconds: starts.length > 0 ? (now - starts[starts.length - 1]) / 1000 / this.scale : undefined,
+      modelSeconds: this.rolloutStart === Infinity ? undefined : this.model(now),
+    }));
+  }
+
+  /** The rollouts (at least `minRequests` sent), each until its old pods have exited; returns the last exit. */
+  private async rollOut(cluster: SimulatedCluster): Promise<number> {
+    this.rolloutStart = performance.now();
+    const minRequests = this.options.minRequests ?? 0;
+    for (let i = 0; i < this.rollouts || this.sentSoFar < minRequests; i++) {
+      const revision = cluster.nextRevision();
+      this.rolloutStarts.push(performance.now());
+      this.log(`${this.clock(performance.now())} rollout ${i + 1}: revision ${revision}`);
+      await this.failure.race(cluster.converge());
+      this.log(`${this.clock(performance.now())} rollout ${i + 1} complete, waiting for old pods to exit`);
+      await this.failure.race(cluster.oldPodsGone());
+    }
+    return Math.max(...cluster.oldPods().map((p) => p.exitedAt ?? 0), this.rolloutStart);
+  }
+
+  /** After an interrupt: what was measured until then. */
+  private async interruptedError(): Promise<RehearsalInterruptedError> {
+    this.finish();
+    this.probeStop.abort();
+    const partialRecords = this.probe ? (await this.probe.catch(() => undefined))?.records ?? [] : [];
+    this.cluster?.markRunningAsCleanedUp();
+    return new RehearsalInterruptedError({ summary: summarize(partialRecords), pods: this.timelines(), assumptions: this.plan.assumptions });
+  }
+
+  private async cleanup(): Promise<void> {
+    this.finish();
+    this.probeStop.abort();
+    clearTimeout(this.wallTimer);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.cluster?.clearTimers();
+    this.lbDriver?.close();
+    await this.tracker.killAll();
+    this.tracker.dispose();
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
