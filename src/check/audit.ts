@@ -638,7 +638,7 @@ function auditPreStopWaitCandidates(timing: DeploymentTiming, container: KubeObj
  */
 function auditPreStopWaitUnknown(timing: DeploymentTiming, container: KubeObject, cname: string, wait: PreStopWait, context: AuditContext): void {
   const minimum = UNKNOWN_PROVIDER_MINIMUM_WAIT_SECONDS;
-  if (wait.seconds >= minimum || (wait.seconds === 0 && wait.runsUnknown)) return;
+  if (wait.seconds >= minimum) return;
   const names = settingNames(context.options);
   const grace = timing.grace < minimum + timing.s ? minimum + timing.s : undefined;
   const fix: Fix = {
@@ -653,6 +653,11 @@ function auditPreStopWaitUnknown(timing: DeploymentTiming, container: KubeObject
   if (wait.kind === 'none') {
     context.add('prestop-wait-missing', timing.deployment,
       `container ${cname} has no preStop wait, so it stops while the load balancer may still route to it: ${why}`, fix);
+  } else if (wait.seconds === 0 && wait.runsUnknown) {
+    // A command of unknown length (ingress-nginx's /wait-shutdown, a script): it may wait, or not.
+    context.add('prestop-wait-unrecognised', timing.deployment,
+      `container ${cname} runs ${wait.description} in preStop, with no wait this checker recognises; it must keep the pod serving for at least ${minimum} s: ${why}`,
+      fix, 'warning');
   } else {
     context.add('prestop-wait-too-short', timing.deployment,
       `container ${cname} waits ${wait.seconds} s in preStop (${wait.description}), less than the minimum of ${minimum} s: ${why}`, fix, 'warning');
