@@ -216,7 +216,9 @@ export function resolveRehearsal(options: RehearseOptions): RehearsalPlan {
 }
 
 /** The deregistration lag: a fraction of the declared D, given, or the profile's; never the manifest's own D. */
-function resolveLag(options: RehearseOptions, profile: LbProfile | undefined, declared: number | undefined): { lag: DelayDistribution; lagText: string } {
+function resolveLag(
+  options: RehearseOptions, profile: LbProfile | undefined, declared: number | undefined,
+): { lag: DelayDistribution; lagText: string } {
   let lag: DelayDistribution;
   let lagText: string;
   if (options.lagFractionOfDeclared !== undefined) {

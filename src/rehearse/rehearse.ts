@@ -205,7 +205,11 @@ class RehearsalRun {
         rolloutStarts: this.rolloutStarts.map((x) => round3(this.model(x))),
         rolloutSeconds: round3(this.model(lastExit)),
         wallSeconds: round3((performance.now() - this.wallStart) / 1000),
-        pids: { haproxy: lb.pid, apps: cluster.pods.map((p) => p.process?.pid).filter((x): x is number => x !== undefined), preStop: this.preStopPids },
+        pids: {
+          haproxy: lb.pid,
+          apps: cluster.pods.map((p) => p.process?.pid).filter((x): x is number => x !== undefined),
+          preStop: this.preStopPids,
+        },
         records,
       };
     } catch (e) {
@@ -245,7 +249,9 @@ class RehearsalRun {
 
   /** HAProxy, the load balancer's data plane, and the driver that plays its control plane. */
   private async startLoadBalancer(): Promise<Haproxy> {
-    const lb = await Haproxy.start({ binary: this.haproxyBinary, dir: this.dir, tracker: this.tracker, idleTimeoutMs: this.toRealMs(this.plan.idleTimeout) });
+    const lb = await Haproxy.start({
+      binary: this.haproxyBinary, dir: this.dir, tracker: this.tracker, idleTimeoutMs: this.toRealMs(this.plan.idleTimeout),
+    });
     void lb.exited.then((e) => { if (!this.finished) this.failure.fail(new RehearsalError(`haproxy exited unexpectedly (${e.code ?? e.signal})`)); });
     this.log(`haproxy ${this.haproxyBinary} listening on 127.0.0.1:${lb.port} (pid ${lb.pid})`);
     this.lbDriver = new LbDriver(lb, (s) => this.toRealMs(s), (e) => this.failure.fail(e));
