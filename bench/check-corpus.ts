@@ -14,6 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeSection } from './sections';
 import { audit, CheckOptions, Finding } from '../src/check/audit';
 import { readInputs } from '../src/manifests/inputs';
 import { loadManifests } from '../src/manifests/topology';
@@ -188,17 +189,6 @@ function section(outcomes: readonly AppOutcome[]): string {
   return lines.join('\n');
 }
 
-function writeSection(text: string): void {
-  const file = path.join(ROOT, 'docs', 'benchmarks.md');
-  const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const start = current.indexOf(START);
-  const end = current.indexOf(END);
-  const next = start !== -1 && end > start
-    ? current.slice(0, start) + text + current.slice(end + END.length)
-    : `${current.replace(/\n*$/, '\n\n')}${text}\n`;
-  fs.writeFileSync(file, next);
-}
-
 function main(): void {
   const args = process.argv.slice(2);
   const outcomes = scoreCorpus();
@@ -208,7 +198,7 @@ function main(): void {
   }
   const text = section(outcomes);
   process.stdout.write(text + '\n');
-  if (!args.includes('--no-write')) writeSection(text);
+  if (!args.includes('--no-write')) writeSection(text, START, END);
 }
 
 if (require.main === module) main();

@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { Testing } from 'cdk8s';
 import { Command } from 'commander';
 import { dump, loadAll } from 'js-yaml';
+import { writeSection } from './sections';
 import { AlibabaAlbTeaChart } from '../examples/alibaba-alb-tea';
 import { TencentClbMeetingChart } from '../examples/tencent-clb-meeting';
 import { toJson } from '../src/check/report';
@@ -202,17 +203,6 @@ function section(results: readonly SizeResult[], command: string): string {
   ].join('\n');
 }
 
-function writeSection(text: string): void {
-  const file = path.join(ROOT, 'docs', 'benchmarks.md');
-  const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const start = current.indexOf(START);
-  const end = current.indexOf(END);
-  const next = start !== -1 && end > start
-    ? current.slice(0, start) + text + current.slice(end + END.length)
-    : `${current.replace(/\n*$/, '\n\n')}${text}\n`;
-  fs.writeFileSync(file, next);
-}
-
 function runChild(mode: 'parse' | 'check', g: Generated): RunResult {
   const env = { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.dev.json') };
   const run = spawnSync(process.execPath, ['--max-old-space-size=4096', '-r', 'ts-node/register', __filename, '--child', mode, g.file],
@@ -261,7 +251,7 @@ function main(): void {
     }
     const text = section(results, `npx ts-node --project tsconfig.dev.json bench/check.ts${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`);
     process.stdout.write(text + '\n');
-    if (o.write) writeSection(text);
+    if (o.write) writeSection(text, START, END);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

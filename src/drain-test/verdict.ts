@@ -29,13 +29,7 @@ export interface Observations {
 }
 
 /** The run's facts that the result repeats. */
-export interface RunFacts {
-  readonly command: string[];
-  readonly host: string;
-  readonly port: number;
-  readonly stopSignal: NodeJS.Signals;
-  readonly pid: number;
-  readonly startupSeconds: number;
+export interface RunFacts extends Pick<DrainTestResult, 'command' | 'host' | 'port' | 'stopSignal' | 'pid' | 'startupSeconds'> {
   /** The longest of the test's own in-flight requests. */
   readonly measuredLongestSeconds: number;
   /** The user's longest request (--longest-request), when given. */
