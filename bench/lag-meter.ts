@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { writeSection } from './sections';
 import { deriveShutdownBudget } from '../src/budget';
 import { percentile } from '../src/measure/analysis';
 import { defaultLoadBalancer, lagMeterManifest } from '../src/measure/meter-manifest';
@@ -148,13 +149,6 @@ Raw numbers: [bench/results/lag-meter.json](../bench/results/lag-meter.json).
 <!-- bench:lag-meter:end -->`;
 }
 
-function replaceSection(doc: string, section: string): string {
-  const start = doc.indexOf('<!-- bench:lag-meter:start -->');
-  const end = doc.indexOf('<!-- bench:lag-meter:end -->');
-  if (start >= 0 && end > start) return doc.slice(0, start) + section + doc.slice(end + '<!-- bench:lag-meter:end -->'.length);
-  return `${doc.trimEnd()}\n\n${section}\n`;
-}
-
 function sh(cmd: string, args: string[]): string {
   try {
     return execFileSync(cmd, args, { encoding: 'utf8', cwd: ROOT }).trim();
@@ -199,8 +193,7 @@ async function main(): Promise<void> {
   const results = path.join(ROOT, 'bench', 'results', 'lag-meter.json');
   fs.mkdirSync(path.dirname(results), { recursive: true });
   fs.writeFileSync(results, JSON.stringify({ info, rows }, null, 1) + '\n');
-  const file = path.join(ROOT, 'docs', 'benchmarks.md');
-  fs.writeFileSync(file, replaceSection(fs.readFileSync(file, 'utf8'), section));
+  writeSection(section, '<!-- bench:lag-meter:start -->', '<!-- bench:lag-meter:end -->');
   process.stderr.write('wrote docs/benchmarks.md (bench:lag-meter section), bench/results/lag-meter.json\n');
 }
 

@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { BenchConfig, MAX_LATENCY_MS, ROOT, Row, runScenario, scenarios, synthesizeExamples } from './rollout-runner';
+import { replaceMarked, writeSection } from './sections';
 import { findHaproxy } from '../src/rehearse/haproxy';
 import { LB_PROFILES } from '../src/rehearse/lb-profiles';
 
@@ -251,23 +252,6 @@ ${n(sum(long, (r) => r.failed))} of ${n(sum(long, (r) => r.requests))}. The focu
 }
 
 /** Replace the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`; the markers must exist. */
-export function replaceMarked(doc: string, name: string, text: string): string {
-  const start = `<!-- ${name}:start -->`;
-  const end = `<!-- ${name}:end -->`;
-  const a = doc.indexOf(start);
-  const b = doc.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`README.md has no ${start} ... ${end} section`);
-  return `${doc.slice(0, a + start.length)}\n${text}\n${doc.slice(b)}`;
-}
-
-/** Replace (or append) the bench:rollout section of docs/benchmarks.md. */
-export function replaceSection(doc: string, section: string): string {
-  const start = doc.indexOf('<!-- bench:rollout:start -->');
-  const end = doc.indexOf('<!-- bench:rollout:end -->');
-  if (start >= 0 && end > start) return doc.slice(0, start) + section + doc.slice(end + '<!-- bench:rollout:end -->'.length);
-  return `${doc.trimEnd()}\n\n${section}\n`;
-}
-
 interface ChartPoint { scenario: string; manifest: string; t: number; outcome: 'ok' | 'failed'; requests: number }
 
 function chartPoints(rows: readonly Row[]): ChartPoint[] {
@@ -318,6 +302,9 @@ async function renderChart(values: ChartPoint[], file: string): Promise<void> {
   view.finalize();
 }
 
+const ROLLOUT_START = '<!-- bench:rollout:start -->';
+const ROLLOUT_END = '<!-- bench:rollout:end -->';
+
 function sh(cmd: string, args: string[]): string {
   try {
     return execFileSync(cmd, args, { encoding: 'utf8', cwd: ROOT }).trim();
@@ -330,9 +317,7 @@ async function writeDocs(rows: RowData[], chart: ChartPoint[], info: ReportInfo)
   const docs = path.join(ROOT, 'docs');
   fs.mkdirSync(docs, { recursive: true });
   await renderChart(chart, path.join(docs, 'rollout-chart.svg'));
-  const file = path.join(docs, 'benchmarks.md');
-  const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
-  fs.writeFileSync(file, replaceSection(existing, report(rows, info)));
+  writeSection(report(rows, info), ROLLOUT_START, ROLLOUT_END, path.join(docs, 'benchmarks.md'));
   const readme = path.join(ROOT, 'README.md');
   let text = fs.readFileSync(readme, 'utf8');
   text = replaceMarked(text, 'bench:rollout:readme', readmeSummary(rows, info));

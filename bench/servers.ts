@@ -24,6 +24,7 @@ import { App, Chart, Duration } from 'cdk8s';
 import { PercentOrAbsolute } from 'cdk8s-plus-27';
 import { Command } from 'commander';
 import { GracefulWebService, LoadBalancer, StopSignal } from '../src';
+import { writeSection } from './sections';
 import { buildProgram, main } from '../src/cli/gws';
 import type { DrainTestResult, DrainVerdict } from '../src/drain-test/drain-test';
 
@@ -499,16 +500,6 @@ function report(rows: RowResult[], rehearsals: RehearsalRow[] | string, info: Ru
 }
 
 /** Replace (or append) this benchmark's section of docs/benchmarks.md. */
-function writeSection(section: string): void {
-  const text = fs.existsSync(DOCS) ? fs.readFileSync(DOCS, 'utf8') : '# Benchmarks\n';
-  const start = text.indexOf(START);
-  const end = text.indexOf(END);
-  const next = start >= 0 && end > start
-    ? text.slice(0, start) + section + text.slice(end + END.length)
-    : `${text.replace(/\n*$/, '\n')}\n${section}\n`;
-  fs.writeFileSync(DOCS, next);
-}
-
 async function run(): Promise<void> {
   const program = new Command('bench-servers')
     .option('--runs <n>', 'drain tests per row', (v) => Number(v), 3)
@@ -595,7 +586,7 @@ async function run(): Promise<void> {
   if (opts.dry) {
     process.stdout.write(section + '\n');
   } else {
-    writeSection(section);
+    writeSection(section, START, END, DOCS);
     fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
     // Keep the raw results readable: the server's own output only as its last lines.
     const slim = rows.map((r) => ({

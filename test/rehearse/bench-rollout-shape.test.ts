@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readmeHeadroomNow, readmeKeepAlive, readmeSummary, replaceMarked, replaceSection, report } from '../../bench/rollout';
+import { readmeHeadroomNow, readmeKeepAlive, readmeSummary, report } from '../../bench/rollout';
 import { BenchConfig, Row, runScenario, scenarios, synthesizeExamples } from '../../bench/rollout-runner';
+import { replaceMarked, replaceSection } from '../../bench/sections';
 
 // A reduced `npm run bench:rollout`: one example synthesized from the current commit, the lag at
 // exactly its declared D (where a wait of D alone would tie with the LB) and at twice D (beyond
@@ -56,7 +57,8 @@ test('reduced rollout benchmark: derived 0 at lag = D, naive > 0, derived > 0 on
   });
   expect(text).toContain(examples[0].sha256);
   expect(text).toMatch(/^<!-- bench:rollout:start -->[\s\S]*<!-- bench:rollout:end -->$/);
-  const doc = replaceSection('# Benchmarks\n\n<!-- bench:other:start -->x<!-- bench:other:end -->\n\n<!-- bench:rollout:start -->STALE-SECTION<!-- bench:rollout:end -->\n', text);
+  const doc = replaceSection('# Benchmarks\n\n<!-- bench:other:start -->x<!-- bench:other:end -->\n\n<!-- bench:rollout:start -->STALE-SECTION<!-- bench:rollout:end -->\n', text,
+    '<!-- bench:rollout:start -->', '<!-- bench:rollout:end -->');
   expect(doc).toContain('<!-- bench:other:start -->x<!-- bench:other:end -->');
   expect(doc).not.toContain('STALE-SECTION');
 }, 240_000);
