@@ -42,8 +42,25 @@ export function sleepSeconds(args: readonly string[]): number | undefined {
 
 type ShellToken = string | { op: string } | { comment: string } | { pattern: string } | object;
 
-/** Seconds of certain waiting in a shell script, and whether it runs anything else. */
+/**
+ * The answers of {@link scriptWait}, by script: one chart's preStop script repeats in every copy of
+ * it, and parsing a script is most of what a container's audit costs (bounded: cleared when full).
+ */
+const SCRIPT_WAITS = new Map<string, { seconds: number; runsUnknown: boolean }>();
+const SCRIPT_WAITS_MAX = 1024;
+
+/** Seconds of certain waiting in a shell script, and whether it runs anything else (remembered per script). */
 function scriptWait(script: string): { seconds: number; runsUnknown: boolean } {
+  let answer = SCRIPT_WAITS.get(script);
+  if (answer === undefined) {
+    if (SCRIPT_WAITS.size >= SCRIPT_WAITS_MAX) SCRIPT_WAITS.clear();
+    answer = parseScriptWait(script);
+    SCRIPT_WAITS.set(script, answer);
+  }
+  return { ...answer };
+}
+
+function parseScriptWait(script: string): { seconds: number; runsUnknown: boolean } {
   // Newlines separate commands like ";" (a trailing backslash continues the line).
   const text = script.replace(/\\\r?\n/g, ' ').replace(/\r?\n/g, ' ; ');
   let tokens: ShellToken[];
