@@ -50,7 +50,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       testTimeout: 120_000,
     },
   },
-  gitignore: ['/dist/', '/.tmp/'],
+  gitignore: ['/dist/', '/.tmp/', '/.bench-build/'],
 });
 
 // `npm run package` is the one documented way to get the npm tarball (dist/js/*.tgz) on a fresh
@@ -172,7 +172,7 @@ project.tryFindObjectFile('tsconfig.dev.json')!.addOverride('include', [
 // Keep the npm package to the library and the CLI.
 // `/.tmp/` is scratch space (test output); build-tools/package-files.js holds the allowlist that
 // test/package-contents.test.ts and the consumer smoke test check the tarball against.
-for (const dir of ['/bench/', '/build-tools/', '/crds/', '/docs/', '/examples/', '/.ci/', '/.tmp/', '/.changes/']) {
+for (const dir of ['/bench/', '/build-tools/', '/crds/', '/docs/', '/examples/', '/.ci/', '/.tmp/', '/.changes/', '/.bench-build/']) {
   project.addPackageIgnore(dir);
 }
 // The check corpus (test/check/corpus/) is other people's manifests, kept byte for byte as fetched

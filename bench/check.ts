@@ -4,7 +4,8 @@
 // examples as this commit synthesizes them, alternating Alibaba ALB and Tencent CLB, with one
 // service in ten broken on purpose (no preStop wait, or a short grace period), written as one
 // multi-document YAML file per size (default 2,000 and 20,000 services: 8,000 and 80,000 objects).
-// Each size is measured in fresh Node processes, alternating two children:
+// Each size is measured in fresh Node processes (bench/check-child.js, plain JS running src/ as
+// compiled into .bench-build/: no ts-node in either heap), alternating two children:
 //   - parse: read the file and parse it with js-yaml (`loadAll`), nothing else: the floor;
 //   - check: what `check <file> --format json` does (read, parse, audit, JSON report).
 // Each check run must find exactly the planted errors, so the benchmark measures real work. The
@@ -17,19 +18,18 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { Testing } from 'cdk8s';
 import { Command } from 'commander';
-import { dump, loadAll } from 'js-yaml';
+import { dump } from 'js-yaml';
 import { writeSection } from './sections';
 import { AlibabaAlbTeaChart } from '../examples/alibaba-alb-tea';
 import { TencentClbMeetingChart } from '../examples/tencent-clb-meeting';
-import { toJson } from '../src/check/report';
-import { runCheck } from '../src/cli/check-command';
 
 const ROOT = path.join(__dirname, '..');
 const START = '<!-- bench:check:start -->';
 const END = '<!-- bench:check:end -->';
+/** Where the children's compiled code goes (git-ignored; removed after the run). */
+const BUILD = path.join(ROOT, '.bench-build');
 
 type KubeObject = { [key: string]: any };
 
@@ -111,35 +111,6 @@ interface RunResult {
   readonly errors: number;
 }
 
-/**
- * Child mode, in a fresh process: `parse` reads the file and parses it with js-yaml, nothing more;
- * `check` does what `check <file> --format json` does. Prints time and memory as JSON.
- */
-function child(mode: 'parse' | 'check', file: string): void {
-  const rssBefore = process.memoryUsage().rss;
-  const cpuBefore = process.cpuUsage();
-  const start = performance.now();
-  let counts = { objects: 0, deployments: 0, errors: 0 };
-  if (mode === 'parse') {
-    const docs = loadAll(fs.readFileSync(file, 'utf8'));
-    counts = { objects: docs.length, deployments: docs.filter((d: any) => d?.kind === 'Deployment').length, errors: 0 };
-  } else {
-    const result = runCheck([file], {});
-    const json = JSON.stringify(toJson(result, 'error'), null, 2);
-    if (json.length === 0) throw new Error('no report');
-    counts = { objects: result.objects, deployments: result.deployments, errors: result.findings.filter((f) => f.severity === 'error').length };
-  }
-  const ms = performance.now() - start;
-  const cpu = process.cpuUsage(cpuBefore);
-  process.stdout.write(JSON.stringify({
-    ms,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
-    rssBeforeBytes: rssBefore,
-    ...counts,
-  }) + '\n');
-}
-
 function sh(cmd: string, args: string[]): string {
   try {
     return execFileSync(cmd, args, { encoding: 'utf8', cwd: ROOT }).trim();
@@ -194,7 +165,7 @@ function section(results: readonly SizeResult[], command: string): string {
     '| | |',
     '|---|---|',
     '| input | the two examples as synthesized by this commit (Alibaba ALB, Tencent CLB), copied with unique names and labels, printed by js-yaml; one service in ten broken (no preStop wait, or grace 20 s) |',
-    '| measured | in-process, from reading the file to the end: parse only = `fs.readFileSync` + js-yaml `loadAll`; check = `runCheck` (read, parse, resolve Ingress → Service → Deployment, every rule) + the JSON report as `--format json` prints it; each run in a fresh Node process, the two kinds alternating; peak memory is the process\'s `maxRSS` (it includes Node, ts-node and the modules) |',
+    '| measured | in-process, from reading the file to the end, modules loaded before: parse only = `fs.readFileSync` + js-yaml `loadAll`; check = `runCheck` (read, parse, resolve Ingress → Service → Deployment, every rule) + the JSON report as `--format json` prints it, compiled from this commit\'s src/ as `npx projen compile` does (no ts-node in either process); each run in a fresh Node process (`bench/check-child.js`), the two kinds alternating; peak memory is the process\'s `maxRSS` (it includes Node and the modules) |',
     `| command | \`${command}\` (\`npm run bench:check\`) |`,
     `| commit | ${sh('git', ['rev-parse', '--short', 'HEAD'])}${dirty} |`,
     `| date | ${new Date().toISOString().slice(0, 10)} |`,
@@ -203,10 +174,20 @@ function section(results: readonly SizeResult[], command: string): string {
   ].join('\n');
 }
 
-function runChild(mode: 'parse' | 'check', g: Generated): RunResult {
-  const env = { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.dev.json') };
-  const run = spawnSync(process.execPath, ['--max-old-space-size=4096', '-r', 'ts-node/register', __filename, '--child', mode, g.file],
-    { cwd: ROOT, env, encoding: 'utf8' });
+/**
+ * Compiles src/ as `npx projen compile` does, into .bench-build/ (beside src/, so the CLI finds
+ * package.json and node_modules as it does from lib/), and returns the directory.
+ */
+function compile(): string {
+  fs.rmSync(BUILD, { recursive: true, force: true });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.json'), '--outDir', BUILD, '--declaration', 'false'],
+    { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  return BUILD;
+}
+
+function runChild(mode: 'parse' | 'check', g: Generated, build: string): RunResult {
+  const run = spawnSync(process.execPath, ['--max-old-space-size=4096', path.join(__dirname, 'check-child.js'), mode, g.file, build],
+    { cwd: ROOT, encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`${mode} run failed (exit ${run.status}): ${run.stderr}`);
   const result: RunResult = JSON.parse(run.stdout);
   const wrong = mode === 'check'
@@ -224,17 +205,13 @@ function main(): void {
     .option('--sizes <list>', 'services per size, comma-separated (4 objects each)', (v) => v.split(',').map(Number), [2000, 20000])
     .option('--runs <n>', 'runs of each kind per size, each in a fresh process', Number, 5)
     .option('--no-write', 'print the section only, do not touch docs/benchmarks.md')
-    .option('--child <mode>', 'internal: parse or check the file given and print the measurements')
-    .argument('[file]', 'internal: the file of a --child run')
     .parse(process.argv);
-  const o = opts.opts<{ sizes: number[]; runs: number; write: boolean; child?: string }>();
-  if (o.child !== undefined) {
-    child(o.child as 'parse' | 'check', opts.args[0]);
-    return;
-  }
+  const o = opts.opts<{ sizes: number[]; runs: number; write: boolean }>();
   if (o.sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--sizes: whole numbers of services, e.g. 2000,20000');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gws-bench-check-'));
   try {
+    process.stderr.write('compiling src/ into .bench-build/...\n');
+    const build = compile();
     const results: SizeResult[] = [];
     for (const services of o.sizes) {
       process.stderr.write(`generating ${services} services from the examples...\n`);
@@ -242,7 +219,7 @@ function main(): void {
       const result: SizeResult = { generated, parse: [], check: [] };
       for (let i = 0; i < o.runs; i++) {
         for (const mode of ['parse', 'check'] as const) {
-          const run = runChild(mode, generated);
+          const run = runChild(mode, generated, build);
           result[mode].push(run);
           process.stderr.write(`${generated.objects} objects, ${mode} run ${i + 1}/${o.runs}: ${sec(run.ms)} (CPU ${sec(run.cpuMs)}), peak RSS ${mib(run.maxRssBytes)}\n`);
         }
@@ -254,6 +231,7 @@ function main(): void {
     if (o.write) writeSection(text, START, END);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(BUILD, { recursive: true, force: true });
   }
 }
 
