@@ -322,7 +322,7 @@ export function audit(input: readonly LoadedObject[], options: CheckOptions = {}
   for (const ingress of objects.filter((o) => o.object.kind === 'Ingress')) {
     auditIngress(ingress, add);
   }
-  const gatewayPoliciesOf = indexGatewayPolicies(objects);
+  const gatewayPoliciesOf = indexGatewayPolicies(objects, defaultNamespace);
   const context: AuditContext = {
     add,
     options,
@@ -331,7 +331,7 @@ export function audit(input: readonly LoadedObject[], options: CheckOptions = {}
     classTargetTypeOf: indexClassTargetTypes(objects),
     backendConfigs: namedLookup(objects, 'BackendConfig', defaultNamespace),
     tkeServiceConfigs: namedLookup(objects, 'TkeServiceConfig', defaultNamespace),
-    providerOf: providerResolver(objects, options, gatewayPoliciesOf, backendServices(topology.served)),
+    providerOf: providerResolver(objects, options, defaultNamespace, gatewayPoliciesOf, backendServices(topology.served)),
     policiesOf: (route) => (route.ingress.object.kind === 'HTTPRoute' ? gatewayPoliciesOf(route.service.object) : undefined),
   };
   for (const served of topology.served) {
@@ -419,7 +419,7 @@ function backendServices(served: readonly ServedDeployment[]): Map<LoadedObject,
 
 /** Each Ingress's provider, detected once; `--provider` settles what the Ingress does not tell. */
 function providerResolver(
-  objects: readonly LoadedObject[], options: CheckOptions, gatewayPoliciesOf: (service: KubeObject) => GatewayPolicies,
+  objects: readonly LoadedObject[], options: CheckOptions, defaultNamespace: string, gatewayPoliciesOf: (service: KubeObject) => GatewayPolicies,
   servicesOf: Map<LoadedObject, KubeObject[]>,
 ): (route: TrafficRoute, podSpec: KubeObject) => ProviderDetection {
   const detections = new Map<LoadedObject, ProviderDetection>();
@@ -431,7 +431,7 @@ function providerResolver(
     if (detection === undefined) {
       const front = route.ingress.object.kind;
       detection = front === 'HTTPRoute'
-        ? detectGatewayProvider(route.ingress.object, gatewayPoliciesOf(route.service.object), objects)
+        ? detectGatewayProvider(route.ingress.object, gatewayPoliciesOf(route.service.object), objects, defaultNamespace)
         : front === 'Service' ? detectServiceProvider(route.ingress.object)
           : withDefault(route.ingress.object,
             (i) => detectProvider(i, ingressClasses, [podSpec], servicesOf.get(route.ingress) ?? [route.service.object]));

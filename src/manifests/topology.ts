@@ -360,21 +360,24 @@ export interface GatewayPolicies {
   readonly healthCheckPolicy?: LoadedObject;
 }
 
-/** Finds, for a Service, the Gateway API vendor policies of the input that target it (same namespace). */
-export function indexGatewayPolicies(objects: readonly LoadedObject[]): (service: KubeObject) => GatewayPolicies {
+/**
+ * Finds, for a Service, the Gateway API vendor policies of the input that target it (same
+ * namespace; an object without one is in `defaultNamespace`, as `check --namespace` says).
+ */
+export function indexGatewayPolicies(objects: readonly LoadedObject[], defaultNamespace: string = 'default'): (service: KubeObject) => GatewayPolicies {
   const byTarget = new Map<string, { [kind: string]: LoadedObject }>();
   for (const o of objects) {
     const kind = o.object.kind;
     if (!['TargetGroupConfiguration', 'GCPBackendPolicy', 'HealthCheckPolicy'].includes(kind)) continue;
     const ref = o.object.spec?.targetRef ?? o.object.spec?.targetReference;
     if (!isObject(ref) || typeof ref.name !== 'string' || (ref.kind ?? 'Service') !== 'Service') continue;
-    const key = `${namespaceOf(o.object)}\u0000${ref.name}`;
+    const key = `${namespaceOf(o.object, defaultNamespace)}\u0000${ref.name}`;
     const entry = byTarget.get(key) ?? {};
     entry[kind] ??= o;
     byTarget.set(key, entry);
   }
   return (service) => {
-    const entry = byTarget.get(`${namespaceOf(service)}\u0000${service.metadata?.name}`) ?? {};
+    const entry = byTarget.get(`${namespaceOf(service, defaultNamespace)}\u0000${service.metadata?.name}`) ?? {};
     return {
       targetGroupConfiguration: entry.TargetGroupConfiguration,
       gcpBackendPolicy: entry.GCPBackendPolicy,
@@ -386,10 +389,10 @@ export function indexGatewayPolicies(objects: readonly LoadedObject[]): (service
 /**
  * The provider behind an HTTPRoute: the vendor policies on its Service (TargetGroupConfiguration:
  * AWS; GCPBackendPolicy or HealthCheckPolicy: GKE), else the class of its Gateway when the input
- * holds the Gateway (`gke-l7-*`: GKE).
+ * holds the Gateway (`gke-l7-*`: GKE). Objects without a namespace are in `defaultNamespace`.
  */
 export function detectGatewayProvider(
-  route: KubeObject, policies: GatewayPolicies, objects: readonly LoadedObject[] = [],
+  route: KubeObject, policies: GatewayPolicies, objects: readonly LoadedObject[] = [], defaultNamespace: string = 'default',
 ): ProviderDetection {
   if (policies.targetGroupConfiguration !== undefined && policies.gcpBackendPolicy === undefined && policies.healthCheckPolicy === undefined) {
     return { provider: 'aws-alb', candidates: ['aws-alb'], reason: `its Service has the TargetGroupConfiguration ${policies.targetGroupConfiguration.object.metadata?.name}` };
@@ -401,7 +404,7 @@ export function detectGatewayProvider(
   const parents: KubeObject[] = Array.isArray(route.spec?.parentRefs) ? route.spec.parentRefs.filter(isObject) : [];
   for (const parent of parents) {
     const gateway = objects.find((o) => isKind(o.object, 'Gateway') && o.object.metadata?.name === parent.name
-      && namespaceOf(o.object) === (parent.namespace ?? namespaceOf(route)));
+      && namespaceOf(o.object, defaultNamespace) === (parent.namespace ?? namespaceOf(route, defaultNamespace)));
     const className = gateway?.object.spec?.gatewayClassName;
     if (typeof className === 'string' && className.startsWith('gke-l7-')) {
       return { provider: 'gke-ingress', candidates: ['gke-ingress'], reason: `its Gateway ${parent.name} has the class ${className}` };

@@ -77,6 +77,16 @@ describe('check follows HTTPRoutes', () => {
     expect(ruleIds(auditObjects(objects))).toContain('alb-readiness-gate-without-direct-access TargetGroupConfiguration/web');
   });
 
+  test('--namespace places the objects without one: a policy in that namespace still targets the Service', () => {
+    // As `kubectl apply -n shop` would: only the policies keep their namespace in the file.
+    const objects = awsService();
+    for (const o of objects) if (o.kind !== 'TargetGroupConfiguration') delete o.metadata.namespace;
+    only(objects, 'TargetGroupConfiguration').spec.defaultConfiguration.targetGroupAttributes[0].value = '20';
+    expect(ruleIds(auditObjects(objects, { namespace: 'shop' }))).toEqual(['aws-deregistration-delay-too-short TargetGroupConfiguration/web']);
+    // In another namespace, the policy targets another Service: its delay is not this one's.
+    expect(ruleIds(auditObjects(objects, { namespace: 'other' }))).not.toContain('aws-deregistration-delay-too-short TargetGroupConfiguration/web');
+  });
+
   test('an HTTPRoute to a Service not in the input is a broken reference', () => {
     const objects = gkeService();
     only(objects, 'HTTPRoute').spec.rules[0].backendRefs[0].name = 'missing';
