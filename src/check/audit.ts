@@ -6,6 +6,7 @@
  */
 import { Duration } from 'cdk8s';
 import { describeDuplicate, distinctObjects } from './duplicates';
+import { preStopEdit } from './fix/prestop';
 import { PreStopWait, preStopWait } from './prestop-wait';
 import { rule, Severity } from './rules';
 import { detectServiceProvider, reachesPodsThroughNodes } from './service-load-balancer';
@@ -292,14 +293,22 @@ function labelSelectorMatches(selector: unknown, labels: unknown): boolean {
   });
 }
 
-/** `sh -c` fix for a container's wait, keeping this library's wrapper and its command when present. */
+/**
+ * The preStop handler a finding's fix sets for a wait of `seconds`: the edit `check --fix` writes
+ * (fix/prestop.ts) applied to the container's hook, so the finding and `--fix` give one answer
+ * (the container's own command is kept and the wait follows it). Where `--fix` leaves the wait to
+ * the user (an HTTP hook, a shell-less image), the library's `sh -c` sleep.
+ */
 function waitHandler(container: KubeObject, wait: PreStopWait, seconds: number): KubeObject {
-  if (wait.kind === 'sleep-action') return { sleep: { seconds } };
-  const command: unknown = container.lifecycle?.preStop?.exec?.command;
-  if (Array.isArray(command) && command.length >= 4 && /^"\$@"; sleep /.test(String(command[2]))) {
-    return { exec: { command: ['/bin/sh', '-c', `"$@"; sleep ${seconds}`, ...command.slice(3).map(String)] } };
-  }
-  return { exec: { command: preStopWaitCommand(seconds) } };
+  const edit = preStopEdit(container, seconds, wait.kind === 'sleep-action' ? 'sleep-action' : 'exec-sleep');
+  if (!('path' in edit)) return { exec: { command: preStopWaitCommand(seconds) } };
+  const below = edit.path.slice(2); // the path starts at lifecycle.preStop
+  if (below.length === 0) return edit.value as KubeObject;
+  const handler: KubeObject = JSON.parse(JSON.stringify(container.lifecycle.preStop));
+  let at: KubeObject = handler;
+  for (const key of below.slice(0, -1)) at = at[key];
+  at[below[below.length - 1]] = edit.value;
+  return handler;
 }
 
 /** Audits every Deployment served through an Ingress. */

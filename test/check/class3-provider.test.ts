@@ -64,8 +64,8 @@ describe('unknown provider (ingress-nginx)', () => {
     expect(findings.map((f) => [f.rule, f.severity])).toEqual([['prestop-wait-unrecognised', 'warning']]);
     expect(findings[0].message).toMatch(new RegExp(`at least ${UNKNOWN_PROVIDER_MINIMUM_WAIT_SECONDS} s`));
     const hook = Object.entries(findings[0].fix.set ?? {}).find(([key]) => key.endsWith('lifecycle.preStop'));
-    // As for a known provider's prestop-wait-unrecognised: the fix is a wait of known length.
-    expect(hook?.[1]).toEqual({ exec: { command: ['/bin/sh', '-c', `sleep ${UNKNOWN_PROVIDER_MINIMUM_WAIT_SECONDS}`] } });
+    // As --fix writes it: the command still runs (it may drain the server), then a wait of known length.
+    expect(hook?.[1]).toEqual({ exec: { command: ['/bin/sh', '-c', `"$@"; sleep ${UNKNOWN_PROVIDER_MINIMUM_WAIT_SECONDS}`, 'prestop', '/wait-shutdown'] } });
   });
 
   test('the fix texts name where the settings live: CLI flags, or the plugin\'s cdk8s.yaml properties', () => {

@@ -185,6 +185,24 @@ describe('the preStop wait --fix writes', () => {
     expect(preStopWait(fixed).seconds).toBeGreaterThanOrEqual(25);
   });
 
+  test.each([
+    ['no hook', undefined],
+    ['["sleep", "5"]', { exec: { command: ['sleep', '5'] } }],
+    ['sh -c "sleep 5"', { exec: { command: ['sh', '-c', 'sleep 5'] } }],
+    ['another command', { exec: { command: ['/app/drain', '--quick'] } }],
+    ['the native sleep', { sleep: { seconds: 5 } }],
+  ])('check\'s finding and --fix give one answer: %s', (_name, preStop) => {
+    const docs = parseAllDocuments(fs.readFileSync(FIXTURE, 'utf8')).map((d) => d.toJS());
+    const deployed = docs.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0];
+    if (preStop === undefined) delete deployed.lifecycle; else deployed.lifecycle = { preStop };
+    const text = docs.map((d) => stringify(d)).join('---\n');
+    const finding = audit(loadManifests([{ file: 'app.yaml', text }]), { provider: 'alibaba-alb' }).findings.find((f) => /^prestop-wait-/.test(f.rule))!;
+    const suggested = Object.entries(finding.fix.set ?? {}).find(([key]) => key.endsWith('lifecycle.preStop'))![1];
+    const after = fixManifests([{ file: 'app.yaml', text }], { provider: 'alibaba-alb' }).after[0].text;
+    const written = parseAllDocuments(after).map((d) => d.toJS()).find((d) => d.kind === 'Deployment').spec.template.spec.containers[0].lifecycle.preStop;
+    expect(suggested).toEqual(written);
+  });
+
   test('an HTTP hook and a shell-less image are left to a person', () => {
     expect(preStopEdit(container({ httpGet: { path: '/drain', port: 80 } }), 25, 'exec-sleep')).toEqual({ manual: expect.stringMatching(/HTTP call.*exactly one action/) });
     expect(preStopEdit(container(undefined, 'gcr.io/distroless/base-debian12'), 25, 'exec-sleep')).toEqual({ manual: expect.stringMatching(/shell-less/) });
