@@ -8,7 +8,7 @@ import { Duration } from 'cdk8s';
 import { describeDuplicate, distinctObjects } from './duplicates';
 import { preStopEdit } from './fix/prestop';
 import { PreStopWait, preStopWait } from './prestop-wait';
-import { rule, Severity } from './rules';
+import { rule, SEVERITIES, Severity } from './rules';
 import { detectServiceProvider, reachesPodsThroughNodes } from './service-load-balancer';
 import { AlibabaAlb } from '../alibaba-alb';
 import { AwsAlb } from '../aws-alb';
@@ -19,6 +19,7 @@ import {
 } from '../budget-annotations';
 import { GkeIngress } from '../gke-ingress';
 import { resolveHealthCheck } from '../health-check';
+import { Map2, Map3, push3, TupleMap } from '../manifests/nested-map';
 import {
   annotationsOf, detectGatewayProvider, detectProvider, GatewayPolicies, indexGatewayPolicies, KubeObject, LoadedObject, namespaceOf,
   PROVIDER_IDS, ProviderDetection, ProviderId, resolveTopology, selectorMatches, ServedDeployment, SourceLocation, TrafficRoute,
@@ -186,12 +187,12 @@ interface BudgetInputs {
 }
 
 /** Budgets derived so far, by their inputs: thousands of Deployments share a handful of them. */
-const BUDGETS = new Map<string, ShutdownBudget>();
+const BUDGETS = new TupleMap<ShutdownBudget>();
 
 /** The one place the checker derives a budget (a `ShutdownBudget` is immutable, so equal inputs share one). */
 export function deriveBudget(inputs: BudgetInputs): ShutdownBudget {
-  const key = `${inputs.deregistrationDelaySeconds} ${inputs.drainTimeoutSeconds} ${inputs.safetyMarginSeconds} ${inputs.drainsOnStopSignal} `
-    + `${inputs.startupDelaySeconds} ${inputs.readinessDelaySeconds} ${inputs.registrationDelaySeconds} ${inputs.terminationGracePeriodSeconds}`;
+  const key = [inputs.deregistrationDelaySeconds, inputs.drainTimeoutSeconds, inputs.safetyMarginSeconds, inputs.drainsOnStopSignal,
+    inputs.startupDelaySeconds, inputs.readinessDelaySeconds, inputs.registrationDelaySeconds, inputs.terminationGracePeriodSeconds];
   let budget = BUDGETS.get(key);
   if (budget === undefined) {
     if (BUDGETS.size >= 10_000) BUDGETS.clear();
@@ -346,9 +347,21 @@ export function audit(input: readonly LoadedObject[], options: CheckOptions = {}
   for (const served of topology.served) {
     auditDeployment(context, served);
   }
-  findings.sort((a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line
-    || a.location.column - b.location.column || severityRank(a.severity) - severityRank(b.severity) || a.rule.localeCompare(b.rule));
+  findings.sort(compareFindings);
   return { findings, objects: objects.length, deployments: topology.served.length };
+}
+
+/**
+ * The order of a report: file, line, column, severity (errors first), rule. Strings compare by code
+ * point, not by locale: the same order on every machine, and no collator to load.
+ */
+export function compareFindings(a: Finding, b: Finding): number {
+  return byCodePoint(a.location.file, b.location.file) || a.location.line - b.location.line || a.location.column - b.location.column
+    || SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || byCodePoint(a.rule, b.rule);
+}
+
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** What every Deployment's audit shares: the finding sink, the options and the indexes of the input. */
@@ -386,13 +399,14 @@ type NamedLookup = (near: KubeObject, name: string) => LoadedObject | undefined;
 
 /** The objects of one kind, by namespace and name (the first of a name wins). */
 function namedLookup(objects: readonly LoadedObject[], kind: string, defaultNamespace: string): NamedLookup {
-  const map = new Map<string, LoadedObject>();
+  const map = new Map2<LoadedObject>();
   for (const o of objects) {
     if (o.object.kind !== kind) continue;
-    const key = `${namespaceOf(o.object, defaultNamespace)}\u0000${String(o.object.metadata?.name ?? '')}`;
-    if (!map.has(key)) map.set(key, o);
+    const ns = namespaceOf(o.object, defaultNamespace);
+    const name = String(o.object.metadata?.name ?? '');
+    if (!map.has(ns, name)) map.set(ns, name, o);
   }
-  return (near, name) => map.get(`${namespaceOf(near, defaultNamespace)}\u0000${name}`);
+  return (near, name) => map.get(namespaceOf(near, defaultNamespace), name);
 }
 
 /**
@@ -873,10 +887,6 @@ function auditProgressDeadline(timing: DeploymentTiming, steps: StepDurations, a
   }
 }
 
-function severityRank(severity: Severity): number {
-  return ['error', 'warning', 'info'].indexOf(severity);
-}
-
 function objectLabel(object: KubeObject): string {
   const ref = objectRef(object);
   return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
@@ -1137,29 +1147,31 @@ function auditStrategy(deployment: LoadedObject, add: Add): void {
  * services are matched in linear time.
  */
 function indexDisruptionBudgets(objects: readonly LoadedObject[], defaultNamespace: string): (deployment: KubeObject) => LoadedObject[] {
-  const byLabel = new Map<string, LoadedObject[]>();
+  const byLabel = new Map3<LoadedObject[]>();
   const byExpression = new Map<string, LoadedObject[]>();
-  const push = (map: Map<string, LoadedObject[]>, key: string, o: LoadedObject) => {
-    const list = map.get(key);
-    if (list === undefined) map.set(key, [o]); else list.push(o);
-  };
   for (const o of objects) {
     if (o.object.kind !== 'PodDisruptionBudget') continue;
     const ns = namespaceOf(o.object, defaultNamespace);
     const matchLabels = o.object.spec?.selector?.matchLabels;
     const first = isObject(matchLabels) ? Object.entries(matchLabels)[0] : undefined;
-    if (first !== undefined) push(byLabel, `${ns}\u0000${first[0]}\u0000${String(first[1])}`, o);
-    else push(byExpression, ns, o);
+    if (first !== undefined) {
+      push3(byLabel, ns, first[0], String(first[1]), o);
+    } else {
+      const list = byExpression.get(ns);
+      if (list === undefined) byExpression.set(ns, [o]); else list.push(o);
+    }
   }
   return (deployment) => {
     const ns = namespaceOf(deployment, defaultNamespace);
     const labels = deployment.spec?.template?.metadata?.labels;
-    const candidates = new Set<LoadedObject>(byExpression.get(ns) ?? []);
+    const candidates = new Set<LoadedObject>(byExpression.get(ns));
     if (isObject(labels)) {
-      for (const [key, value] of Object.entries(labels)) {
-        for (const o of byLabel.get(`${ns}\u0000${key}\u0000${String(value)}`) ?? []) candidates.add(o);
+      for (const key of Object.keys(labels)) {
+        const list = byLabel.get(ns, key, String(labels[key]));
+        if (list !== undefined) for (const o of list) candidates.add(o);
       }
     }
+    if (candidates.size === 0) return [];
     return [...candidates].filter((p) => labelSelectorMatches(p.object.spec?.selector, labels));
   };
 }

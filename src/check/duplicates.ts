@@ -5,6 +5,7 @@
  * definition) and reports every duplicate, so nothing is overwritten, or counted twice, silently.
  */
 import type { Severity } from './rules';
+import { Map3 } from '../manifests/nested-map';
 import { KubeObject, LoadedObject, namespaceOf } from '../manifests/topology';
 
 /**
@@ -34,12 +35,12 @@ export interface DuplicateObject {
   readonly identical: boolean;
 }
 
-/** The key of an object's identity: kind, namespace (none when cluster-scoped) and name; undefined without a name. */
-function identity(object: KubeObject, defaultNamespace: string): string | undefined {
+/** An object's identity: kind, namespace (none when cluster-scoped) and name; undefined without a name. */
+function identity(object: KubeObject, defaultNamespace: string): [kind: string, namespace: string, name: string] | undefined {
   const kind = object.kind;
   const name = object.metadata?.name;
   if (typeof kind !== 'string' || typeof name !== 'string' || name === '') return undefined;
-  return `${kind}\u0000${isClusterScoped(kind) ? '' : namespaceOf(object, defaultNamespace)}\u0000${name}`;
+  return [kind, isClusterScoped(kind) ? '' : namespaceOf(object, defaultNamespace), name];
 }
 
 /**
@@ -76,13 +77,13 @@ export function distinctObjects(objects: readonly LoadedObject[], defaultNamespa
   readonly objects: LoadedObject[]; readonly duplicates: DuplicateObject[];
 } {
   const kept: LoadedObject[] = [];
-  const index = new Map<string, number>();
+  const index = new Map3<number>();
   const duplicates: DuplicateObject[] = [];
   for (const o of objects) {
     const key = identity(o.object, defaultNamespace);
-    const at = key === undefined ? undefined : index.get(key);
+    const at = key === undefined ? undefined : index.get(...key);
     if (at === undefined) {
-      if (key !== undefined) index.set(key, kept.length);
+      if (key !== undefined) index.set(...key, kept.length);
       kept.push(o);
       continue;
     }

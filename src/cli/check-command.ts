@@ -7,10 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FixCliOptions, runFix } from './check-fix';
-import { audit, AuditResult, CheckOptions } from '../check/audit';
+import { audit, AuditResult, CheckOptions, compareFindings } from '../check/audit';
 import { inputFindings, MANIFEST_SYNTAX_RULE, nothingToAudit } from '../check/input-findings';
 import { FailOn, formatText, summarize, toJson, toSarif } from '../check/report';
-import { SEVERITIES } from '../check/rules';
 import { CheckInputError, readInputs, readInputSet } from '../manifests/inputs';
 import { ManifestInput, PROVIDER_IDS, ProviderId, readManifests } from '../manifests/topology';
 
@@ -44,8 +43,7 @@ export function runCheck(paths: readonly string[], options: CheckOptions, readSt
   const findings = inputFindings(errors, skipped);
   if (findings.length === 0) return result;
   for (const f of result.findings) findings.push(f);
-  findings.sort((a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line
-    || a.location.column - b.location.column || SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.rule.localeCompare(b.rule));
+  findings.sort(compareFindings);
   return { ...result, findings };
 }
 

@@ -8,6 +8,7 @@
  */
 import { CORE_SCHEMA, load as loadYamlValue } from 'js-yaml';
 import { isMap, isSeq, LineCounter, parseAllDocuments } from 'yaml';
+import { Map2, Map3, push3 } from './nested-map';
 
 /** Where an object starts in its input. Lines and columns count from 1. */
 export interface SourceLocation {
@@ -288,10 +289,22 @@ function isKind(object: KubeObject, kind: string): boolean {
 const ANNOTATIONS = new WeakMap<object, { readonly [key: string]: string }>();
 const NO_ANNOTATIONS: { readonly [key: string]: string } = Object.freeze({});
 
-/** The annotations of an object as a string map (non-string values are ignored); frozen: read only. */
+/**
+ * The annotations of an object as a string map (non-string values are ignored), read only. The
+ * object's own map when every value is a string (the usual case: no copy), else a frozen copy of
+ * the string values, made once per map.
+ */
 export function annotationsOf(object: KubeObject): { readonly [key: string]: string } {
   const raw = object.metadata?.annotations;
   if (!isObject(raw)) return NO_ANNOTATIONS;
+  let allStrings = true;
+  for (const key in raw) {
+    if (typeof raw[key] !== 'string') {
+      allStrings = false;
+      break;
+    }
+  }
+  if (allStrings) return raw;
   let out = ANNOTATIONS.get(raw);
   if (out === undefined) {
     const map: { [key: string]: string } = {};
@@ -494,29 +507,30 @@ export function resolveTopology(
 ): Topology {
   // Indexes keep this linear in the input (check audits thousands of services at once):
   // Services by namespace and name, Deployments by namespace and each pod label.
-  const services = new Map<string, LoadedObject>();
-  const deploymentsByLabel = new Map<string, LoadedObject[]>();
+  const services = new Map2<LoadedObject>();
+  const serviceList: LoadedObject[] = []; // the distinct Services, in input order
+  const deploymentsByLabel = new Map3<LoadedObject[]>();
   const deploymentOrder = new Map<LoadedObject, number>();
   for (const o of objects) {
     if (isKind(o.object, 'Service')) {
-      const key = `${namespaceOf(o.object, defaultNamespace)}\u0000${o.object.metadata.name}`;
-      if (!services.has(key)) services.set(key, o);
+      const ns = namespaceOf(o.object, defaultNamespace);
+      if (!services.has(ns, o.object.metadata.name)) {
+        services.set(ns, o.object.metadata.name, o);
+        serviceList.push(o);
+      }
     } else if (isKind(o.object, 'Deployment')) {
       deploymentOrder.set(o, deploymentOrder.size);
       const labels = o.object.spec?.template?.metadata?.labels;
       if (!isObject(labels)) continue;
-      for (const [label, value] of Object.entries(labels)) {
-        const key = `${namespaceOf(o.object, defaultNamespace)}\u0000${label}\u0000${String(value)}`;
-        const list = deploymentsByLabel.get(key);
-        if (list === undefined) deploymentsByLabel.set(key, [o]); else list.push(o);
-      }
+      const ns = namespaceOf(o.object, defaultNamespace);
+      for (const label of Object.keys(labels)) push3(deploymentsByLabel, ns, label, String(labels[label]), o);
     }
   }
   const selectedBy = (service: LoadedObject): LoadedObject[] => {
     const selector = service.object.spec?.selector;
     if (!isObject(selector) || Object.keys(selector).length === 0) return [];
     const [label, value] = Object.entries(selector)[0];
-    const candidates = deploymentsByLabel.get(`${namespaceOf(service.object, defaultNamespace)}\u0000${label}\u0000${String(value)}`) ?? [];
+    const candidates = deploymentsByLabel.get(namespaceOf(service.object, defaultNamespace), label, String(value)) ?? [];
     return candidates.filter((d) => selectorMatches(selector, d.object.spec?.template?.metadata?.labels));
   };
   const served = new Map<LoadedObject, TrafficRoute[]>();
@@ -525,7 +539,7 @@ export function resolveTopology(
   for (const ingress of objects.filter((o) => isKind(o.object, 'Ingress') || isKind(o.object, 'HTTPRoute'))) {
     const refs = isKind(ingress.object, 'HTTPRoute') ? httpRouteBackends(ingress.object) : ingressBackends(ingress.object);
     for (const ref of refs) {
-      const service = services.get(`${namespaceOf(ingress.object, defaultNamespace)}\u0000${ref.serviceName}`);
+      const service = services.get(namespaceOf(ingress.object, defaultNamespace), ref.serviceName);
       if (service === undefined) {
         broken.push({ object: ingress, message: `backend Service ${ref.serviceName} is not in the input` });
         continue;
@@ -555,7 +569,7 @@ export function resolveTopology(
     }
   }
   if (options.loadBalancerServices === true) {
-    for (const route of loadBalancerServiceRoutes(services, selectedBy)) {
+    for (const route of loadBalancerServiceRoutes(serviceList, selectedBy)) {
       const routes = served.get(route.deployment);
       if (routes === undefined) served.set(route.deployment, [route.route]); else routes.push(route.route);
     }
@@ -572,10 +586,10 @@ export function resolveTopology(
  * the pods the Service selects, one route per Service port; the Service is its own front (`ingress`).
  */
 function loadBalancerServiceRoutes(
-  services: Map<string, LoadedObject>, selectedBy: (service: LoadedObject) => LoadedObject[],
+  services: readonly LoadedObject[], selectedBy: (service: LoadedObject) => LoadedObject[],
 ): { deployment: LoadedObject; route: TrafficRoute }[] {
   const out: { deployment: LoadedObject; route: TrafficRoute }[] = [];
-  for (const service of services.values()) {
+  for (const service of services) {
     if (service.object.spec?.type !== 'LoadBalancer') continue;
     const ports: KubeObject[] = (Array.isArray(service.object.spec?.ports) ? service.object.spec.ports : []).filter(isObject);
     for (const deployment of selectedBy(service)) {
