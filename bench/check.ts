@@ -13,7 +13,7 @@
 // smallest to the largest size per object (1.0 is linear). It goes into docs/benchmarks.md between
 // the bench:check markers, with the commit and command.
 //
-//   npm run bench:check [-- --sizes 2000,20000 --runs 5 --no-write]
+//   npm run bench:check [-- --sizes 2000,20000 --runs 9 --no-write]
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -136,6 +136,11 @@ interface SizeResult {
 }
 
 const ratioOf = (r: SizeResult) => median(r.check.map((x) => x.ms)) / median(r.parse.map((x) => x.ms));
+/** The spread of the per-pair ratios (check run i over parse run i): how much the machine moved during the size. */
+const pairedRange = (r: SizeResult) => {
+  const ratios = r.check.map((c, i) => c.ms / r.parse[i].ms);
+  return `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}×`;
+};
 const perObject = (r: SizeResult, mode: 'parse' | 'check') => median(r[mode].map((x) => x.ms)) / r.generated.objects;
 
 function section(results: readonly SizeResult[], command: string): string {
@@ -156,10 +161,10 @@ function section(results: readonly SizeResult[], command: string): string {
       + `**${growth('check').toFixed(2)}×** (js-yaml alone: ${growth('parse').toFixed(2)}×; 1.00 is linear).`,
     'Every check run found exactly the planted errors (one service in ten).',
     '',
-    '| objects | YAML | js-yaml parse only (median) | check (median) | ratio | check CPU (median) | peak RSS: parse only / check |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
+    '| objects | YAML | js-yaml parse only (median) | check (median) | ratio | ratio of each run to the parse before it (min-max) | check CPU (median) | peak RSS: parse only / check |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...results.map((r) => `| ${r.generated.objects.toLocaleString('en-US')} | ${(r.generated.bytes / 1024 / 1024).toFixed(1)} MiB `
-      + `| ${sec(median(r.parse.map((x) => x.ms)))} | ${sec(median(r.check.map((x) => x.ms)))} | ${ratioOf(r).toFixed(2)}× `
+      + `| ${sec(median(r.parse.map((x) => x.ms)))} | ${sec(median(r.check.map((x) => x.ms)))} | ${ratioOf(r).toFixed(2)}× | ${pairedRange(r)} `
       + `| ${sec(median(r.check.map((x) => x.cpuMs)))} | ${mib(Math.max(...r.parse.map((x) => x.maxRssBytes)))} / ${mib(Math.max(...r.check.map((x) => x.maxRssBytes)))} |`),
     '',
     '| | |',
@@ -203,7 +208,7 @@ function runChild(mode: 'parse' | 'check', g: Generated, build: string): RunResu
 function main(): void {
   const opts = new Command('bench:check')
     .option('--sizes <list>', 'services per size, comma-separated (4 objects each)', (v) => v.split(',').map(Number), [2000, 20000])
-    .option('--runs <n>', 'runs of each kind per size, each in a fresh process', Number, 5)
+    .option('--runs <n>', 'runs of each kind per size, each in a fresh process', Number, 9)
     .option('--no-write', 'print the section only, do not touch docs/benchmarks.md')
     .parse(process.argv);
   const o = opts.opts<{ sizes: number[]; runs: number; write: boolean }>();
